@@ -162,6 +162,9 @@ typedef struct {
      * (owned; freed with free_sched). */
     void *sched;
     void (*free_sched)(void *);
+    /* Prints the annotations for --dump-ir (indented lines); set by the
+     * pass that sets sched, so ir/ needs to know nothing of them. */
+    void (*dump_sched)(const void *sched, FILE *f);
 } IrLayer;
 
 typedef struct {
