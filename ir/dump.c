@@ -22,6 +22,18 @@
 
 #include <stdlib.h>
 
+/* Names come from the model file: control characters and quotes are
+ * escaped so every item stays on its line. */
+static void put_name(const char *s, FILE *f) {
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+            fprintf(f, "\\x%02x", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
 static void put_shape(const IrTensor *t, FILE *f) {
     if (t->rank < 0) {
         fputs("[?]", f);
@@ -33,8 +45,10 @@ static void put_shape(const IrTensor *t, FILE *f) {
             fputc(',', f);
         if (t->dims[i] >= 0)
             fprintf(f, "%lld", (long long)t->dims[i]);
+        else if (t->dim_param[i])
+            put_name(t->dim_param[i], f);
         else
-            fputs(t->dim_param[i] ? t->dim_param[i] : "?", f);
+            fputc('?', f);
     }
     fputc(']', f);
 }
@@ -49,7 +63,8 @@ static void put_tensor(const IrGraph *g, int ti, FILE *f) {
         [IR_T_PARAM] = " param", [IR_T_GRAD] = " grad",
     };
     const IrTensor *t = &g->t[ti];
-    fprintf(f, "%s %s ", t->name, t->dtype == IR_I64 ? "i64" : "f32");
+    put_name(t->name, f);
+    fprintf(f, " %s ", t->dtype == IR_I64 ? "i64" : "f32");
     put_shape(t, f);
     if ((unsigned)t->role < sizeof roles / sizeof roles[0])
         fputs(roles[t->role], f);
@@ -156,7 +171,9 @@ static int64_t tensor_bytes(const IrTensor *t) {
 }
 
 void ir_dump(const IrGraph *g, FILE *f) {
-    fprintf(f, "graph \"%s\" opset %lld\n", g->name, (long long)g->opset);
+    fputs("graph \"", f);
+    put_name(g->name, f);
+    fprintf(f, "\" opset %lld\n", (long long)g->opset);
     for (int i = 0; i < g->n_inputs; i++) {
         fputs("input ", f);
         put_tensor(g, g->inputs[i], f);
@@ -173,7 +190,11 @@ void ir_dump(const IrGraph *g, FILE *f) {
         if (l->dead)
             continue;
         layers++;
-        fprintf(f, "\nlayer %d %s \"%s\" (%s)\n", li, ir_op_name(l->op), l->name, l->onnx_op);
+        fprintf(f, "\nlayer %d %s \"", li, ir_op_name(l->op));
+        put_name(l->name, f);
+        fputs("\" (", f);
+        put_name(l->onnx_op, f);
+        fputs(")\n", f);
         put_attrs(g, l, f);
         if (l->act.kind != IR_ACT_NONE && !is_standalone_act(l->op)) {
             fputs("  act ", f);

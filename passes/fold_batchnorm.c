@@ -9,7 +9,8 @@
  * are freed by dce once nothing reads them.  Refused (the BN stays): any
  * non-constant parameter, a producer that is not Conv/FC or has other
  * readers (or is a graph output), an already fused activation, channel
- * counts that do not match, a training-form BN whose extra outputs are read. */
+ * counts that do not match, var + eps <= 0, a training-form BN whose extra
+ * outputs are read. */
 #include "passes.h"
 
 #include <math.h>
@@ -45,6 +46,9 @@ static int fold_one(IrGraph *g, int bi) {
         return 0;
     for (int k = 1; k < 5; k++)
         if (!const_vec(g, bn->in[k], c))
+            return 0;
+    for (int64_t o = 0; o < c; o++) /* leave a NaN-producing BN to the executor */
+        if (!((double)g->t[bn->in[4]].f32[o] + bn->a.bn.eps > 0))
             return 0;
 
     /* New tensors first: ir_add_tensor may move g->t. */

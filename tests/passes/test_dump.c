@@ -121,7 +121,7 @@ static void test_ops(void) {
     static int rows = 3;
     g->l[lr].sched = &rows;
     g->l[lr].dump_sched = fake_sched;
-    int lu = tg_unary(g, IR_UNSQUEEZE, "unsq", sq, u);
+    int lu = tg_unary(g, IR_UNSQUEEZE, "unsq\n\"1\"", sq, u); /* escaped */
     g->l[lu].a.axes.n = 2;
     g->l[lu].a.axes.v[0] = 0;
     g->l[lu].a.axes.v[1] = 3;

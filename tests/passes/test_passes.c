@@ -264,17 +264,18 @@ static void test_fold_bn_fc(void) {
 static void test_fold_bn_refusals(void) {
     /* 0: conv output also read elsewhere; 1: BN scale is a graph input;
      * 2: conv output is a graph output; 3: conv already has an activation;
-     * 4: BN after a maxpool */
-    for (int k = 0; k < 5; k++) {
+     * 4: BN after a maxpool; 5: var + eps < 0 */
+    for (int k = 0; k < 6; k++) {
         IrGraph *g = ir_graph_new("bn_no");
         int x = tg_input(g, "x", NCHW(1, 2, 4, 4));
         int w = tg_const(g, "w", NCHW(2, 2, 1, 1), 1, -1, 1);
         int c = tg_act(g, "c", NCHW(1, 2, 4, 4)), y = tg_act(g, "y", NCHW(1, 2, 4, 4));
         int p[4];
         tg_bn_params(g, 2, p, 5);
-        if (k == 1) {
+        if (k == 1)
             p[0] = tg_input(g, "scale_in", VEC(2));
-        }
+        if (k == 5)
+            g->t[p[3]].f32[1] = -1;
         int lc = k == 4 ? tg_pool(g, IR_MAXPOOL, "pool", x, c, 1, 1, P0, 0)
                         : tg_conv(g, "conv", x, w, -1, c, 1, P0, 1);
         if (k == 3)
@@ -292,6 +293,30 @@ static void test_fold_bn_refusals(void) {
         CU_ASSERT(!g->l[lb].dead);
         ir_graph_free(g);
     }
+}
+
+static void test_fold_bn_shared_weights(void) {
+    /* Two convs share w; only the first is followed by a BN. */
+    IrGraph *g = ir_graph_new("bn_shared");
+    int x = tg_input(g, "x", NCHW(1, 3, 5, 5));
+    int w = tg_const(g, "w", NCHW(3, 3, 3, 3), 13, -1, 1);
+    int c1 = tg_act(g, "c1", NCHW(1, 3, 5, 5)), y1 = tg_act(g, "y1", NCHW(1, 3, 5, 5));
+    int y2 = tg_act(g, "y2", NCHW(1, 3, 5, 5));
+    int p[4];
+    tg_bn_params(g, 3, p, 50);
+    int l1 = tg_conv(g, "conv1", x, w, -1, c1, 1, P1, 1);
+    tg_bn(g, "bn", c1, p, y1, 1e-5f);
+    int l2 = tg_conv(g, "conv2", y1, w, -1, y2, 1, P1, 1);
+    ir_graph_add_output(g, y2);
+    Run r = run_before(g);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(passes_canonicalize(g, &d), 0);
+    ir_diag_free(&d);
+    CU_ASSERT_NOT_EQUAL(g->l[l1].in[1], w);
+    CU_ASSERT_EQUAL(g->l[l2].in[1], w);
+    CU_ASSERT_PTR_NOT_NULL(g->t[w].f32);
+    expect_same(g, &r, 1e-5);
+    ir_graph_free(g);
 }
 
 /* ---- fuse_activation ---------------------------------------------------- */
@@ -327,6 +352,26 @@ static void test_fuse(void) {
     CU_ASSERT_EQUAL(producer_of(g, "a3"), l3);
     /* fusing again changes nothing: the add already has its activation */
     CU_ASSERT_EQUAL(run_pass(passes_fuse_activation, g), 0);
+    expect_same(g, &r, 0);
+    ir_graph_free(g);
+}
+
+static void test_fuse_clip_inputs(void) {
+    /* opset 11 Clip: bounds as constant inputs, min absent */
+    IrGraph *g = ir_graph_new("clip11");
+    int x = tg_input(g, "x", MAT(2, 4));
+    int w = tg_const(g, "w", MAT(3, 4), 3, -2, 2);
+    int hi = tg_const(g, "hi", 0, NULL, 1, 0.5f, 0.5f);
+    int h = tg_act(g, "h", MAT(2, 3)), y = tg_act(g, "y", MAT(2, 3));
+    int lf = tg_binary(g, IR_FC, "fc", x, w, h);
+    int lk = ir_add_layer(g, IR_CLIP, "clip", "Clip", (int[]){h, -1, hi}, 3, &y, 1);
+    g->l[lk].act.hi = 0.5f; /* what the frontend stores; the test executor reads this */
+    ir_graph_add_output(g, y);
+    Run r = run_before(g);
+    CU_ASSERT_EQUAL(run_pass(passes_fuse_activation, g), 1);
+    CU_ASSERT_EQUAL(g->l[lf].act.kind, IR_ACT_CLIP);
+    CU_ASSERT_EQUAL(g->l[lf].act.hi, 0.5f);
+    CU_ASSERT(isinf(g->l[lf].act.lo) && g->l[lf].act.lo < 0);
     expect_same(g, &r, 0);
     ir_graph_free(g);
 }
@@ -423,6 +468,19 @@ static void test_fold_pad_refusals(void) {
         CU_ASSERT_EQUAL(g->l[1].in[0], ir_find_tensor(g, "p"));
         ir_graph_free(g);
     }
+}
+
+static void test_fold_pad_input_pads(void) {
+    /* opset 11 Pad: pads and value as constant inputs */
+    IrGraph *g = pad_then(IR_CONV, 7, (const int64_t[8]){0}, P1, 0);
+    int pads = tg_const_i64(g, "pads", 8, PADS_HW);
+    int v = tg_const(g, "value", 0, NULL, 1, 0, 0);
+    canon_set_input(g, 0, 1, pads);
+    canon_set_input(g, 0, 2, v);
+    CU_ASSERT_EQUAL(run_pass(passes_fold_pad, g), 1);
+    CU_ASSERT_EQUAL(g->l[1].a.conv.pad[1], 3);
+    CU_ASSERT_EQUAL(g->l[1].a.conv.pad[2], 3);
+    ir_graph_free(g);
 }
 
 static void test_fold_pad_shared(void) {
@@ -530,10 +588,13 @@ int main(void) {
     CU_add_test(s, "fold_batchnorm into conv", test_fold_bn_conv);
     CU_add_test(s, "fold_batchnorm into fc", test_fold_bn_fc);
     CU_add_test(s, "fold_batchnorm refusals", test_fold_bn_refusals);
+    CU_add_test(s, "fold_batchnorm with shared weights", test_fold_bn_shared_weights);
+    CU_add_test(s, "fuse_activation of opset-11 clip", test_fuse_clip_inputs);
     CU_add_test(s, "fuse_activation", test_fuse);
     CU_add_test(s, "fuse_activation refusals", test_fuse_refusals);
     CU_add_test(s, "fold_pad", test_fold_pad);
     CU_add_test(s, "fold_pad refusals", test_fold_pad_refusals);
+    CU_add_test(s, "fold_pad with pads as inputs", test_fold_pad_input_pads);
     CU_add_test(s, "fold_pad with two readers", test_fold_pad_shared);
     CU_add_test(s, "dce", test_dce);
     CU_add_test(s, "canonicalize small cnn", test_canonicalize);
