@@ -22,9 +22,16 @@ static int skip_flatten(const IrGraph *g, int a) {
         return a;
     if (f->op == IR_FLATTEN && f->a.axis != 1)
         return a;
+    /* y = [d0, prod(x dims 1..)] is a flatten behind the batch axis; d0
+     * then equals x's batch dim even when symbolic (numel is preserved). */
     const IrTensor *x = &g->t[f->in[0]], *y = &g->t[a];
-    if (x->dtype != IR_F32 || x->rank < 2 || y->rank != 2 || x->dims[0] != y->dims[0] ||
-        ir_numel(x) != ir_numel(y) || ir_numel(y) < 0)
+    if (x->dtype != IR_F32 || x->rank < 2 || y->rank != 2 || y->dims[1] < 0)
+        return a;
+    int64_t k = 1;
+    for (int i = 1; i < x->rank; i++)
+        if (x->dims[i] < 0 || ir_mul_i64(k, x->dims[i], &k))
+            return a;
+    if (k <= 0 || k != y->dims[1])
         return a;
     return f->in[0];
 }

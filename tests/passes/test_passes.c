@@ -194,6 +194,36 @@ static void test_make_fc_refusals(void) {
     }
 }
 
+static void test_make_fc_flatten_shapes(void) {
+    /* symbolic batch: the flatten is still skipped */
+    IrGraph *g = ir_graph_new("fc_dyn");
+    int x = tg_input(g, "x", NCHW(-1, 3, 2, 2));
+    int f = tg_act(g, "f", MAT(-1, 12)), y = tg_act(g, "y", MAT(-1, 5));
+    int b = tg_const(g, "B", MAT(5, 12), 3, -1, 1);
+    int lf = tg_unary(g, IR_FLATTEN, "flat", x, f);
+    g->l[lf].a.axis = 1;
+    int lg = tg_gemm(g, "gemm", f, b, -1, y, 1, 1, 0, 1);
+    ir_graph_add_output(g, y);
+    CU_ASSERT_EQUAL(run_pass(passes_make_fc, g), 1);
+    CU_ASSERT_EQUAL(g->l[lg].in[0], x);
+    ir_graph_free(g);
+    /* a Reshape that moves data into the batch axis is kept: [2,3,2,2] -> [6,4] */
+    g = ir_graph_new("fc_reshape");
+    x = tg_input(g, "x", NCHW(2, 3, 2, 2));
+    f = tg_act(g, "f", MAT(6, 4));
+    y = tg_act(g, "y", MAT(6, 5));
+    b = tg_const(g, "B", MAT(5, 4), 3, -1, 1);
+    int s = tg_const_i64(g, "shape", 2, (int64_t[]){6, 4});
+    tg_binary(g, IR_RESHAPE, "reshape", x, s, f);
+    lg = tg_gemm(g, "gemm", f, b, -1, y, 1, 1, 0, 1);
+    ir_graph_add_output(g, y);
+    Run r = run_before(g);
+    CU_ASSERT_EQUAL(run_pass(passes_make_fc, g), 1);
+    CU_ASSERT_EQUAL(g->l[lg].in[0], f);
+    expect_same(g, &r, 1e-6);
+    ir_graph_free(g);
+}
+
 static void test_matmul_fc(void) {
     IrGraph *g = ir_graph_new("mm");
     int a = tg_input(g, "a", MAT(3, 4));
@@ -584,6 +614,7 @@ int main(void) {
     CU_add_test(s, "remove_noops keeps graph outputs", test_noop_graph_output);
     CU_add_test(s, "make_fc from flatten/reshape + gemm", test_make_fc);
     CU_add_test(s, "make_fc refusals", test_make_fc_refusals);
+    CU_add_test(s, "make_fc flatten shapes", test_make_fc_flatten_shapes);
     CU_add_test(s, "make_fc from matmul", test_matmul_fc);
     CU_add_test(s, "fold_batchnorm into conv", test_fold_bn_conv);
     CU_add_test(s, "fold_batchnorm into fc", test_fold_bn_fc);
