@@ -27,6 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import onnx_ref
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_MODEL_BYTES = 300 * 1024
 MAX_TOTAL_BYTES = 3 * 1024 * 1024
@@ -231,7 +233,7 @@ class OddShapes(nn.Module):
         self.dw = nn.Conv2d(13, 13, 3, padding=1, groups=13)       # depthwise
         self.a = nn.Conv2d(13, 11, 1)                              # branch a
         self.b = nn.Conv2d(13, 6, (3, 5), padding=(1, 2))          # branch b
-        self.lrn = LRN(5, alpha=1e-2, beta=0.75, k=2.0)
+        self.lrn = LRN(5, alpha=4.0, beta=0.75, k=1.0)  # strong, so the window matters
         self.c3 = nn.Conv2d(17, 37, 3, stride=2, padding=1)        # 37x8x6
         self.c4 = nn.Conv2d(37, 7, (1, 3), stride=(2, 1))          # 7x4x4
         self.leaky = nn.LeakyReLU(0.1)
@@ -344,6 +346,11 @@ def gen(name, desc, build, in_shape, opset, folding=True, preserve=False, seed=0
     write(os.path.join(d, "input_0.pb"), tensor_pb(x.numpy(), gin))
     write(os.path.join(d, "output_0.pb"), tensor_pb(yn, gout))
     ort = check_onnxruntime(mbytes, gin, x.numpy(), yn)
+    ref = onnx_ref.run(proto, {gin: x.numpy()})[gout]
+    ref_abs = float(np.abs(ref - yn).max())
+    ref_rel = float((np.abs(ref - yn) / (np.abs(ref) + 1e-6)).max())
+    assert ref.shape == yn.shape and np.allclose(yn, ref, rtol=1e-4, atol=1e-6), \
+        "%s: ONNX-spec evaluator disagrees with PyTorch: max abs %g rel %g" % (name, ref_abs, ref_rel)
     meta = [
         "name: %s" % name,
         "what: %s" % desc,
@@ -359,6 +366,7 @@ def gen(name, desc, build, in_shape, opset, folding=True, preserve=False, seed=0
         "initializers: %d, model.onnx %d bytes" % (len(proto.graph.initializer), len(mbytes)),
         "onnx.checker: ok (full_check)",
         "onnxruntime: %s" % ort,
+        "onnx_ref.py (NumPy, ONNX spec, float64) vs golden: max abs diff %.3g, max rel diff %.3g" % (ref_abs, ref_rel),
     ]
     meta += ["exporter note: %s" % m for m in msgs]
     write(os.path.join(d, "meta.txt"), ("\n".join(meta) + "\n").encode())
