@@ -289,7 +289,7 @@ def make_preserve(model, x, opset):
             t = consts[src].attribute[0].t
         else:
             t = inits[src]
-        assert onnx.numpy_helper.to_array(t).item() is True or onnx.numpy_helper.to_array(t).item() == 1
+        assert bool(onnx.numpy_helper.to_array(t)), "Dropout exported with training_mode false"
         t.CopyFrom(onnx.numpy_helper.from_array(np.array(False), t.name))
         flipped += 1
     ops = {n.op_type for n in proto.graph.node}
