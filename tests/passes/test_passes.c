@@ -386,6 +386,41 @@ static void test_fuse(void) {
     ir_graph_free(g);
 }
 
+static void test_fuse_compose(void) {
+    /* k = 0: relu then clip(0, 6) -> clip(0, 6); 1: clip(-1, 3) then relu ->
+     * clip(0, 3); 2: relu then relu -> relu; 3: relu then clip(-5, -1): the
+     * clamps do not overlap, the clip stays */
+    static const float lo[] = {0, -1, 0, -5}, hi[] = {6, 3, INFINITY, -1};
+    static const IrOp first[] = {IR_RELU, IR_CLIP, IR_RELU, IR_RELU};
+    static const IrOp then[] = {IR_CLIP, IR_RELU, IR_RELU, IR_CLIP};
+    for (int k = 0; k < 4; k++) {
+        IrGraph *g = ir_graph_new("compose");
+        int x = tg_input(g, "x", NCHW(1, 2, 3, 3));
+        int w = tg_const(g, "w", NCHW(2, 2, 1, 1), 3, -8, 8);
+        int c = tg_act(g, "c", NCHW(1, 2, 3, 3)), a = tg_act(g, "a", NCHW(1, 2, 3, 3));
+        int y = tg_act(g, "y", NCHW(1, 2, 3, 3));
+        int lc = tg_conv(g, "conv", x, w, -1, c, 1, P0, 1);
+        int l1 = tg_unary(g, first[k], "first", c, a);
+        int l2 = tg_unary(g, then[k], "then", a, y);
+        IrLayer *clip = first[k] == IR_CLIP ? &g->l[l1] : &g->l[l2];
+        clip->act.lo = lo[k];
+        clip->act.hi = hi[k];
+        ir_graph_add_output(g, y);
+        Run r = run_before(g);
+        CU_ASSERT_EQUAL(run_pass(passes_fuse_activation, g), k == 3 ? 1 : 2);
+        const IrAct *act = &g->l[lc].act;
+        if (k == 0)
+            CU_ASSERT(act->kind == IR_ACT_CLIP && act->lo == 0 && act->hi == 6);
+        if (k == 1)
+            CU_ASSERT(act->kind == IR_ACT_CLIP && act->lo == 0 && act->hi == 3);
+        if (k >= 2)
+            CU_ASSERT_EQUAL(act->kind, IR_ACT_RELU);
+        CU_ASSERT_EQUAL(g->l[l2].dead, k != 3);
+        expect_same(g, &r, 0);
+        ir_graph_free(g);
+    }
+}
+
 static void test_fuse_clip_inputs(void) {
     /* opset 11 Clip: bounds as constant inputs, min absent */
     IrGraph *g = ir_graph_new("clip11");
@@ -620,6 +655,7 @@ int main(void) {
     CU_add_test(s, "fold_batchnorm into fc", test_fold_bn_fc);
     CU_add_test(s, "fold_batchnorm refusals", test_fold_bn_refusals);
     CU_add_test(s, "fold_batchnorm with shared weights", test_fold_bn_shared_weights);
+    CU_add_test(s, "fuse_activation composes clamps", test_fuse_compose);
     CU_add_test(s, "fuse_activation of opset-11 clip", test_fuse_clip_inputs);
     CU_add_test(s, "fuse_activation", test_fuse);
     CU_add_test(s, "fuse_activation refusals", test_fuse_refusals);
