@@ -29,7 +29,8 @@ int passes_verify(const IrGraph *g, IrDiag *d);
  * fold_batchnorm, fold_pad, fuse_activation, dce.  0 or -1. */
 int passes_canonicalize(IrGraph *g, IrDiag *d);
 
-/* Dropout (inference) and Identity: consumers read the input instead. */
+/* Dropout (inference), Identity, 1x1/stride-1/unpadded pools: consumers
+ * read the input instead. */
 int passes_remove_noops(IrGraph *g, IrDiag *d);
 /* Flatten/Reshape-to-[N,K] + Gemm/MatMul, or 2-D Gemm/MatMul, with constant
  * weights -> IR_FC (W as M x K, bias M). */

@@ -1,6 +1,8 @@
-/* remove_noops.c: Identity and inference Dropout copy their input; drop them.
- * PyTorch emits Identity on shared initializers and keeps Dropout when
- * exported in training-preserving mode. */
+/* remove_noops.c: layers that copy their input are dropped: Identity,
+ * inference Dropout, and a pool with a 1x1 window, stride 1 and no pads.
+ * PyTorch emits Identity on shared initializers, keeps Dropout when
+ * exported in training-preserving mode, and exports VGG's
+ * AdaptiveAvgPool2d(7) on a 7x7 map as a 1x1 AveragePool. */
 #include "passes.h"
 
 /* Output slot of layer li that writes tensor ti, or -1. */
@@ -11,16 +13,35 @@ static int out_slot(const IrLayer *l, int ti) {
     return -1;
 }
 
+static int same_shape(const IrTensor *a, const IrTensor *b) {
+    if (a->rank < 0 || a->rank != b->rank)
+        return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i] || a->dims[i] < 0)
+            return 0;
+    return 1;
+}
+
+static int is_noop(const IrGraph *g, const IrLayer *l) {
+    if (l->op == IR_IDENTITY || l->op == IR_DROPOUT)
+        return 1;
+    if (l->op != IR_MAXPOOL && l->op != IR_AVGPOOL)
+        return 0;
+    const IrPoolAttr *p = &l->a.pool;
+    return p->kernel[0] == 1 && p->kernel[1] == 1 && p->stride[0] == 1 && p->stride[1] == 1 &&
+           !p->pad[0] && !p->pad[1] && !p->pad[2] && !p->pad[3] && l->n_out == 1 &&
+           same_shape(&g->t[l->in[0]], &g->t[l->out[0]]);
+}
+
 int passes_remove_noops(IrGraph *g, IrDiag *d) {
     (void)d;
     int n = 0;
     for (int li = 0; li < g->n_l; li++) {
         IrLayer *l = &g->l[li];
-        if (l->dead || (l->op != IR_IDENTITY && l->op != IR_DROPOUT) || l->n_in < 1 || l->n_out < 1)
+        if (l->dead || l->n_in < 1 || l->n_out < 1 || l->in[0] < 0 || l->out[0] < 0 ||
+            !is_noop(g, l))
             continue;
         int x = l->in[0], y = l->out[0];
-        if (x < 0 || y < 0)
-            continue;
         /* Dropout's mask output: nobody reads it in practice; if someone
          * does, keep the layer rather than invent a tensor of ones. */
         if (l->op == IR_DROPOUT && l->n_out > 1 && l->out[1] >= 0 &&

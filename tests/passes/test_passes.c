@@ -99,6 +99,25 @@ static void test_noops(void) {
     ir_graph_free(g);
 }
 
+static void test_noop_pool(void) {
+    /* VGG's AdaptiveAvgPool2d(7) on 7x7 exports as a 1x1 AveragePool */
+    IrGraph *g = ir_graph_new("noop_pool");
+    int x = tg_input(g, "x", NCHW(1, 2, 3, 3));
+    int a = tg_act(g, "a", NCHW(1, 2, 3, 3)), b = tg_act(g, "b", NCHW(1, 2, 3, 3));
+    int y = tg_act(g, "y", NCHW(1, 2, 3, 3)), z = tg_act(g, "z", NCHW(1, 2, 2, 2));
+    int l1 = tg_pool(g, IR_AVGPOOL, "avg1x1", x, a, 1, 1, P0, 0);
+    int l2 = tg_pool(g, IR_MAXPOOL, "max1x1", a, b, 1, 1, P0, 0);
+    int l3 = tg_unary(g, IR_RELU, "relu", b, y);
+    int l4 = tg_pool(g, IR_MAXPOOL, "max1x1s2", y, z, 1, 2, P0, 0); /* strided: not a copy */
+    ir_graph_add_output(g, z);
+    Run r = run_before(g);
+    CU_ASSERT_EQUAL(run_pass(passes_remove_noops, g), 2);
+    CU_ASSERT(g->l[l1].dead && g->l[l2].dead && !g->l[l3].dead && !g->l[l4].dead);
+    CU_ASSERT_EQUAL(g->l[l3].in[0], x);
+    expect_same(g, &r, 0);
+    ir_graph_free(g);
+}
+
 static void test_noop_graph_output(void) {
     /* conv -> identity -> y (output): conv now writes y itself.
      * x -> identity -> z (output): nothing else can write z; stays. */
@@ -646,6 +665,7 @@ int main(void) {
         return 1;
     CU_pSuite s = CU_add_suite("passes", NULL, NULL);
     CU_add_test(s, "remove_noops", test_noops);
+    CU_add_test(s, "remove_noops of 1x1 pools", test_noop_pool);
     CU_add_test(s, "remove_noops keeps graph outputs", test_noop_graph_output);
     CU_add_test(s, "make_fc from flatten/reshape + gemm", test_make_fc);
     CU_add_test(s, "make_fc refusals", test_make_fc_refusals);
