@@ -60,7 +60,8 @@ void canon_replace_uses(IrGraph *g, int from, int to);
  * (which is left without producer). */
 void canon_retarget_output(IrGraph *g, int li, int k, int to);
 /* Adds a CONST F32 tensor named base+suffix (made unique) with the given
- * shape and zeroed data; returns its index.  May move g->t. */
+ * shape and zeroed data; returns its index.  Moves g->t (re-take pointers
+ * into it afterwards); base and dims may point into it. */
 int canon_new_const(IrGraph *g, const char *base, const char *suffix, int rank,
                     const int64_t *dims);
 /* Sets input slot k of layer li, growing the input array if needed (new

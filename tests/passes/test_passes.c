@@ -643,6 +643,23 @@ static void test_canonicalize(void) {
     ir_graph_free(g);
 }
 
+static void test_unknown_shapes(void) {
+    /* Activations without shapes (shape inference not run): the passes that
+     * need shapes refuse, the others still work, nothing crashes. */
+    IrGraph *g = tg_small_cnn();
+    for (int i = 0; i < g->n_t; i++)
+        if (g->t[i].role == IR_T_ACT)
+            g->t[i].rank = -1;
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(passes_canonicalize(g, &d), 0);
+    ir_diag_free(&d);
+    CU_ASSERT_EQUAL(producer_of(g, "relu_out"), 1);        /* conv + bn + relu */
+    CU_ASSERT_EQUAL(g->l[1].act.kind, IR_ACT_RELU);
+    CU_ASSERT_EQUAL(g->l[4].dead, 0);                      /* pad: rank unknown */
+    CU_ASSERT_EQUAL(g->l[8].op, IR_GEMM);                  /* gemm: rank unknown */
+    ir_graph_free(g);
+}
+
 static void test_bad_graph(void) {
     /* Malformed IR is reported, never crashed on. */
     IrGraph *g = ir_graph_new("bad");
@@ -685,6 +702,7 @@ int main(void) {
     CU_add_test(s, "fold_pad with two readers", test_fold_pad_shared);
     CU_add_test(s, "dce", test_dce);
     CU_add_test(s, "canonicalize small cnn", test_canonicalize);
+    CU_add_test(s, "unknown shapes", test_unknown_shapes);
     CU_add_test(s, "malformed graph", test_bad_graph);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
