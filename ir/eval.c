@@ -566,7 +566,7 @@ static int required_inputs(IrOp op, int n_in) {
     case IR_BATCHNORM:
         return 5;
     case IR_CONCAT:
-        return n_in;
+        return n_in > 0 ? n_in : 1;
     default:
         return 1;
     }

@@ -411,6 +411,47 @@ static void test_nan(void) {
     ir_graph_free(g);
 }
 
+/* LRN with an even size: ONNX sums channels c-floor((size-1)/2) ..
+ * c+ceil((size-1)/2), i.e. c..c+1 for size 2 (PyTorch would take c-1..c,
+ * so this case is checked by hand, not against a golden). */
+static void test_lrn_even(void) {
+    IrGraph *g = ir_graph_new("lrn");
+    int x = ir_add_tensor(g, "x", IR_F32, IR_T_INPUT), y = ir_add_tensor(g, "y", IR_F32, IR_T_ACT);
+    ir_set_shape(&g->t[x], 4, (int64_t[]){1, 4, 1, 1});
+    ir_set_shape(&g->t[y], 4, (int64_t[]){1, 4, 1, 1});
+    int li = ir_add_layer(g, IR_LRN, "lrn", "LRN", &x, 1, &y, 1);
+    g->l[li].a.lrn = (IrLrnAttr){.size = 2, .alpha = 2.0f, .beta = 1.0f, .bias = 0.0f};
+    float in[4] = {1, 2, 3, 4}, out[4], *o = out;
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(ir_eval_layer(g, &g->l[li], (const float *const[]){in}, &o, &d), 0);
+    /* y[c] = x[c] / (0 + 2/2 * (x[c]^2 + x[c+1]^2)) */
+    CU_ASSERT_DOUBLE_EQUAL(out[0], 1.0 / 5, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(out[1], 2.0 / 13, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(out[2], 3.0 / 25, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(out[3], 4.0 / 16, 1e-7);
+    ir_graph_free(g);
+}
+
+/* Dropout at inference copies X and, when asked, writes an all-ones mask. */
+static void test_dropout_mask(void) {
+    IrGraph *g = ir_graph_new("drop");
+    int x = ir_add_tensor(g, "x", IR_F32, IR_T_INPUT), y = ir_add_tensor(g, "y", IR_F32, IR_T_ACT);
+    int m = ir_add_tensor(g, "mask", IR_F32, IR_T_ACT);
+    ir_set_shape(&g->t[x], 1, (int64_t[]){3});
+    ir_set_shape(&g->t[y], 1, (int64_t[]){3});
+    ir_set_shape(&g->t[m], 1, (int64_t[]){3});
+    int li = ir_add_layer(g, IR_DROPOUT, "drop", "Dropout", &x, 1, (int[]){y, m}, 2);
+    float in[3] = {1, -2, 3}, out[3] = {0}, mask[3] = {0};
+    float *o[2] = {out, mask};
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(ir_eval_layer(g, &g->l[li], (const float *const[]){in}, o, &d), 0);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(out[i], in[i]);
+        CU_ASSERT_EQUAL(mask[i], 1.0f);
+    }
+    ir_graph_free(g);
+}
+
 /* Wrong graphs give one message naming the layer, never a crash. */
 static void expect_error(IrGraph *g, int li, const char *what) {
     IrDiag d = {0};
@@ -507,6 +548,8 @@ int main(int argc, char **argv) {
     CU_add_test(s, "ONNX node tests", test_onnx_nodes);
     CU_add_test(s, "chain of layers", test_chain);
     CU_add_test(s, "NaN", test_nan);
+    CU_add_test(s, "LRN even size", test_lrn_even);
+    CU_add_test(s, "Dropout mask", test_dropout_mask);
     CU_add_test(s, "bad graphs", test_bad_graphs);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
