@@ -222,6 +222,9 @@ static void test_wire_format(void) {
                                            0xff, 0xff, 0xff, 0xff, 0x01}; /* dims -1 */
     write_bytes(p, negdim, sizeof negdim);
     expect_fail(p, "negative");
+    static const unsigned char packed5[] = {0x08, 0x01, 0x10, 0x01, 0x22, 0x05, 0, 0, 0x80, 0x3f, 0};
+    write_bytes(p, packed5, sizeof packed5); /* packed floats, 5 bytes */
+    expect_fail(p, "malformed");
     static const unsigned char nine[] = {0x10, 0x01, 0x0a, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     write_bytes(p, nine, sizeof nine); /* packed dims, rank 9 */
     expect_fail(p, "8 dimensions");
@@ -372,6 +375,30 @@ static void test_roundtrip(void) {
     CU_ASSERT_EQUAL(access(cat(tmp_dir, "inc.pb"), F_OK), -1); /* nothing left */
 }
 
+/* Files written here equal, byte for byte, those numpy and onnx wrote. */
+static void same_bytes_as(const char *ref_file) {
+    char err[512] = "";
+    M7Tensor t;
+    const char *ref = cat(data_dir, ref_file), *mine = cat(tmp_dir, ref_file);
+    CU_ASSERT_EQUAL_FATAL(m7_tensor_read(ref, &t, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(m7_tensor_write(mine, &t, err, sizeof err), 0);
+    size_t na = 0, nb = 0;
+    unsigned char *a = slurp(ref, &na), *b = slurp(mine, &nb);
+    CU_ASSERT(a && b && na == nb && memcmp(a, b, na) == 0);
+    if (!(a && b && na == nb && memcmp(a, b, na) == 0))
+        fprintf(stderr, "\n  %s differs from %s\n", mine, ref);
+    free(a);
+    free(b);
+    m7_tensor_free(&t);
+}
+
+static void test_byte_exact(void) {
+    same_bytes_as("f32_2x3x4.npy");
+    same_bytes_as("i64_5.npy");
+    same_bytes_as("scalar.npy");
+    same_bytes_as("raw_f32_3x1x2.pb");
+}
+
 /* ---- comparison ---------------------------------------------------------- */
 
 static void test_compare(void) {
@@ -429,6 +456,7 @@ int main(int argc, char **argv) {
     CU_add_test(s, "bad npy", test_bad_npy);
     CU_add_test(s, "truncated and garbage", test_truncated_and_garbage);
     CU_add_test(s, "round trip", test_roundtrip);
+    CU_add_test(s, "byte-exact with numpy/onnx", test_byte_exact);
     CU_add_test(s, "compare", test_compare);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
