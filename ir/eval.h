@@ -16,8 +16,9 @@
  * PARAM with data) tensors supply their f32 data.  On success returns 0 and
  * sets outputs[i] to a malloc'ed float array per g->outputs entry (caller
  * frees).  Returns -1 with a message in d on failure (unknown shape,
- * inconsistent shapes, allocation too big, unsupported op); then no output
- * is set. */
+ * inconsistent shapes, a tensor over 4 GiB or out of memory, unsupported
+ * op); then no output is set.  Activations are freed after their last
+ * reader, so peak memory is about the live set, not the whole graph. */
 int ir_eval(const IrGraph *g, const float *const *inputs, float **outputs, IrDiag *d);
 
 /* Runs one layer: in[k] is the data of tensor l->in[k] (NULL for an absent
