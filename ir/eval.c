@@ -87,6 +87,8 @@ static float act1(float x, const IrAct *a) {
         return x < a->lo ? a->lo : x > a->hi ? a->hi : x;
     case IR_ACT_SIGMOID:
         return (float)(1.0 / (1.0 + exp(-(double)x)));
+    case IR_ACT_TANH:
+        return (float)tanh((double)x);
     default:
         return x;
     }
@@ -540,7 +542,8 @@ static int op_act(const IrGraph *g, const IrLayer *l, const float *x, float *y, 
     static const IrActKind kinds[IR_OP_COUNT] = {[IR_RELU] = IR_ACT_RELU,
                                                  [IR_LEAKY_RELU] = IR_ACT_LEAKY_RELU,
                                                  [IR_CLIP] = IR_ACT_CLIP,
-                                                 [IR_SIGMOID] = IR_ACT_SIGMOID};
+                                                 [IR_SIGMOID] = IR_ACT_SIGMOID,
+                                                 [IR_TANH] = IR_ACT_TANH};
     const IrTensor *xt = tin(g, l, 0);
     if (check_out(d, l, tout(g, l), xt->rank, xt->dims))
         return -1;
@@ -549,6 +552,41 @@ static int op_act(const IrGraph *g, const IrLayer *l, const float *x, float *y, 
     int64_t n = ir_numel(xt);
     for (int64_t i = 0; i < n; i++)
         y[i] = act1(x[i], &a);
+    return 0;
+}
+
+/* Output axis k is input axis perm[k]. */
+static int op_transpose(const IrGraph *g, const IrLayer *l, const float *x, float *y, IrDiag *d) {
+    const IrTensor *xt = tin(g, l, 0);
+    int r = xt->rank;
+    int64_t yd[IR_MAX_RANK], xs[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    if (l->a.perm.n != r)
+        return fail(d, l, "perm has %d axes for an input of rank %d", l->a.perm.n, r);
+    int seen = 0;
+    for (int k = 0; k < r; k++) {
+        int p = l->a.perm.v[k];
+        if (p < 0 || p >= r || (seen >> p) & 1)
+            return fail(d, l, "perm is not a permutation of 0..%d", r - 1);
+        seen |= 1 << p;
+    }
+    int64_t stride = 1;
+    for (int k = r - 1; k >= 0; k--) {
+        xs[k] = stride;
+        stride *= xt->dims[k];
+    }
+    for (int k = 0; k < r; k++)
+        yd[k] = xt->dims[l->a.perm.v[k]];
+    if (check_out(d, l, tout(g, l), r, yd))
+        return -1;
+    int64_t n = ir_numel(xt);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+        for (int k = 0; k < r; k++)
+            off += idx[k] * xs[l->a.perm.v[k]];
+        y[i] = x[off];
+        for (int k = r - 1; k >= 0 && ++idx[k] == yd[k]; k--)
+            idx[k] = 0;
+    }
     return 0;
 }
 
@@ -640,7 +678,11 @@ int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, fl
     case IR_LEAKY_RELU:
     case IR_CLIP:
     case IR_SIGMOID:
+    case IR_TANH:
         return op_act(g, l, in[0], y, d); /* l->act is the op itself, not a fused one */
+    case IR_TRANSPOSE:
+        rc = op_transpose(g, l, in[0], y, d);
+        break;
     case IR_RESHAPE:
     case IR_FLATTEN:
     case IR_IDENTITY:

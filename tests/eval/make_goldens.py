@@ -178,6 +178,8 @@ save("relu", "relu", [x], F.relu(x.double()))
 save("leaky", "leaky_relu", [x], F.leaky_relu(x.double(), 0.2), alpha=0.2)
 save("clip", "clip", [x], x.double().clamp(-0.5, 0.7), lo=-0.5, hi=0.7)
 save("sigmoid", "sigmoid", [x], torch.sigmoid(x.double()))
+save("tanh", "tanh", [x], torch.tanh(x.double()))
+save("transpose", "transpose", [x], x.double().permute(0, 3, 1, 2), perm=(0, 3, 1, 2))
 save("reshape", "reshape", [x], x.double().reshape(26, 9), shape=(26, 9))
 save("flatten", "flatten", [x], x.double().flatten(1), shape=(2, 117))
 

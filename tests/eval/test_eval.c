@@ -116,6 +116,10 @@ static int set_attrs(IrLayer *l, char *kv) {
             l->a.softmax.axis = (int)v[0]; /* also l->a.axis: same first member */
             if (l->op == IR_CONCAT)
                 l->a.axis = (int)v[0];
+        } else if (!strcmp(k, "perm")) {
+            l->a.perm.n = n;
+            for (int i = 0; i < n; i++)
+                l->a.perm.v[i] = (int)v[i];
         } else if (!strcmp(k, "coerce")) {
             l->a.softmax.coerce_2d = (int)v[0];
         } else if (!strcmp(k, "pads")) {
@@ -143,6 +147,8 @@ static int set_attrs(IrLayer *l, char *kv) {
                 l->act.hi = strtof(e + 1, NULL);
             } else if (!strcmp(s, "sigmoid")) {
                 l->act.kind = IR_ACT_SIGMOID;
+            } else if (!strcmp(s, "tanh")) {
+                l->act.kind = IR_ACT_TANH;
             } else {
                 return -1;
             }
