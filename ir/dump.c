@@ -79,6 +79,7 @@ static void put_act(const IrAct *a, FILE *f) {
     case IR_ACT_LEAKY_RELU: fprintf(f, "leaky_relu alpha %g", a->alpha); break;
     case IR_ACT_CLIP: fprintf(f, "clip lo %g hi %g", a->lo, a->hi); break;
     case IR_ACT_SIGMOID: fputs("sigmoid", f); break;
+    case IR_ACT_TANH: fputs("tanh", f); break;
     default: fputs("none", f); break;
     }
 }
@@ -153,13 +154,20 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
     case IR_CAST:
         fprintf(f, "  to %d\n", l->a.cast_to);
         break;
+    case IR_TRANSPOSE:
+        fputs("  perm", f);
+        for (int i = 0; i < l->a.perm.n && i < IR_MAX_RANK; i++)
+            fprintf(f, "%c%d", i ? ',' : ' ', l->a.perm.v[i]);
+        fputc('\n', f);
+        break;
     default:
         break;
     }
 }
 
 static int is_standalone_act(IrOp op) {
-    return op == IR_RELU || op == IR_LEAKY_RELU || op == IR_CLIP || op == IR_SIGMOID;
+    return op == IR_RELU || op == IR_LEAKY_RELU || op == IR_CLIP || op == IR_SIGMOID ||
+           op == IR_TANH;
 }
 
 /* Bytes of a tensor's contents; 0 when its shape is unknown. */

@@ -114,7 +114,17 @@ static void test_ops(void) {
     g->l[lk].act.lo = 0;
     g->l[lk].act.hi = 6;
     tg_pool(g, IR_MAXPOOL, "pool", s, m, 2, 2, (int[]){0, 0, 0, 0}, 0);
-    int lsm = tg_unary(g, IR_SOFTMAX, "softmax", m, k);
+    int mt = tg_act(g, "mt", 4, (int64_t[]){-1, 3, 3, 8});
+    int mt2 = tg_act(g, "mt2", 4, (int64_t[]){-1, 3, 3, 8});
+    int m2 = tg_act(g, "m2", 4, (int64_t[]){-1, 8, 3, 3});
+    int lt = tg_unary(g, IR_TRANSPOSE, "to_nhwc", m, mt);
+    g->l[lt].a.perm.n = 4;
+    memcpy(g->l[lt].a.perm.v, (int[]){0, 2, 3, 1}, 4 * sizeof(int));
+    tg_unary(g, IR_TANH, "tanh", mt, mt2);
+    int lt2 = tg_unary(g, IR_TRANSPOSE, "to_nchw", mt2, m2);
+    g->l[lt2].a.perm.n = 4;
+    memcpy(g->l[lt2].a.perm.v, (int[]){0, 3, 1, 2}, 4 * sizeof(int));
+    int lsm = tg_unary(g, IR_SOFTMAX, "softmax", m2, k);
     g->l[lsm].a.softmax = (IrSoftmaxAttr){.axis = 1, .coerce_2d = 1};
     int lr = tg_binary(g, IR_RESHAPE, "flatten", k, ax, sq);
     g->t[sq].ddr_offset = 4096;

@@ -449,7 +449,7 @@ static void test_fuse_clip_inputs(void) {
     int h = tg_act(g, "h", MAT(2, 3)), y = tg_act(g, "y", MAT(2, 3));
     int lf = tg_binary(g, IR_FC, "fc", x, w, h);
     int lk = ir_add_layer(g, IR_CLIP, "clip", "Clip", (int[]){h, -1, hi}, 3, &y, 1);
-    g->l[lk].act.hi = 0.5f; /* what the frontend stores; the test executor reads this */
+    g->l[lk].act.hi = 0.5f; /* what the frontend stores; ir_eval reads this */
     ir_graph_add_output(g, y);
     Run r = run_before(g);
     CU_ASSERT_EQUAL(run_pass(passes_fuse_activation, g), 1);

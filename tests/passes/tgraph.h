@@ -1,6 +1,5 @@
-/* tgraph.h: hand-built graphs and a small local executor for the pass and
- * dump tests.  The executor covers just the ops the tests build; it stands
- * in for ir_eval until the reference executor lands on main. */
+/* tgraph.h: hand-built graphs for the pass and dump tests, run with the
+ * reference executor (ir_eval). */
 #ifndef M7CC_TGRAPH_H
 #define M7CC_TGRAPH_H
 
@@ -33,7 +32,8 @@ IrGraph *tg_small_cnn(void);
 
 /* Random input data for tensor ti (caller frees). */
 float *tg_random(const IrGraph *g, int ti, unsigned seed);
-/* Runs the live layers; outputs[i] malloc'ed per graph output.  0 or -1. */
+/* ir_eval, printing its messages: outputs[i] malloc'ed per graph output.
+ * 0 or -1. */
 int tg_eval(const IrGraph *g, const float *const *inputs, float **outputs);
 /* Max |a-b| / (1 + |b|) over n elements. */
 double tg_max_rel_err(const float *a, const float *b, int64_t n);
