@@ -1,10 +1,11 @@
-/* The canonicalisation passes on the PyTorch-exported reference models of
- * tests/models: each model is loaded, run with the reference executor,
+/* The canonicalisation passes on PyTorch-exported models (the reference
+ * models of tests/models and the pass-specific ones of tests/passes/models,
+ * made by make_models.py): each model is loaded, run with the reference executor,
  * canonicalised, checked for what must be gone, and run again; both runs
  * must match PyTorch's output (tests/models/README.md: rtol 1e-4, atol 1e-5)
  * and each other.  Built only when the frontend is there.
  *
- *     test_models <tests/models dir> */
+ *     test_models <source root> */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
 
@@ -13,27 +14,31 @@
 #include "passes.h"
 #include "tensor_file.h"
 
-static const char *models_dir;
+static const char *root;
 
-/* Models the frontend reads; each line: name, live layers expected after
- * canonicalisation (-1: not pinned). */
+/* Models the frontend reads (folders under the source root) and the live
+ * layers expected after canonicalisation. */
 static const struct { const char *name; int layers; } models[] = {
-    {"vgg_cifar", 10},  /* conv+relu x5, maxpool x3, fc+relu, fc */
-    {"vgg_cifar_op11", 10},
-    {"residual", 10},   /* relus fused into conv and add */
-    {"batch8", 5},
-    {"odd_shapes", 10},
-    {"odd_shapes_op9", 10},
-    {"pool_softmax", 11}, /* the ceil_mode AvgPool keeps its Pad */
-    {"pool_softmax_op11", 11},
-    {"pool_softmax_op9", 11},
-    {"softmax4d", 3},
+    {"tests/models/vgg_cifar", 10}, /* conv+relu x5, maxpool x3, fc+relu, fc */
+    {"tests/models/vgg_cifar_op11", 10},
+    {"tests/models/residual", 10}, /* relus fused into conv and add */
+    {"tests/models/batch8", 5},
+    {"tests/models/odd_shapes", 10},
+    {"tests/models/odd_shapes_op9", 10},
+    {"tests/models/pool_softmax", 11}, /* the ceil_mode AvgPool keeps its Pad */
+    {"tests/models/pool_softmax_op11", 11},
+    {"tests/models/pool_softmax_op9", 11},
+    {"tests/models/softmax4d", 3},
+    /* conv+relu, dwconv+relu6, conv+leaky, avgpool, fc+relu, fc: 3 BNs folded */
+    {"tests/passes/models/bn_fold", 6},
+    /* conv, maxpool, pad (zero into max pool stays), maxpool, avgpool, conv */
+    {"tests/passes/models/pad_fold", 6},
 };
 
 static M7Tensor read_tensor(const char *model, const char *file) {
     char path[1024], err[512];
     M7Tensor t = {0};
-    snprintf(path, sizeof path, "%s/%s/%s", models_dir, model, file);
+    snprintf(path, sizeof path, "%s/%s/%s", root, model, file);
     if (m7_tensor_read(path, &t, err, sizeof err))
         fprintf(stderr, "%s\n", err);
     return t;
@@ -63,7 +68,7 @@ static void test_models(void) {
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         const char *name = models[i].name;
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s/model.onnx", models_dir, name);
+        snprintf(path, sizeof path, "%s/%s/model.onnx", root, name);
         IrDiag d = {0};
         IrGraph *g = frontend_load_onnx(path, NULL, &d);
         ir_diag_print(&d, stderr);
@@ -108,10 +113,10 @@ static void test_models(void) {
 
 int main(int argc, char **argv) {
     if (argc != 2) {
-        fprintf(stderr, "usage: test_models <tests/models dir>\n");
+        fprintf(stderr, "usage: test_models <source root>\n");
         return 2;
     }
-    models_dir = argv[1];
+    root = argv[1];
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite("passes on reference models", NULL, NULL);
