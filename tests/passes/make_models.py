@@ -87,9 +87,9 @@ def tensor_bytes(arr, name):
     return onnx.numpy_helper.from_array(np.ascontiguousarray(arr, dtype=np.float32), name).SerializeToString()
 
 
-def make(name, model, shape, training, opset=13):
+def make(name, cls, shape, training, opset=13):
     torch.manual_seed(0)
-    model = randomise(model).eval()
+    model = randomise(cls()).eval()
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         y = model(x)
@@ -111,8 +111,8 @@ def make(name, model, shape, training, opset=13):
 def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    make("bn_fold", BnFold(), (2, 3, 8, 8), torch.onnx.TrainingMode.PRESERVE)
-    make("pad_fold", PadFold(), (1, 3, 9, 8), torch.onnx.TrainingMode.EVAL, opset=9)
+    make("bn_fold", BnFold, (2, 3, 8, 8), torch.onnx.TrainingMode.PRESERVE)
+    make("pad_fold", PadFold, (1, 3, 9, 8), torch.onnx.TrainingMode.EVAL, opset=9)
 
 
 if __name__ == "__main__":
