@@ -3,10 +3,9 @@
  * noops go first so every other pattern sees producer and consumer
  * adjacent; make_fc before fold_batchnorm so a BN after a Gemm folds into
  * the FC; BN folding before activation fusing (BN sits between conv and
- * relu).  One round enables the next (a fused Add exposes nothing new, but
- * a removed Identity can expose a Pad or a BN), so rounds repeat until
- * nothing changes; dce runs in every round so patterns see exact reader
- * counts. */
+ * relu).  A round can enable the next (dce removing a dead second reader of
+ * a conv output lets its BN or Relu fold), so rounds repeat until nothing
+ * changes. */
 #include "passes.h"
 
 typedef int (*Pass)(IrGraph *, IrDiag *);
