@@ -643,6 +643,31 @@ static void test_canonicalize(void) {
     ir_graph_free(g);
 }
 
+static void test_canonicalize_rounds(void) {
+    /* The conv output has a second, dead reader: the BN folds only after
+     * dce has removed it, in the second round. */
+    IrGraph *g = ir_graph_new("rounds");
+    int x = tg_input(g, "x", NCHW(1, 2, 4, 4));
+    int w = tg_const(g, "w", NCHW(3, 2, 3, 3), 1, -1, 1);
+    int c = tg_act(g, "c", NCHW(1, 3, 4, 4)), y = tg_act(g, "y", NCHW(1, 3, 4, 4));
+    int u = tg_act(g, "unused", NCHW(1, 3, 4, 4));
+    int p[4];
+    tg_bn_params(g, 3, p, 60);
+    int lc = tg_conv(g, "conv", x, w, -1, c, 1, P1, 1);
+    tg_unary(g, IR_SIGMOID, "dead", c, u);
+    int lb = tg_bn(g, "bn", c, p, y, 1e-5f);
+    ir_graph_add_output(g, y);
+    Run r = run_before(g);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(passes_canonicalize(g, &d), 0);
+    ir_diag_free(&d);
+    CU_ASSERT(g->l[lb].dead);
+    CU_ASSERT_EQUAL(producer_of(g, "y"), lc);
+    CU_ASSERT_EQUAL(live_layers(g), 1);
+    expect_same(g, &r, 1e-5);
+    ir_graph_free(g);
+}
+
 static void test_unknown_shapes(void) {
     /* Activations without shapes (shape inference not run): the passes that
      * need shapes refuse, the others still work, nothing crashes. */
@@ -702,6 +727,7 @@ int main(void) {
     CU_add_test(s, "fold_pad with two readers", test_fold_pad_shared);
     CU_add_test(s, "dce", test_dce);
     CU_add_test(s, "canonicalize small cnn", test_canonicalize);
+    CU_add_test(s, "canonicalize repeats rounds", test_canonicalize_rounds);
     CU_add_test(s, "unknown shapes", test_unknown_shapes);
     CU_add_test(s, "malformed graph", test_bad_graph);
     CU_basic_set_mode(CU_BRM_VERBOSE);
