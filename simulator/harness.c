@@ -1,0 +1,1 @@
+int m7sim_main_placeholder;
