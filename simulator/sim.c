@@ -382,6 +382,10 @@ int m7sim_run(M7Sim *s, void (*kernel)(void)) {
         pthread_join(s->core[i].th, NULL);
     sem_destroy(&s->tokens);
     pthread_mutex_unlock(&run_lock);
+    if (s->last_progress > 0) { /* clear the progress line */
+        fprintf(stderr, "\r%60s\r", "");
+        s->last_progress = 0;
+    }
     if (started < s->ncores) {
         s->err.kind = M7SIM_ERR_INTERNAL;
         snprintf(s->err.msg, sizeof s->err.msg, "cannot start a host thread for core %d", started);
