@@ -127,11 +127,14 @@ static inline void race(Core *c, m7_addr a, uint64_t len, int write, const char 
 
 /* ---- lane arithmetic ---------------------------------------------------- */
 
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("fma"))) static void fma_hw(float *restrict r, const float *a, const float *b,
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* 128-bit FMAs: callers copy m7_vec arguments with 16-byte moves, and
+ * wider loads of them would stall on store forwarding. */
+__attribute__((target("fma"))) static void fma_hw(float *r, const float *a, const float *b,
                                                   const float *c) {
-    for (int i = 0; i < M7_LANES; i++)
-        r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    for (int i = 0; i < M7_LANES; i += 4)
+        _mm_storeu_ps(r + i, _mm_fmadd_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i), _mm_loadu_ps(c + i)));
 }
 #define HAVE_FMA_HW 1
 #endif
