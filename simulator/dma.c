@@ -83,6 +83,18 @@ static uint64_t extent(Core *c, uint32_t rows, uint32_t rb, uint64_t stride, m7_
     return span;
 }
 
+static void span_add(Core *c, int mem, uint64_t off, uint64_t ext) {
+    if (off < c->act_lo[mem])
+        c->act_lo[mem] = off;
+    if (off + ext > c->act_hi[mem])
+        c->act_hi[mem] = off + ext;
+}
+
+void m7sim_span_reset(Core *c) {
+    for (int l = 0; l < M7SIM_LEVELS; l++)
+        c->act_lo[l] = UINT64_MAX, c->act_hi[l] = 0;
+}
+
 static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t rb,
                      uint64_t ds, uint64_t ss, int bcast) {
     M7Sim *s = c->sim;
@@ -136,6 +148,8 @@ static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, u
         m7sim_trace(c, (Event){EV_DMA, ch, bcast ? "bcast" : "dma", start, end, bytes});
     c->act = m7sim_grow(c, c->act, c->nact, &c->cap_act, sizeof(Xfer));
     c->act[c->nact++] = (Xfer){ch, dm, sm, doff, soff, ds, ss, rows, rb};
+    span_add(c, dm, doff, dext);
+    span_add(c, sm, soff, sext);
 }
 
 void m7_dma(int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t row_bytes,
@@ -162,8 +176,13 @@ void m7_dma_wait(int ch) {
     if (done > c->floor)
         c->floor = done;
     size_t n = 0;
+    m7sim_span_reset(c);
     for (size_t i = 0; i < c->nact; i++)
-        if (c->act[i].ch != ch)
-            c->act[n++] = c->act[i];
+        if (c->act[i].ch != ch) {
+            c->act[n] = c->act[i];
+            const Xfer *x = &c->act[n++];
+            span_add(c, x->dst_mem, x->dst, extent(c, x->rows, x->row_bytes, x->dst_stride, 0, ""));
+            span_add(c, x->src_mem, x->src, extent(c, x->rows, x->row_bytes, x->src_stride, 0, ""));
+        }
     c->nact = n;
 }

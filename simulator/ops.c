@@ -120,8 +120,12 @@ static inline float *sm_at(Core *c, m7_addr a, uint64_t len, const char *what) {
     return (float *)(c->sm + off);
 }
 
+/* a is a checked AM or SM address: a quick reject against the span of
+ * the active transfers, then the exact check. */
 static inline void race(Core *c, m7_addr a, uint64_t len, int write, const char *what) {
-    if (c->nact)
+    int mem = M7_ADDR_MEM(a);
+    uint64_t off = M7_ADDR_OFF(a);
+    if (c->nact && off < c->act_hi[mem] && off + len > c->act_lo[mem])
         m7sim_race_check(c, a, len, write, what);
 }
 

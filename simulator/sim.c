@@ -347,6 +347,7 @@ static void reset(M7Sim *s) {
         memset(c->ch_free, 0, (size_t)s->m.dma_channels * sizeof *c->ch_free);
         c->link_free[0] = c->link_free[1] = 0;
         c->nact = 0;
+        m7sim_span_reset(c);
         c->open = c->failed = c->trace_full = 0;
         c->end = 0;
         memset(&c->err, 0, sizeof c->err);

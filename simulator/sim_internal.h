@@ -72,6 +72,7 @@ typedef struct Core {
     uint64_t dma_end_region;
     Xfer *act;
     size_t nact, cap_act;
+    uint64_t act_lo[M7SIM_LEVELS], act_hi[M7SIM_LEVELS]; /* offsets the active ones span */
     /* regions */
     CoreRegion *reg;
     size_t nreg, capreg;
@@ -127,6 +128,8 @@ void m7sim_trace(Core *c, Event e);
 /* dma.c: stops the run when [a, a+len) is written (write=1) or read by an
  * instruction while an unwaited DMA of this core moves it. */
 void m7sim_race_check(Core *c, m7_addr a, uint64_t len, int write, const char *what);
+/* Forgets the span of the active transfers (none are active). */
+void m7sim_span_reset(Core *c);
 
 /* ops.c: picks the FMA lane routine for this host. */
 void m7sim_detect_cpu(void);

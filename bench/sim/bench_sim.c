@@ -121,17 +121,19 @@ int main(int argc, char **argv) {
     printf("\n%-10s %14s %12s %12s %14s %10s\n", "threads", "instructions", "seconds", "cpu seconds",
            "instr/second", "ns/instr");
     s = make("", 4096);
-    double rate[3] = {0};
-    for (int t = 1; t <= 2; t++) {
-        m7sim_set_threads(s, t);
+    double rate[4] = {0};
+    for (int t = 1; t <= 3; t++) {
+        m7sim_set_threads(s, t < 3 ? t : 1);
         mk_n = speed_steps;
+        mk_param = t == 3; /* a DMA in flight: every access is race-checked */
         double t0 = now();
         clock_t c0 = clock();
         run(s, mk_gemm);
         double sec = now() - t0, ops = (double)m7sim_vec_ops(s);
         double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
         rate[t] = ops / sec;
-        printf("%-10d %14.0f %12.3f %12.3f %14.3g %10.1f\n", t, ops, sec, cpu, rate[t], 1e9 * sec / ops);
+        printf("%-10s %14.0f %12.3f %12.3f %14.3g %10.1f\n", t == 3 ? "1 (+DMA)" : t == 1 ? "1" : "2",
+               ops, sec, cpu, rate[t], 1e9 * sec / ops);
     }
     m7sim_free(s);
     /* VGG16 batch 1: ~15.5 GFLOP = ~252M FMAs; with the conv loop's mix
