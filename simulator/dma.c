@@ -154,16 +154,16 @@ static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, u
 
 void m7_dma(int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t row_bytes,
             uint64_t dst_stride, uint64_t src_stride) {
-    transfer(m7sim_cur, ch, dst, src, rows, row_bytes, dst_stride, src_stride, 0);
+    transfer(m7sim_core("m7_dma"), ch, dst, src, rows, row_bytes, dst_stride, src_stride, 0);
 }
 
 void m7_dma_bcast(int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t row_bytes,
                   uint64_t dst_stride, uint64_t src_stride) {
-    transfer(m7sim_cur, ch, dst, src, rows, row_bytes, dst_stride, src_stride, 1);
+    transfer(m7sim_core("m7_dma_bcast"), ch, dst, src, rows, row_bytes, dst_stride, src_stride, 1);
 }
 
 void m7_dma_wait(int ch) {
-    Core *c = m7sim_cur;
+    Core *c = m7sim_core("m7_dma_wait");
     if (ch < 0 || ch >= c->sim->m.dma_channels)
         m7sim_fail(c, M7SIM_ERR_DMA, 0, "m7_dma_wait: channel %d is outside 0..%d", ch,
                    c->sim->m.dma_channels - 1);

@@ -136,6 +136,11 @@ static void shape_str(char *buf, size_t len, int rank, const int64_t *dims) {
 static int load_weights(M7Sim *s, const m7_program *p, const char *path) {
     if (!p->weights_bytes)
         return 0;
+    if (!path || !path[0]) {
+        fprintf(stderr, "m7sim: the model needs %llu bytes of weights: give --weights FILE\n",
+                (unsigned long long)p->weights_bytes);
+        return -1;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "m7sim: cannot open weights file %s: %s (use --weights FILE)\n", path,
@@ -237,8 +242,28 @@ static int outputs(M7Sim *s, const m7_program *p, const Options *o) {
     return rc;
 }
 
+/* The generated program's description is sane (it is code, but a broken
+ * generator should get a message, not a crash). */
+static int check_program(const m7_program *p) {
+    if (p->n_inputs < 0 || p->n_inputs > MAXF || p->n_outputs < 0 || p->n_outputs > MAXF ||
+        (p->n_inputs && !p->inputs) || (p->n_outputs && !p->outputs) || !p->kernel) {
+        fprintf(stderr, "m7sim: the program description is broken (inputs, outputs or kernel)\n");
+        return -1;
+    }
+    for (int i = 0; i < p->n_inputs + p->n_outputs; i++) {
+        const m7_io *io = i < p->n_inputs ? &p->inputs[i] : &p->outputs[i - p->n_inputs];
+        if (io->rank < 0 || io->rank > 8 || !io->name) {
+            fprintf(stderr, "m7sim: the program's tensor %d has no name or a rank outside 0..8\n", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int m7sim_main(int argc, char **argv, const m7_program *p) {
     Options o;
+    if (check_program(p) < 0)
+        return 2;
     if (parse(argc, argv, p, &o) < 0)
         return 2;
     M7Machine m;

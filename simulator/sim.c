@@ -51,6 +51,12 @@ _Noreturn void m7sim_fail(Core *c, int kind, m7_addr addr, const char *fmt, ...)
     longjmp(c->jb, 1);
 }
 
+_Noreturn void m7sim_no_core(const char *fn) {
+    fprintf(stderr, "m7sim: %s called outside a kernel (only kernels run by m7sim_run may call "
+            "the runtime)\n", fn);
+    abort();
+}
+
 void *m7sim_grow(Core *c, void *p, size_t n, size_t *cap, size_t sz) {
     if (n < *cap)
         return p;
@@ -223,7 +229,7 @@ static void release_check(M7Sim *s) {
 }
 
 void m7_barrier(void) {
-    Core *c = m7sim_cur;
+    Core *c = m7sim_core("m7_barrier");
     M7Sim *s = c->sim;
     uint64_t now = core_now(c);
     pthread_mutex_lock(&s->mu);
@@ -251,8 +257,8 @@ void m7_barrier(void) {
     c->floor = f;
 }
 
-int m7_core_id(void) { return m7sim_cur->id; }
-int m7_core_count(void) { return m7sim_cur->sim->ncores; }
+int m7_core_id(void) { return m7sim_core("m7_core_id")->id; }
+int m7_core_count(void) { return m7sim_core("m7_core_count")->sim->ncores; }
 
 /* ---- regions ------------------------------------------------------------------ */
 
@@ -263,7 +269,7 @@ static double now_seconds(void) {
 }
 
 void m7_region_begin(const char *name, uint64_t useful_flops) {
-    Core *c = m7sim_cur;
+    Core *c = m7sim_core("m7_region_begin");
     if (!name)
         name = "";
     if (c->open)
@@ -291,7 +297,7 @@ void m7_region_begin(const char *name, uint64_t useful_flops) {
 }
 
 void m7_region_end(void) {
-    Core *c = m7sim_cur;
+    Core *c = m7sim_core("m7_region_end");
     if (!c->open)
         m7sim_fail(c, M7SIM_ERR_PROGRAM, 0, "m7_region_end without m7_region_begin");
     CoreRegion *r = &c->reg[c->nreg - 1];

@@ -115,6 +115,16 @@ extern _Thread_local Core *m7sim_cur __attribute__((tls_model("initial-exec")));
 _Noreturn void m7sim_fail(Core *c, int kind, m7_addr addr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The calling core, for operations outside the hot path: calling the
+ * runtime outside m7sim_run is a usage error, reported and aborted. */
+_Noreturn void m7sim_no_core(const char *fn);
+static inline Core *m7sim_core(const char *fn) {
+    Core *c = m7sim_cur;
+    if (__builtin_expect(!c, 0))
+        m7sim_no_core(fn);
+    return c;
+}
+
 static inline uint64_t core_now(const Core *c) {
     return c->last_complete > c->floor ? c->last_complete : c->floor;
 }
