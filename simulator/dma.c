@@ -159,7 +159,12 @@ void m7_dma(int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t row_bytes,
 
 void m7_dma_bcast(int ch, m7_addr dst, m7_addr src, uint32_t rows, uint32_t row_bytes,
                   uint64_t dst_stride, uint64_t src_stride) {
-    transfer(m7sim_core("m7_dma_bcast"), ch, dst, src, rows, row_bytes, dst_stride, src_stride, 1);
+    Core *c = m7sim_core("m7_dma_bcast");
+    /* a collective: barriers compare this hash across cores (FNV-1a style) */
+    uint64_t args[] = {(uint64_t)ch, dst, src, rows, row_bytes, dst_stride, src_stride};
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        c->bcast_hash = (c->bcast_hash ^ args[i]) * 0x100000001b3ull;
+    transfer(c, ch, dst, src, rows, row_bytes, dst_stride, src_stride, 1);
 }
 
 void m7_dma_wait(int ch) {

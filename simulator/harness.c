@@ -37,7 +37,7 @@ static void usage(FILE *f, const char *argv0, const m7_program *p) {
             "                     results and cycles do not depend on it\n"
             "  --quiet            no report table\n"
             "  --help             this text\n"
-            "Inputs (%d):", argv0, p->name, p->weights_file && p->weights_file[0] ? p->weights_file : "(none)",
+            "Inputs (%d):", argv0, p->name ? p->name : "?", p->weights_file && p->weights_file[0] ? p->weights_file : "(none)",
             p->machine ? p->machine : "", p->n_inputs);
     for (int i = 0; i < p->n_inputs; i++) {
         fprintf(f, " %s[", p->inputs[i].name);

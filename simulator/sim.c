@@ -221,6 +221,9 @@ static void release_check(M7Sim *s) {
         return;
     if (s->done > 0)
         s->abort_all = 1;
+    for (int i = 1; i < s->ncores && !s->done; i++)
+        if (s->core[i].bcast_hash != s->core[0].bcast_hash)
+            s->abort_all = s->bcast_mismatch = 1;
     s->bar_floor = s->bar_max + (uint64_t)s->m.barrier_cycles;
     s->arrived = 0;
     s->bar_max = 0;
@@ -356,9 +359,10 @@ static void reset(M7Sim *s) {
         m7sim_span_reset(c);
         c->open = c->failed = c->trace_full = 0;
         c->end = 0;
+        c->bcast_hash = 0;
         memset(&c->err, 0, sizeof c->err);
     }
-    s->arrived = s->done = s->any_failed = s->gen = s->abort_all = 0;
+    s->arrived = s->done = s->any_failed = s->gen = s->abort_all = s->bcast_mismatch = 0;
     s->bar_max = 0;
     memset(&s->err, 0, sizeof s->err);
     memset(&s->total, 0, sizeof s->total);
@@ -403,6 +407,15 @@ int m7sim_run(M7Sim *s, void (*kernel)(void)) {
             s->err = s->core[i].err;
             return -1;
         }
+    for (int i = 1; i < s->ncores; i++)
+        s->bcast_mismatch |= s->core[i].bcast_hash != s->core[0].bcast_hash;
+    if (s->bcast_mismatch) {
+        s->err.kind = M7SIM_ERR_PROGRAM;
+        snprintf(s->err.msg, sizeof s->err.msg,
+                 "the cores called m7_dma_bcast differently (it is collective: every core calls it "
+                 "with the same arguments, equally often, between the same barriers)");
+        return -1;
+    }
     if (s->abort_all) {
         s->err.kind = M7SIM_ERR_PROGRAM;
         snprintf(s->err.msg, sizeof s->err.msg,

@@ -82,6 +82,7 @@ typedef struct Core {
     size_t nev, capev;
     /* run control */
     int failed;
+    uint64_t bcast_hash; /* of m7_dma_bcast arguments so far: equal on every core */
     M7SimError err;
     uint64_t end;
     jmp_buf jb;
@@ -98,7 +99,7 @@ struct M7Sim {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sem_t tokens;
-    int arrived, done, any_failed, gen, abort_all;
+    int arrived, done, any_failed, gen, abort_all, bcast_mismatch;
     uint64_t bar_max, bar_floor;
     /* results */
     M7SimError err;

@@ -250,6 +250,13 @@ static void k_barrier_mismatch(void) {
         m7_barrier();
 }
 
+/* a collective broadcast with different arguments on one core */
+static void k_bcast_args(void) {
+    m7_dma_bcast(3, M7_AM(0), M7_DDR(PLANT ? 128 : 0), 1, 128, 0, 0);
+    m7_dma_wait(3);
+    m7_barrier();
+}
+
 static const struct {
     const char *name;
     void (*kernel)(void);
@@ -270,6 +277,7 @@ static const struct {
     {"DMA destination races DMA read", k_race_dma_dst, M7SIM_ERR_RACE, M7_AM(0)},
     {"unwaited DMA at kernel end", k_unwaited, M7SIM_ERR_PROGRAM, ~(m7_addr)0},
     {"barrier skipped", k_barrier_mismatch, M7SIM_ERR_PROGRAM, ~(m7_addr)0},
+    {"broadcast arguments differ", k_bcast_args, M7SIM_ERR_PROGRAM, ~(m7_addr)0},
 };
 
 static void test_checks(void) {
@@ -289,7 +297,7 @@ static void test_checks(void) {
             CU_ASSERT_EQUAL(e->kind, checks[i].kind);
             if (e->kind != checks[i].kind || threads == 1)
                 printf("\n  %s: %s", checks[i].name, e->msg);
-            if (checks[i].kernel != k_barrier_mismatch)
+            if (checks[i].kernel != k_barrier_mismatch && checks[i].kernel != k_bcast_args)
                 CU_ASSERT_EQUAL(e->core, 1);
             if (checks[i].addr != ~(m7_addr)0) {
                 CU_ASSERT_EQUAL(e->addr, checks[i].addr);
