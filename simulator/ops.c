@@ -46,6 +46,8 @@ static inline uint64_t issue(Core *c, int u, uint64_t ready) {
     if (++c->widx == c->W)
         c->widx = 0;
     c->k.ops++;
+    if (t < c->first_issue)
+        c->first_issue = t;
     return t;
 }
 
@@ -83,6 +85,8 @@ static uint64_t issue_busy(Core *c, uint64_t ready) {
     if (++c->widx == c->W)
         c->widx = 0;
     c->k.ops++;
+    if (t < c->first_issue)
+        c->first_issue = t;
     return complete(c, t, c->lat_reduce);
 }
 

@@ -289,6 +289,7 @@ void m7_region_begin(const char *name, uint64_t useful_flops) {
     r->c0 = c->k;
     c->open = 1;
     c->dma_end_region = 0;
+    c->first_issue = UINT64_MAX;
     M7Sim *s = c->sim;
     if (c->id == 0 && s->progress) {
         double t = now_seconds();
@@ -305,8 +306,11 @@ void m7_region_end(void) {
         m7sim_fail(c, M7SIM_ERR_PROGRAM, 0, "m7_region_end without m7_region_begin");
     CoreRegion *r = &c->reg[c->nreg - 1];
     uint64_t now = core_now(c);
-    /* A region's span includes the DMAs it started (their bytes count in it). */
+    /* A region's span includes the DMAs it started (their bytes count in it)
+     * and instructions that issued before it began, overlapping the last. */
     r->end = now > c->dma_end_region ? now : c->dma_end_region;
+    if (c->first_issue < r->begin)
+        r->begin = c->first_issue;
     r->c1 = c->k;
     c->open = 0;
     if (c->sim->trace)

@@ -58,6 +58,7 @@ typedef struct Core {
     uint64_t am_bytes, sm_bytes;
     /* timing */
     uint64_t floor, last_complete;
+    uint64_t first_issue; /* earliest issue since the region began */
     uint64_t *win;     /* issue cycles of the last W instructions */
     int widx, W;
     Slot *ring;

@@ -416,6 +416,37 @@ static void test_roofline(void) {
     m7sim_free(s);
 }
 
+/* A compute-bound region right after a slow reduction: its FMAs issue
+ * before the reduction completes, and the region's span must cover them. */
+static void k_full_speed(void) {
+    m7_vec x = m7_vsplat(1.0f);
+    m7_region_begin("reduce", 0);
+    m7_scalar r = m7_vreduce_add(x);
+    m7_region_end();
+    m7_region_begin("fma", 64 * 18 * 40);
+    m7_vec acc[18];
+    for (int j = 0; j < 18; j++)
+        acc[j] = x;
+    for (int i = 0; i < 40; i++)
+        for (int j = 0; j < 18; j++)
+            acc[j] = m7_vfma(x, x, acc[j]);
+    for (int j = 0; j < 18; j++)
+        m7_vst(M7_AM(128 * (uint64_t)j), acc[j]);
+    m7_region_end();
+    m7_sst(M7_SM(0), r);
+}
+
+static void test_full_speed(void) {
+    M7Sim *s = make("cores=1", 4096);
+    CU_ASSERT_EQUAL_FATAL(m7sim_run(s, k_full_speed), 0);
+    const M7SimRegion *R = m7sim_region(s, 1);
+    CU_ASSERT(R->efficiency > 0.9);
+    CU_ASSERT(R->efficiency <= 1.0);
+    CU_ASSERT(R->efficiency <= R->bound);
+    CU_ASSERT(R->begin < m7sim_region(s, 0)->end); /* the regions overlap */
+    m7sim_free(s);
+}
+
 int main(void) {
     CU_initialize_registry();
     CU_pSuite su = CU_add_suite("checks", NULL, NULL);
@@ -424,6 +455,7 @@ int main(void) {
     CU_add_test(su, "each check fires on a planted bug, silent otherwise", test_checks);
     CU_add_test(su, "identical results and cycles across runs and threads", test_determinism);
     CU_add_test(su, "efficiency within the roofline bound", test_roofline);
+    CU_add_test(su, "a region at full speed stays within the bound", test_full_speed);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
