@@ -646,47 +646,53 @@ static int imp_constant(Ctx *c) {
     return 0;
 }
 
+/* since: the first opset whose form of the op we read (opset 7 unless the
+ * op has not changed since an earlier version). */
 static const struct {
     const char *op;
     ImportFn fn;
+    int since;
 } ops[] = {
-    {"Conv", imp_conv},
-    {"MaxPool", imp_maxpool},
-    {"AveragePool", imp_avgpool},
-    {"GlobalAveragePool", imp_gavgpool},
-    {"GlobalMaxPool", imp_gmaxpool},
-    {"Gemm", imp_gemm},
-    {"MatMul", imp_matmul},
-    {"BatchNormalization", imp_batchnorm},
-    {"LRN", imp_lrn},
-    {"Softmax", imp_softmax},
-    {"Add", imp_add},
-    {"Mul", imp_mul},
-    {"Concat", imp_concat},
-    {"Pad", imp_pad},
-    {"Relu", imp_relu},
-    {"LeakyRelu", imp_leaky},
-    {"Clip", imp_clip},
-    {"Sigmoid", imp_sigmoid},
-    {"Reshape", imp_reshape},
-    {"Flatten", imp_flatten},
-    {"Identity", imp_identity},
-    {"Dropout", imp_dropout},
-    {"Shape", imp_shape},
-    {"Gather", imp_gather},
-    {"Unsqueeze", imp_unsqueeze},
-    {"Squeeze", imp_squeeze_},
-    {"Cast", imp_cast},
-    {"Constant", imp_constant},
+    {"Conv", imp_conv, 1},
+    {"MaxPool", imp_maxpool, 1},
+    {"AveragePool", imp_avgpool, 1},
+    {"GlobalAveragePool", imp_gavgpool, 1},
+    {"GlobalMaxPool", imp_gmaxpool, 1},
+    {"Gemm", imp_gemm, 7},
+    {"MatMul", imp_matmul, 1},
+    {"BatchNormalization", imp_batchnorm, 7},
+    {"LRN", imp_lrn, 1},
+    {"Softmax", imp_softmax, 1},
+    {"Add", imp_add, 7},
+    {"Mul", imp_mul, 7},
+    {"Concat", imp_concat, 4},
+    {"Pad", imp_pad, 2},
+    {"Relu", imp_relu, 1},
+    {"LeakyRelu", imp_leaky, 1},
+    {"Clip", imp_clip, 6},
+    {"Sigmoid", imp_sigmoid, 1},
+    {"Reshape", imp_reshape, 5},
+    {"Flatten", imp_flatten, 1},
+    {"Identity", imp_identity, 1},
+    {"Dropout", imp_dropout, 7},
+    {"Shape", imp_shape, 1},
+    {"Gather", imp_gather, 1},
+    {"Unsqueeze", imp_unsqueeze, 1},
+    {"Squeeze", imp_squeeze_, 1},
+    {"Cast", imp_cast, 6},
+    {"Constant", imp_constant, 1},
 };
 
-static ImportFn find_op(const Onnx__NodeProto *n) {
+/* The importer of n, or NULL; *since gets the op's first readable opset. */
+static ImportFn find_op(const Onnx__NodeProto *n, int *since) {
     const char *dom = n->domain ? n->domain : "";
     if (dom[0] && strcmp(dom, "ai.onnx"))
         return NULL;
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (n->op_type && !strcmp(n->op_type, ops[i].op))
+        if (n->op_type && !strcmp(n->op_type, ops[i].op)) {
+            *since = ops[i].since;
             return ops[i].fn;
+        }
     return NULL;
 }
 
@@ -728,8 +734,16 @@ static int list_unsupported(Ctx *c) {
     int bad = 0;
     for (size_t i = 0; i < c->gp->n_node; i++) {
         Onnx__NodeProto *n = c->gp->node[i];
-        if (find_op(n))
+        int since;
+        if (find_op(n, &since)) {
+            if (c->opset >= since)
+                continue;
+            ir_diag_add(c->d, "%s: unsupported node %zu: op '%s' at opset %lld (its form before "
+                        "opset %d is not supported), name '%s'", c->path, i, n->op_type,
+                        (long long)c->opset, since, n->name ? n->name : "");
+            bad++;
             continue;
+        }
         ir_diag_add(c->d, "%s: unsupported node %zu: op '%s' (domain '%s'), name '%s'", c->path, i,
                     n->op_type ? n->op_type : "", n->domain && n->domain[0] ? n->domain : "ai.onnx",
                     n->name ? n->name : "");
@@ -847,8 +861,8 @@ static int import_graph(Ctx *c) {
         ir_diag_add(c->d, "%s: model imports no default-domain (ai.onnx) opset", c->path);
         return -1;
     }
-    if (c->opset < 7 || c->opset > 18) {
-        ir_diag_add(c->d, "%s: opset %lld is not supported (7 to 18)", c->path, (long long)c->opset);
+    if (c->opset < 1 || c->opset > 18) {
+        ir_diag_add(c->d, "%s: opset %lld is not supported (1 to 18)", c->path, (long long)c->opset);
         return -1;
     }
     if (list_unsupported(c))
@@ -883,7 +897,8 @@ static int import_graph(Ctx *c) {
             snprintf(c->name, sizeof c->name, "%s", c->n->name);
         else
             snprintf(c->name, sizeof c->name, "%s_%zu", c->n->op_type, i);
-        if (import_node(c, find_op(c->n)))
+        int since;
+        if (import_node(c, find_op(c->n, &since)))
             return -1;
     }
     if (gp->n_output == 0) {

@@ -167,8 +167,15 @@ static void test_bad_payloads(void) {
 
 static void test_bad_graph(void) {
     Onnx__ModelProto *m = small_model();
-    m->opset_import[0]->version = 6;
-    fe_expect_error(m, "opset 6 is not supported", NULL);
+    m->opset_import[0]->version = 19;
+    fe_expect_error(m, "opset 19 is not supported", NULL);
+    /* before opset 7 Add had a broadcast attribute: listed with the opset */
+    m = mk_model(6);
+    mk_input(m, "x", F, "1,3");
+    mk_node(m, "Add", "a6", "x,x", "y");
+    mk_node(m, "Tanh", "t", "y", "z");
+    mk_output(m, "z", NULL);
+    fe_expect_error(m, "unsupported node 0: op 'Add' at opset 6", "unsupported node 1: op 'Tanh'");
     m = small_model();
     free(m->opset_import[0]->domain);
     m->opset_import[0]->domain = ir_strdup("com.other");
