@@ -578,7 +578,13 @@ static int imp_squeeze(Ctx *c, IrOp op) {
     IrLayer *l = &c->g->l[li];
     l->a.axes.n = n;
     memcpy(l->a.axes.v, axes, (size_t)n * sizeof *axes);
-    return infer(c, li);
+    if (infer(c, li))
+        return -1;
+    /* On run-time data it only renames dims: a Reshape to the inferred
+     * shape, so later stages see one op for it. */
+    if (!l->dead)
+        l->op = IR_RESHAPE;
+    return 0;
 }
 static int imp_unsqueeze(Ctx *c) { return imp_squeeze(c, IR_UNSQUEEZE); }
 static int imp_squeeze_(Ctx *c) { return imp_squeeze(c, IR_SQUEEZE); }
@@ -824,9 +830,10 @@ static int add_graph_input(Ctx *c, const Onnx__ValueInfoProto *v) {
 /* Declared output shapes, where fully given, must agree with inference
  * (the batch dim is skipped when the caller overrides it). */
 static int add_graph_output(Ctx *c, const Onnx__ValueInfoProto *v) {
-    int ti = ir_find_tensor(c->g, v->name);
+    int ti = v->name ? ir_find_tensor(c->g, v->name) : -1;
     if (ti < 0) {
-        ir_diag_add(c->d, "%s: graph output '%s' is not computed by any node", c->path, v->name);
+        ir_diag_add(c->d, "%s: graph output '%s' is not computed by any node", c->path,
+                    v->name ? v->name : "");
         return -1;
     }
     IrTensor *t = &c->g->t[ti];

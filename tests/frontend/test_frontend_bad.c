@@ -86,6 +86,31 @@ static void test_truncated(void) {
     expect_file_error(fe_path("cut.onnx"), "truncated or corrupt");
 }
 
+/* Byte mutations of a valid model: loads or fails with a message, never
+ * crashes (the ASan run checks memory). */
+static void test_mutated(void) {
+    mk_write(small_model(), fe_path("full.onnx"));
+    FILE *f = fopen(fe_path("full.onnx"), "rb");
+    unsigned char buf[8192], mut[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    srand(7);
+    int failed = 0;
+    for (int round = 0; round < 300; round++) {
+        memcpy(mut, buf, n);
+        for (int k = 0; k < 1 + round % 4; k++)
+            mut[(size_t)rand() % n] = (unsigned char)rand();
+        mk_write_bytes(fe_path("mut.onnx"), mut, n);
+        IrDiag d = {0};
+        IrGraph *g = frontend_load_onnx(fe_path("mut.onnx"), NULL, &d);
+        CU_ASSERT(g != NULL || d.n > 0);
+        failed += !g;
+        ir_graph_free(g);
+        ir_diag_free(&d);
+    }
+    CU_ASSERT(failed > 0);
+}
+
 static void test_shape_mismatch(void) {
     Onnx__ModelProto *m = mk_model(13);
     mk_input(m, "x", F, "1,3,8,8");
@@ -218,6 +243,7 @@ int main(void) {
     CU_add_test(s, "empty file", test_empty_file);
     CU_add_test(s, "random bytes", test_random_bytes);
     CU_add_test(s, "truncated file", test_truncated);
+    CU_add_test(s, "mutated bytes", test_mutated);
     CU_add_test(s, "shapes that do not agree", test_shape_mismatch);
     CU_add_test(s, "missing initializer", test_missing_initializer);
     CU_add_test(s, "huge shapes", test_huge_shapes);
