@@ -170,6 +170,8 @@ const char *ir_op_name(IrOp op) {
         [IR_LEAKY_RELU] = "leaky_relu",
         [IR_CLIP] = "clip",
         [IR_SIGMOID] = "sigmoid",
+        [IR_TANH] = "tanh",
+        [IR_TRANSPOSE] = "transpose",
         [IR_RESHAPE] = "reshape",
         [IR_FLATTEN] = "flatten",
         [IR_IDENTITY] = "identity",
@@ -283,6 +285,7 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
     case IR_CAST:
     case IR_CONCAT:
     case IR_PAD:
+    case IR_TRANSPOSE:
         return 0;
     default:
         return ny;
