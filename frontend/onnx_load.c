@@ -136,8 +136,10 @@ static void *read_external(const Onnx__TensorProto *tp, const char *name, const 
 int onnx_add_const(IrGraph *g, Onnx__TensorProto *tp, const char *name, const char *model_path,
                    IrDiag *d) {
     int et = tp->has_data_type ? tp->data_type : 0;
+    /* INT32 and BOOL (flags such as Dropout's training_mode) widen to I64. */
+    int is_i32 = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32, is_bool = et == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
     if (et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && et != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
-        et != ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
+        !is_i32 && !is_bool) {
         ir_diag_add(d, "%s: tensor '%s': element type %s is not supported (float32 models; int64 "
                     "only for shape tensors)", model_path, name, onnx_type_name(et));
         return -1;
@@ -162,8 +164,8 @@ int onnx_add_const(IrGraph *g, Onnx__TensorProto *tp, const char *name, const ch
         return -1;
     }
     int64_t n = ir_numel(t);
-    /* Stored element size (INT32 payloads are widened below). */
-    int64_t es = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ? 4 : 8;
+    /* Stored element size (INT32 and BOOL payloads are widened below). */
+    int64_t es = is_bool ? 1 : dt == IR_F32 || is_i32 ? 4 : 8;
     int64_t bytes = n * es;
     void *payload = NULL; /* malloc'ed, bytes long, little-endian */
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
@@ -181,26 +183,34 @@ int onnx_add_const(IrGraph *g, Onnx__TensorProto *tp, const char *name, const ch
         if (!payload)
             payload = ir_xmalloc(1);
     } else {
-        size_t have = dt == IR_F32 ? tp->n_float_data
-                      : et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ? tp->n_int32_data
-                                                                   : tp->n_int64_data;
-        const void *src = dt == IR_F32 ? (const void *)tp->float_data
-                          : et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ? (const void *)tp->int32_data
-                                                                       : (const void *)tp->int64_data;
+        /* Typed fields: BOOL values live in int32_data too. */
+        int in_i32 = is_i32 || is_bool;
+        size_t have = dt == IR_F32 ? tp->n_float_data : in_i32 ? tp->n_int32_data : tp->n_int64_data;
         if ((int64_t)have != n) {
             ir_diag_add(d, "%s: tensor '%s': has %zu values but shape needs %lld", model_path, name,
                         have, (long long)n);
             return -1;
         }
+        if (in_i32) {
+            int64_t *w = ir_xmalloc((size_t)(n * 8));
+            for (int64_t i = 0; i < n; i++)
+                w[i] = tp->int32_data[i];
+            t->i64 = w;
+            return ti;
+        }
         payload = ir_xmalloc((size_t)bytes);
         if (bytes)
-            memcpy(payload, src, (size_t)bytes);
+            memcpy(payload, dt == IR_F32 ? (const void *)tp->float_data : (const void *)tp->int64_data,
+                   (size_t)bytes);
     }
-    if (et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
+    if (is_i32 || is_bool) { /* widen a raw or external payload */
         int64_t *w = ir_xmalloc((size_t)(n * 8));
         for (int64_t i = 0; i < n; i++) {
-            int32_t v;
-            memcpy(&v, (char *)payload + i * 4, 4);
+            int32_t v = 0;
+            if (is_bool)
+                v = ((unsigned char *)payload)[i] != 0;
+            else
+                memcpy(&v, (char *)payload + i * 4, 4);
             w[i] = v;
         }
         free(payload);

@@ -10,8 +10,8 @@
 Onnx__ModelProto *onnx_read_model(const char *path, IrDiag *d);
 void onnx_free_model(Onnx__ModelProto *m);
 
-/* Adds tp as an IR_T_CONST tensor called name (FLOAT -> F32; INT64 and
- * INT32 -> I64), taking over raw_data instead of copying it.  External
+/* Adds tp as an IR_T_CONST tensor called name (FLOAT -> F32; INT64, INT32
+ * and BOOL -> I64), taking over raw_data instead of copying it.  External
  * data is read relative to the directory of model_path.  Returns the
  * tensor index, or -1 with a message naming the file and tensor. */
 int onnx_add_const(IrGraph *g, Onnx__TensorProto *tp, const char *name, const char *model_path,

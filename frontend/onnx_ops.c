@@ -464,6 +464,26 @@ static int imp_relu(Ctx *c) { return imp_act(c, IR_RELU, IR_ACT_RELU); }
 static int imp_leaky(Ctx *c) { return imp_act(c, IR_LEAKY_RELU, IR_ACT_LEAKY_RELU); }
 static int imp_clip(Ctx *c) { return imp_act(c, IR_CLIP, IR_ACT_CLIP); }
 static int imp_sigmoid(Ctx *c) { return imp_act(c, IR_SIGMOID, IR_ACT_SIGMOID); }
+static int imp_tanh(Ctx *c) { return imp_act(c, IR_TANH, IR_ACT_TANH); }
+
+static int imp_transpose(Ctx *c) {
+    IrTensor *x = in_t(c, 0);
+    int64_t perm[IR_MAX_RANK];
+    int n = get_ints(c, "perm", perm, IR_MAX_RANK);
+    if (n < 0)
+        return -1;
+    if (n == 0) /* default: reverse the axes */
+        for (n = 0; n < x->rank; n++)
+            perm[n] = x->rank - 1 - n;
+    int li = add_layer(c, IR_TRANSPOSE, c->in, 1);
+    if (li < 0)
+        return -1;
+    IrLayer *l = &c->g->l[li];
+    l->a.perm.n = n;
+    for (int k = 0; k < n; k++)
+        l->a.perm.v[k] = perm[k] < 0 || perm[k] >= IR_MAX_RANK ? -1 : (int)perm[k];
+    return infer(c, li);
+}
 
 static int imp_reshape(Ctx *c) {
     int allowzero;
@@ -598,8 +618,10 @@ static int imp_constant(Ctx *c) {
             return node_err(c, "attribute value holds no tensor");
         IrDiag tmp = {0};
         int ti = onnx_add_const(c->g, a->t, y, c->path, &tmp);
-        for (int i = 0; i < tmp.n; i++)
-            node_err(c, "%s", tmp.msg[i]);
+        size_t pl = strlen(c->path);
+        for (int i = 0; i < tmp.n; i++) /* drop the file name node_err adds again */
+            node_err(c, "%s", strncmp(tmp.msg[i], c->path, pl) || strncmp(tmp.msg[i] + pl, ": ", 2)
+                                  ? tmp.msg[i] : tmp.msg[i] + pl + 2);
         ir_diag_free(&tmp);
         return ti < 0 ? -1 : 0;
     }
@@ -656,6 +678,8 @@ static const struct {
     {"LeakyRelu", imp_leaky, 1},
     {"Clip", imp_clip, 6},
     {"Sigmoid", imp_sigmoid, 1},
+    {"Tanh", imp_tanh, 1},
+    {"Transpose", imp_transpose, 1},
     {"Reshape", imp_reshape, 5},
     {"Flatten", imp_flatten, 1},
     {"Identity", imp_identity, 1},

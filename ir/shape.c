@@ -607,6 +607,43 @@ static int infer_cast(IrGraph *g, IrLayer *l, IrDiag *d) {
     return 0;
 }
 
+/* Output axis k is input axis perm[k]. */
+static int infer_transpose(IrGraph *g, IrLayer *l, IrDiag *d) {
+    IrTensor *x = input(g, l, 0);
+    int r = x->rank, seen[IR_MAX_RANK] = {0};
+    if (l->a.perm.n != r)
+        return fail(d, l, "perm has %d axes for input '%s' of rank %d", l->a.perm.n, x->name, r);
+    int64_t y[IR_MAX_RANK];
+    for (int k = 0; k < r; k++) {
+        int p = l->a.perm.v[k];
+        if (p < 0 || p >= r || seen[p])
+            return fail(d, l, "perm is not a permutation of 0..%d", r - 1);
+        seen[p] = 1;
+        y[k] = x->dims[p];
+    }
+    if (set_out(g, l, r, y, x->dtype, d))
+        return -1;
+    if (!is_const(x))
+        return 0;
+    /* Fold: walk the output in order, tracking the input offset. */
+    int64_t es = elem_size(x->dtype), n = ir_numel(x), xs[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    xs[r - 1 < 0 ? 0 : r - 1] = 1;
+    for (int k = r - 2; k >= 0; k--)
+        xs[k] = xs[k + 1] * x->dims[k + 1];
+    char *p = ir_xmalloc((size_t)(n * es));
+    const char *src = const_data(x);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+        for (int k = 0; k < r; k++)
+            off += idx[k] * xs[l->a.perm.v[k]];
+        memcpy(p + i * es, src + off * es, (size_t)es);
+        for (int k = r - 1; k >= 0 && ++idx[k] == y[k]; k--)
+            idx[k] = 0;
+    }
+    make_const(g, l, p);
+    return 0;
+}
+
 static int infer_passthrough(IrGraph *g, IrLayer *l, IrDiag *d) {
     IrTensor *x = input(g, l, 0);
     if (same_shape_out(g, l, x, d))
@@ -664,7 +701,10 @@ int ir_infer_layer(IrGraph *g, int li, IrDiag *d) {
     case IR_LEAKY_RELU:
     case IR_CLIP:
     case IR_SIGMOID:
+    case IR_TANH:
         return infer_unary_f32(g, l, d);
+    case IR_TRANSPOSE:
+        return infer_transpose(g, l, d);
     case IR_RESHAPE:
         return infer_reshape(g, l, d);
     case IR_FLATTEN:

@@ -640,6 +640,39 @@ static void test_activations(void) {
     }
 }
 
+static void test_transpose_tanh(void) {
+    Onnx__ModelProto *m = mk_model(11);
+    mk_input(m, "x", F, "2,3,4");
+    mk_attr_ints(mk_node(m, "Transpose", "tp", "x", "t1"), "perm", "0,2,1");
+    mk_node(m, "Transpose", "tdef", "x", "t2");
+    mk_node(m, "Tanh", "th", "t2", "t3");
+    /* a constant transposed at compile time: [[0,.5,1],[1.5,2,2.5]]^T */
+    mk_init_f32(m, "w", "2,3", NULL);
+    mk_node(m, "Transpose", "tw", "w", "wt");
+    mk_output(m, "t1", NULL);
+    mk_output(m, "t3", NULL);
+    mk_output(m, "wt", NULL);
+    IrGraph *g = must_load(m, 0);
+    if (!g)
+        return;
+    fe_expect_shape(g, "t1", "2,4,3");
+    fe_expect_shape(g, "t2", "4,3,2");
+    IrLayer *l = fe_layer(g, "t2");
+    CU_ASSERT(l->op == IR_TRANSPOSE && l->a.perm.n == 3 && l->a.perm.v[0] == 2);
+    CU_ASSERT(fe_layer(g, "t3")->op == IR_TANH && fe_layer(g, "t3")->act.kind == IR_ACT_TANH);
+    IrTensor *wt = fe_tensor(g, "wt");
+    fe_expect_shape(g, "wt", "3,2");
+    CU_ASSERT(wt->role == IR_T_CONST && wt->f32);
+    if (wt->f32)
+        CU_ASSERT(wt->f32[0] == 0.0f && wt->f32[1] == 1.5f && wt->f32[2] == 0.5f && wt->f32[5] == 2.5f);
+    ir_graph_free(g);
+    m = mk_model(11);
+    mk_input(m, "x", F, "2,3,4");
+    mk_attr_ints(mk_node(m, "Transpose", "tbad", "x", "y"), "perm", "0,0,1");
+    mk_output(m, "y", NULL);
+    fe_expect_error(m, "layer 'tbad' (Transpose)", "not a permutation");
+}
+
 static void test_dropout(void) {
     Onnx__NodeProto *n;
     IrGraph *g;
@@ -657,6 +690,24 @@ static void test_dropout(void) {
     if ((g = must_load(m, 0))) {
         CU_ASSERT_EQUAL(fe_layer(g, "y")->n_in, 1);
         ir_graph_free(g);
+    }
+    /* training_mode as a BOOL constant false (PyTorch's TRAINING=PRESERVE export) */
+    for (int v = 0; v < 2; v++) {
+        m = mk_model(13);
+        mk_input(m, "x", F, "1,4");
+        mk_init_f32(m, "r", "", (float[]){0.5f});
+        Onnx__TensorProto *t = mk_init_i64(m, "tm", "", (int64_t[]){0});
+        t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+        t->raw_data.len = 1;
+        t->raw_data.data[0] = (uint8_t)v;
+        mk_node(m, "Dropout", "db", "x,r,tm", "y");
+        mk_output(m, "y", NULL);
+        if (v) {
+            fe_expect_error(m, "'db'", "training_mode input 'tm' must be a constant false");
+        } else if ((g = must_load(m, 0))) {
+            CU_ASSERT(fe_tensor(g, "tm")->dtype == IR_I64 && fe_tensor(g, "tm")->i64[0] == 0);
+            ir_graph_free(g);
+        }
     }
     m = mk_model(13);
     mk_input(m, "x", F, "1,4");
@@ -898,7 +949,7 @@ static void test_external_data(void) {
 static void test_unsupported_listed(void) {
     Onnx__ModelProto *m = mk_model(13);
     mk_input(m, "x", F, "1,3,4,4");
-    mk_node(m, "Tanh", "t1", "x", "a");
+    mk_node(m, "Elu", "t1", "x", "a");
     mk_node(m, "Relu", "r", "a", "b");
     Onnx__NodeProto *n = mk_node(m, "MyOp", "custom", "b", "c");
     n->domain = ir_strdup("com.example");
@@ -908,7 +959,7 @@ static void test_unsupported_listed(void) {
     IrGraph *g = fe_load(m, 0, &d);
     CU_ASSERT_PTR_NULL(g);
     CU_ASSERT_EQUAL(d.n, 3);
-    CU_ASSERT(fe_diag_has(&d, "unsupported node 0: op 'Tanh' (domain 'ai.onnx'), name 't1'"));
+    CU_ASSERT(fe_diag_has(&d, "unsupported node 0: op 'Elu' (domain 'ai.onnx'), name 't1'"));
     CU_ASSERT(fe_diag_has(&d, "unsupported node 2: op 'MyOp' (domain 'com.example'), name 'custom'"));
     CU_ASSERT(fe_diag_has(&d, "unsupported node 3: op 'Resize'"));
     ir_graph_free(g);
@@ -933,6 +984,7 @@ int main(void) {
     CU_add_test(s, "batchnorm", test_batchnorm);
     CU_add_test(s, "softmax", test_softmax);
     CU_add_test(s, "activations, clip, lrn", test_activations);
+    CU_add_test(s, "transpose and tanh", test_transpose_tanh);
     CU_add_test(s, "dropout", test_dropout);
     CU_add_test(s, "pad", test_pad);
     CU_add_test(s, "concat and cast", test_concat_cast);

@@ -1,8 +1,9 @@
-/* Runs the frontend over every ONNX backend node test (libonnx-testdata,
- * directory given as argv[1]).  Every model that loads must infer the
- * shapes of the expected outputs (test_data_set_0/output_k.pb), and the
- * values of outputs folded to constants; a curated list must load, and
- * another must be rejected with the given message. */
+/* Runs the frontend over real models: every ONNX backend node test
+ * (libonnx-testdata, directory argv[1]) and every reference model of
+ * tests/models (argv[2]).  Every model that loads must infer the shapes of
+ * the expected outputs (output_k.pb), and the values of outputs folded to
+ * constants; all reference models and a curated list of node tests must
+ * load, and another list must be rejected with the given message. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 #include "fe_util.h"
 
-static const char *node_dir;
+static const char *node_dir, *models_dir;
 
 static const char *must_load[] = {
     "test_conv_with_strides_padding", "test_conv_with_autopad_same",
@@ -24,7 +25,7 @@ static const char *must_load[] = {
     "test_flatten_axis0", "test_lrn", "test_concat_3d_axis_negative_2", "test_add_bcast",
     "test_mul_bcast", "test_shape_start_1_end_negative_1", "test_shape_clip_end", "test_constant",
     "test_dropout_default_old", "test_dropout_default_ratio", "test_leakyrelu", "test_relu",
-    "test_sigmoid", "test_identity", "test_clip_default_inbounds", "test_unsqueeze_axis_3",
+    "test_sigmoid", "test_tanh", "test_transpose_default", "test_transpose_all_permutations_3", "test_identity", "test_clip_default_inbounds", "test_unsqueeze_axis_3",
 };
 
 static const struct {
@@ -36,7 +37,7 @@ static const struct {
     {"test_maxpool_3d_default", "only 2-D (NCHW) pooling"},
     {"test_averagepool_1d_default", "only 2-D (NCHW) pooling"},
     {"test_batchnorm_epsilon_training_mode", "training_mode=1"},
-    {"test_tanh", "unsupported node 0: op 'Tanh'"},
+    {"test_elu", "unsupported node 0: op 'Elu'"},
     {"test_add_uint8", "element type UINT8"},
     {"test_reshape_negative_dim", "graph input 'shape' has element type INT64"},
 };
@@ -86,16 +87,17 @@ static int same_values(const IrTensor *t, const Onnx__TensorProto *e) {
     return 1;
 }
 
-/* Loads one node test; returns 1 if it loaded (and checks its outputs). */
-static int check_test(const char *name, IrDiag *d) {
+/* Loads dir/name/model.onnx; returns 1 if it loaded (and checks its
+ * outputs against dir/name/<data>output_k.pb). */
+static int check_model(const char *dir, const char *name, const char *data, IrDiag *d) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s/model.onnx", node_dir, name);
+    snprintf(path, sizeof path, "%s/%s/model.onnx", dir, name);
     IrGraph *g = frontend_load_onnx(path, NULL, d);
     if (!g)
         return 0;
     for (int k = 0; k < g->n_outputs; k++) {
         IrTensor *t = &g->t[g->outputs[k]];
-        snprintf(path, sizeof path, "%s/%s/test_data_set_0/output_%d.pb", node_dir, name, k);
+        snprintf(path, sizeof path, "%s/%s/%soutput_%d.pb", dir, name, data, k);
         Onnx__TensorProto *e = read_pb(path);
         CU_ASSERT_PTR_NOT_NULL(e);
         if (!e)
@@ -118,6 +120,10 @@ static int check_test(const char *name, IrDiag *d) {
     }
     ir_graph_free(g);
     return 1;
+}
+
+static int check_test(const char *name, IrDiag *d) {
+    return check_model(node_dir, name, "test_data_set_0/", d);
 }
 
 static void test_all_node_tests(void) {
@@ -165,17 +171,45 @@ static void test_curated(void) {
     }
 }
 
+static void test_reference_models(void) {
+    DIR *dir = opendir(models_dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s/model.onnx", models_dir, de->d_name);
+        FILE *f = de->d_name[0] != '.' ? fopen(path, "rb") : NULL;
+        if (!f)
+            continue;
+        fclose(f);
+        IrDiag d = {0};
+        int ok = check_model(models_dir, de->d_name, "", &d);
+        CU_ASSERT(ok);
+        if (!ok) {
+            fprintf(stderr, "\n%s did not load:\n", de->d_name);
+            ir_diag_print(&d, stderr);
+        }
+        ir_diag_free(&d);
+        n++;
+    }
+    closedir(dir);
+    CU_ASSERT(n >= 10);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_nodetests <onnx node test dir>\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_nodetests <onnx node test dir> <tests/models dir>\n");
         return 2;
     }
     node_dir = argv[1];
+    models_dir = argv[2];
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite("onnx node tests", NULL, NULL);
     CU_add_test(s, "every loadable node test has the expected shapes", test_all_node_tests);
     CU_add_test(s, "curated node tests load or are rejected", test_curated);
+    CU_add_test(s, "reference models load with the expected shapes", test_reference_models);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
