@@ -786,6 +786,114 @@ static void test_concat_cast(void) {
     fe_expect_error(m, "'c32'", "INT32 is not supported");
 }
 
+/* Every supported op in the form its opset uses (attributes before 11/13,
+ * inputs after), in one network; loaded at every opset 7..17. */
+static Onnx__ModelProto *every_op(int64_t opset) {
+    Onnx__ModelProto *m = mk_model(opset);
+    Onnx__NodeProto *n;
+    mk_input(m, "x", F, "N,3,8,8");
+    mk_init_f32(m, "w", "4,3,3,3", NULL);
+    mk_init_f32(m, "b", "4", NULL);
+    mk_attr_ints(mk_node(m, "Conv", "conv", "x,w,b", "c1"), "pads", "1,1,1,1");
+    n = mk_node(m, "BatchNormalization", "bn", "c1,b,b,b,b", "bn1");
+    if (opset < 9)
+        mk_attr_i(n, "spatial", 1);
+    mk_node(m, "Relu", "relu", "bn1", "r1");
+    n = mk_node(m, "MaxPool", "mp", "r1", "p1");
+    mk_attr_ints(n, "kernel_shape", "2,2");
+    mk_attr_ints(n, "strides", "2,2");
+    mk_attr_f(mk_node(m, "LeakyRelu", "lrelu", "p1", "l1"), "alpha", 0.1f);
+    if (opset < 11) {
+        n = mk_node(m, "Clip", "clip", "l1", "k1");
+        mk_attr_f(n, "min", 0.0f);
+        mk_attr_f(n, "max", 6.0f);
+        n = mk_node(m, "Pad", "pad", "k1", "pd1");
+        mk_attr_ints(n, "pads", "0,0,1,1,0,0,1,1");
+    } else {
+        mk_init_f32(m, "zero", "", (float[]){0.0f});
+        mk_init_f32(m, "six", "", (float[]){6.0f});
+        mk_node(m, "Clip", "clip", "l1,zero,six", "k1");
+        mk_init_i64(m, "pads", "8", (int64_t[]){0, 0, 1, 1, 0, 0, 1, 1});
+        mk_node(m, "Pad", "pad", "k1,pads,zero", "pd1");
+    }
+    n = mk_node(m, "AveragePool", "ap", "pd1", "a1"); /* 6x6 -> 4x4 */
+    mk_attr_ints(n, "kernel_shape", "3,3");
+    mk_node(m, "Sigmoid", "sig", "a1", "s1");
+    mk_init_f32(m, "scale", "4,1,1", NULL);
+    mk_node(m, "Mul", "mul", "s1,scale", "m1");
+    mk_node(m, "Add", "add", "m1,b", "ad1"); /* b [4] broadcasts over W = 4 */
+    if (opset < 12) {
+        mk_attr_f(mk_node(m, "Dropout", "drop", "ad1", "d1"), "ratio", 0.2f);
+    } else {
+        mk_init_f32(m, "ratio", "", (float[]){0.2f});
+        mk_node(m, "Dropout", "drop", "ad1,ratio", "d1");
+    }
+    mk_node(m, "Identity", "id", "d1", "i1");
+    mk_attr_i(mk_node(m, "Concat", "cat", "i1,i1", "cc1"), "axis", 1); /* 8 channels */
+    mk_attr_i(mk_node(m, "LRN", "lrn", "cc1", "lr1"), "size", 3);
+    mk_node(m, "Tanh", "tanh", "lr1", "t1");
+    mk_attr_ints(mk_node(m, "Transpose", "tr", "t1", "tr1"), "perm", "0,1,3,2");
+    mk_node(m, "GlobalMaxPool", "gmp", "tr1", "gm1"); /* N,8,1,1 */
+    mk_node(m, "GlobalAveragePool", "gap", "tr1", "ga1");
+    mk_node(m, "Add", "add2", "gm1,ga1", "g1");
+    /* Reshape to [N, 8] through Shape -> Gather -> Unsqueeze -> Concat -> Cast */
+    mk_node(m, "Shape", "shape", "g1", "sh");
+    mk_init_i64(m, "i0", "", (int64_t[]){0});
+    mk_node(m, "Gather", "gather", "sh,i0", "nb");
+    if (opset < 13) {
+        mk_attr_ints(mk_node(m, "Unsqueeze", "unsq", "nb", "nb1"), "axes", "0");
+    } else {
+        mk_init_i64(m, "ax0", "1", (int64_t[]){0});
+        mk_node(m, "Unsqueeze", "unsq", "nb,ax0", "nb1");
+    }
+    mk_attr_ints(mk_node(m, "Constant", "cst", NULL, "m1c"), "value_ints", "-1");
+    mk_attr_i(mk_node(m, "Concat", "cat2", "nb1,m1c", "tshape"), "axis", 0);
+    mk_attr_i(mk_node(m, "Cast", "cast", "tshape", "tshape64"), "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    mk_node(m, "Reshape", "reshape", "g1,tshape64", "rs1");
+    mk_init_f32(m, "fcw", "5,8", NULL);
+    n = mk_node(m, "Gemm", "gemm", "rs1,fcw,b5", "fc1");
+    mk_attr_i(n, "transB", 1);
+    mk_init_f32(m, "b5", "5", NULL);
+    /* Unsqueeze + Squeeze on run-time data, MatMul, Flatten, Softmax */
+    if (opset < 13) {
+        mk_attr_ints(mk_node(m, "Unsqueeze", "unsq2", "fc1", "u2"), "axes", "1");
+        mk_attr_ints(mk_node(m, "Squeeze", "sq2", "u2", "q2"), "axes", "1");
+    } else {
+        mk_init_i64(m, "ax1", "1", (int64_t[]){1});
+        mk_node(m, "Unsqueeze", "unsq2", "fc1,ax1", "u2");
+        mk_node(m, "Squeeze", "sq2", "u2,ax1", "q2");
+    }
+    mk_init_f32(m, "mmw", "5,6", NULL);
+    mk_node(m, "MatMul", "mm", "q2,mmw", "mm1");
+    mk_node(m, "Flatten", "flat", "mm1", "f1");
+    mk_node(m, "Softmax", "softmax", "f1", "y");
+    mk_output(m, "y", "N,6");
+    return m;
+}
+
+static void test_every_op_every_opset(void) {
+    for (int64_t opset = 7; opset <= 17; opset++) {
+        IrGraph *g = must_load(every_op(opset), 2);
+        if (!g) {
+            fprintf(stderr, "(opset %lld)\n", (long long)opset);
+            continue;
+        }
+        fe_expect_shape(g, "c1", "2,4,8,8");
+        fe_expect_shape(g, "pd1", "2,4,6,6");
+        fe_expect_shape(g, "a1", "2,4,4,4");
+        fe_expect_shape(g, "cc1", "2,8,4,4");
+        fe_expect_shape(g, "g1", "2,8,1,1");
+        fe_expect_shape(g, "rs1", "2,8");
+        fe_expect_shape(g, "q2", "2,5");
+        fe_expect_shape(g, "y", "2,6");
+        CU_ASSERT_EQUAL(fe_layer(g, "k1")->act.hi, 6.0f);
+        CU_ASSERT_EQUAL(fe_layer(g, "y")->a.softmax.coerce_2d, opset < 13);
+        CU_ASSERT_EQUAL(fe_tensor(g, "tshape64")->role, IR_T_CONST);
+        CU_ASSERT_PTR_NULL(fe_layer(g, "nb1")); /* folded */
+        ir_graph_free(g);
+    }
+}
+
 /* ---- constants and graph inputs ---- */
 
 static void test_constants(void) {
@@ -988,6 +1096,7 @@ int main(void) {
     CU_add_test(s, "dropout", test_dropout);
     CU_add_test(s, "pad", test_pad);
     CU_add_test(s, "concat and cast", test_concat_cast);
+    CU_add_test(s, "every op at every opset 7..17", test_every_op_every_opset);
     CU_add_test(s, "constants", test_constants);
     CU_add_test(s, "initializer inputs and weights as inputs", test_initializer_inputs);
     CU_add_test(s, "batch option", test_batch);
