@@ -115,7 +115,7 @@ static int add_graph_input(Ctx *c, const Onnx__ValueInfoProto *v) {
 /* Declared output shapes, where fully given, must agree with inference
  * (the batch dim is skipped when the caller overrides it). */
 static int add_graph_output(Ctx *c, const Onnx__ValueInfoProto *v) {
-    int ti = v->name ? ir_find_tensor(c->g, v->name) : -1;
+    int ti = v->name ? onnx_lookup(c, v->name) : -1;
     if (ti < 0) {
         ir_diag_add(c->d, "%s: graph output '%s' is not computed by any node", c->path,
                     v->name ? v->name : "");
@@ -165,7 +165,7 @@ static int import_graph(Ctx *c) {
             ir_diag_add(c->d, "%s: initializer %zu has no name", c->path, i);
             return -1;
         }
-        if (ir_find_tensor(c->g, tp->name) >= 0) {
+        if (onnx_lookup(c, tp->name) >= 0) {
             ir_diag_add(c->d, "%s: initializer '%s' is defined twice", c->path, tp->name);
             return -1;
         }
@@ -179,7 +179,7 @@ static int import_graph(Ctx *c) {
             ir_diag_add(c->d, "%s: graph input %zu has no name", c->path, i);
             return -1;
         }
-        if (ir_find_tensor(c->g, name) < 0 && add_graph_input(c, gp->input[i]))
+        if (onnx_lookup(c, name) < 0 && add_graph_input(c, gp->input[i]))
             return -1;
     }
     for (size_t i = 0; i < gp->n_node; i++) {
@@ -217,6 +217,7 @@ IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag
     c.g->opset = c.opset;
     int r = import_graph(&c);
     onnx_free_model(m); /* the IR owns the weights now */
+    free(c.hash);
     /* Every layer was inferred while importing; a full run re-checks the
      * graph as a whole (and is a no-op on shapes). */
     if (r == 0)

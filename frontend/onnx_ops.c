@@ -25,6 +25,47 @@ static int node_err(Ctx *c, const char *fmt, ...) {
     return -1;
 }
 
+/* ---- tensor names ---------------------------------------------------------- */
+
+static uint32_t hash_name(const char *s) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static void hash_insert(Ctx *c, int ti) {
+    const char *name = c->g->t[ti].name;
+    uint32_t mask = (uint32_t)c->hash_cap - 1;
+    for (uint32_t i = hash_name(name) & mask;; i = (i + 1) & mask) {
+        int *slot = &c->hash[i];
+        if (*slot < 0 || !strcmp(c->g->t[*slot].name, name)) {
+            *slot = ti; /* a later tensor of the same name shadows the earlier */
+            return;
+        }
+    }
+}
+
+int onnx_lookup(Ctx *c, const char *name) {
+    if (2 * c->g->n_t >= c->hash_cap) { /* keep the load under 1/2 */
+        int cap = c->hash_cap ? c->hash_cap : 256;
+        while (2 * c->g->n_t >= cap)
+            cap *= 2;
+        free(c->hash);
+        c->hash = ir_xmalloc((size_t)cap * sizeof *c->hash);
+        memset(c->hash, 0xff, (size_t)cap * sizeof *c->hash);
+        c->hash_cap = cap;
+        c->hashed = 0;
+    }
+    for (; c->hashed < c->g->n_t; c->hashed++)
+        hash_insert(c, c->hashed);
+    uint32_t mask = (uint32_t)c->hash_cap - 1;
+    for (uint32_t i = hash_name(name) & mask; c->hash[i] >= 0; i = (i + 1) & mask)
+        if (!strcmp(c->g->t[c->hash[i]].name, name))
+            return c->hash[i];
+    return -1;
+}
+
 /* ---- attributes ----------------------------------------------------------- */
 
 static Onnx__AttributeProto *attr(Ctx *c, const char *name) {
@@ -713,7 +754,7 @@ int onnx_import_node(Ctx *c, ImportFn fn) {
         c->in[k] = -1;
         if (!n->input[k][0])
             continue; /* optional input left out */
-        c->in[k] = ir_find_tensor(c->g, n->input[k]);
+        c->in[k] = onnx_lookup(c, n->input[k]);
         if (c->in[k] < 0)
             return node_err(c, "input '%s' is not defined by any initializer, graph input or earlier "
                             "node (missing initializer?)", n->input[k]);
@@ -721,7 +762,7 @@ int onnx_import_node(Ctx *c, ImportFn fn) {
     if (fn != imp_constant && need_input(c, 0, "data"))
         return -1;
     for (size_t k = 0; k < n->n_output; k++)
-        if (n->output[k][0] && ir_find_tensor(c->g, n->output[k]) >= 0)
+        if (n->output[k][0] && onnx_lookup(c, n->output[k]) >= 0)
             return node_err(c, "output '%s' is already defined", n->output[k]);
     return fn(c);
 }

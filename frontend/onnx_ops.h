@@ -26,7 +26,13 @@ struct Ctx {
     int in[MAX_NODE_INPUTS]; /* resolved inputs of n; -1 when absent */
     int n_in;
     char sbuf[64];      /* string attribute value */
+    /* Name -> tensor index (open addressing), synced lazily with g->t. */
+    int *hash;
+    int hash_cap, hashed;
 };
+
+/* The tensor called name (the latest one), or -1; O(1) on average. */
+int onnx_lookup(Ctx *c, const char *name);
 
 /* The importer of n's op, or NULL when unsupported (op or domain); *since
  * gets the first opset whose form of the op is read. */
