@@ -125,21 +125,27 @@ static int add_graph_output(Ctx *c, const Onnx__ValueInfoProto *v) {
     int elem;
     const Onnx__TensorShapeProto *sp = tensor_shape(v, &elem);
     if (sp && t->rank >= 0) {
-        char s[160];
         int ok = (int)sp->n_dim == t->rank;
-        for (int i = 0; ok && i < t->rank; i++) {
+        char want[256] = "[", got[160];
+        size_t k = 1;
+        for (size_t i = 0; i < sp->n_dim && k < sizeof want - 1; i++) {
             const Onnx__TensorShapeProto__Dimension *dm = sp->dim[i];
-            if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-                !(i == 0 && c->batch > 0))
+            int has_val = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            const char *param =
+                dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM ? dm->dim_param : "?";
+            if (has_val)
+                k += (size_t)snprintf(want + k, sizeof want - k, "%s%lld", i ? "x" : "",
+                                      (long long)dm->dim_value);
+            else
+                k += (size_t)snprintf(want + k, sizeof want - k, "%s%s", i ? "x" : "", param);
+            if (ok && has_val && !(i == 0 && c->batch > 0))
                 ok = dm->dim_value == t->dims[i];
         }
         if (!ok) {
-            ir_diag_add(c->d, "%s: graph output '%s' is declared with rank %zu but computes %s",
-                        c->path, v->name, sp->n_dim, ir_shape_str(t, s, sizeof s));
-            for (size_t i = 0; i < sp->n_dim && i < IR_MAX_RANK; i++)
-                if (sp->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
-                    ir_diag_add(c->d, "%s:   declared dim %zu = %lld", c->path, i,
-                                (long long)sp->dim[i]->dim_value);
+            if (k < sizeof want - 1)
+                strcat(want, "]");
+            ir_diag_add(c->d, "%s: graph output '%s' is declared %s but computes %s", c->path,
+                        v->name, want, ir_shape_str(t, got, sizeof got));
             return -1;
         }
     }

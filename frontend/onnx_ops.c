@@ -299,7 +299,8 @@ static int window_attrs(Ctx *c, const IrTensor *x, const int64_t *kdef, int *k, 
         return node_err(c, "strides/dilations must have 2 values");
     for (int i = 0; i < 2; i++) {
         if (kv[i] < 1 || kv[i] > 65535 || sv[i] < 1 || sv[i] > 65535 || dv[i] < 1 || dv[i] > 65535)
-            return node_err(c, "kernel %lld, stride %lld or dilation %lld out of range",
+            return node_err(c, "kernel_shape, strides and dilations must be in 1..65535 (got "
+                            "kernel %lld, stride %lld, dilation %lld)",
                             (long long)kv[i], (long long)sv[i], (long long)dv[i]);
         k[i] = (int)kv[i];
         s[i] = (int)sv[i];

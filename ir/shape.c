@@ -36,7 +36,7 @@ int ir_check_tensor_size(const IrTensor *t, IrDiag *d) {
             return -1;
         }
         if (ir_mul_i64(bytes, t->dims[i], &bytes) || bytes > IR_MAX_TENSOR_BYTES) {
-            ir_diag_add(d, "tensor '%s' is too large: shape %s exceeds %lld bytes", t->name,
+            ir_diag_add(d, "tensor '%s' is too large: shape %s exceeds %lld bytes (the DDR size)", t->name,
                         ir_shape_str(t, s, sizeof s), (long long)IR_MAX_TENSOR_BYTES);
             return -1;
         }
@@ -85,7 +85,12 @@ static int set_out(IrGraph *g, const IrLayer *l, int rank, const int64_t *dims, 
                         (long long)dims[i]);
     ir_set_shape(y, rank, dims);
     y->dtype = dt;
-    return ir_check_tensor_size(y, d);
+    IrDiag sd = {0};
+    int r = ir_check_tensor_size(y, &sd);
+    if (r)
+        fail(d, l, "%s", sd.msg[0]);
+    ir_diag_free(&sd);
+    return r;
 }
 
 static int same_shape_out(IrGraph *g, const IrLayer *l, const IrTensor *x, IrDiag *d) {

@@ -50,6 +50,8 @@ void fe_expect_error_at(Onnx__ModelProto *m, const char *a, const char *b, const
     IrGraph *g = fe_load(m, 0, &d);
     int ok = !g && d.n > 0 && fe_diag_has(&d, a) && (!b || fe_diag_has(&d, b));
     CU_assertImplementation(ok, (unsigned)line, "expected error", file, "", CU_FALSE);
+    if (getenv("FE_SHOW")) /* FE_SHOW=1 prints every expected message */
+        ir_diag_print(&d, stdout);
     if (!ok) {
         fprintf(stderr, "\n%s:%d: expected an error with '%s' / '%s', got %s:\n", file, line, a,
                 b ? b : "", g ? "a graph" : "");
