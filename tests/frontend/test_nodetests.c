@@ -25,7 +25,8 @@ static const char *must_load[] = {
     "test_flatten_axis0", "test_lrn", "test_concat_3d_axis_negative_2", "test_add_bcast",
     "test_mul_bcast", "test_shape_start_1_end_negative_1", "test_shape_clip_end", "test_constant",
     "test_dropout_default_old", "test_dropout_default_ratio", "test_leakyrelu", "test_relu",
-    "test_sigmoid", "test_tanh", "test_transpose_default", "test_transpose_all_permutations_3", "test_identity", "test_clip_default_inbounds", "test_unsqueeze_axis_3",
+    "test_sigmoid", "test_tanh", "test_transpose_default", "test_transpose_all_permutations_3",
+    "test_identity", "test_clip_default_inbounds", "test_unsqueeze_axis_3",
 };
 
 static const struct {
