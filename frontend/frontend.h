@@ -16,7 +16,7 @@ typedef struct {
 } FrontendOptions;
 
 /* NULL on any error, with every problem in diag (one line each, naming the
- * file, node and tensor).  opt may be NULL. */
+ * file, node and tensor).  opt and diag may be NULL. */
 IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag *diag);
 
 #endif

@@ -209,10 +209,9 @@ static int import_graph(Ctx *c) {
     return 0;
 }
 
-IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag *diag) {
-    Onnx__ModelProto *m = onnx_read_model(path, diag);
-    if (!m)
-        return NULL;
+/* Builds the IR from m and frees m; NULL on error. */
+static IrGraph *import_model(Onnx__ModelProto *m, const char *path, const FrontendOptions *opt,
+                             IrDiag *diag) {
     Ctx c = {0};
     c.g = ir_graph_new(m->graph->name && m->graph->name[0] ? m->graph->name : "model");
     c.d = diag;
@@ -233,4 +232,20 @@ IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag
         return NULL;
     }
     return c.g;
+}
+
+IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag *diag) {
+    IrDiag own = {0};
+    if (!diag) /* the caller does not want the messages */
+        diag = &own;
+    IrGraph *g = NULL;
+    Onnx__ModelProto *m = NULL;
+    if (!path)
+        ir_diag_add(diag, "no model file given");
+    else
+        m = onnx_read_model(path, diag);
+    if (m)
+        g = import_model(m, path, opt, diag);
+    ir_diag_free(&own);
+    return g;
 }

@@ -33,6 +33,8 @@ static Onnx__ModelProto *small_model(void) {
 
 static void test_missing_file(void) {
     expect_file_error(fe_path("does-not-exist.onnx"), "cannot open");
+    CU_ASSERT_PTR_NULL(frontend_load_onnx(fe_path("does-not-exist.onnx"), NULL, NULL));
+    CU_ASSERT_PTR_NULL(frontend_load_onnx(NULL, NULL, NULL));
     expect_file_error("/tmp", "not a regular file");
 }
 
