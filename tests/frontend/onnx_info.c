@@ -19,6 +19,19 @@ int main(int argc, char **argv) {
         ir_diag_free(&d);
         return 1;
     }
+    /* Constant bytes and a checksum, to compare loads of the same weights. */
+    int64_t bytes = 0;
+    double sum = 0;
+    for (int i = 0; i < g->n_t; i++) {
+        IrTensor *t = &g->t[i];
+        int64_t n = ir_numel(t);
+        if (t->role != IR_T_CONST || !t->f32 || n < 0)
+            continue;
+        bytes += n * 4;
+        for (int64_t k = 0; k < n; k++)
+            sum += t->f32[k] * (double)(k % 7 + 1);
+    }
+    printf("constants: %lld bytes of float32, checksum %.9g\n", (long long)bytes, sum);
     char s[160];
     printf("graph %s opset %lld: %d tensors, %d layers\n", g->name, (long long)g->opset, g->n_t, g->n_l);
     for (int i = 0; i < g->n_l; i++) {
