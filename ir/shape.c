@@ -298,13 +298,53 @@ static int infer_batchnorm(IrGraph *g, IrLayer *l, IrDiag *d) {
     return same_shape_out(g, l, x, d);
 }
 
+/* Per output axis, the element step of t broadcast to rank r (0 where t
+ * has size 1 or no such axis). */
+static void bcast_steps(const IrTensor *t, int r, int64_t *step) {
+    int64_t st = 1;
+    for (int i = r - 1; i >= 0; i--) {
+        int it = t->rank - r + i;
+        step[i] = it >= 0 && t->dims[it] != 1 ? st : 0;
+        if (it >= 0)
+            st *= t->dims[it];
+    }
+}
+
+/* int64 Add/Mul of constants (shape arithmetic such as C*H*W). */
+static int fold_i64_binary(IrGraph *g, IrLayer *l, const IrTensor *a, const IrTensor *b, IrDiag *d) {
+    IrTensor *y = &g->t[l->out[0]];
+    int64_t n = ir_numel(y), sa[IR_MAX_RANK], sb[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    bcast_steps(a, y->rank, sa);
+    bcast_steps(b, y->rank, sb);
+    int64_t *v = ir_xmalloc((size_t)(n ? n : 1) * sizeof *v);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t ia = 0, ib = 0;
+        for (int k = 0; k < y->rank; k++) {
+            ia += idx[k] * sa[k];
+            ib += idx[k] * sb[k];
+        }
+        int ovf = l->op == IR_ADD ? ir_add_i64(a->i64[ia], b->i64[ib], &v[i])
+                                  : ir_mul_i64(a->i64[ia], b->i64[ib], &v[i]);
+        if (ovf) {
+            free(v);
+            return fail(d, l, "int64 result overflows");
+        }
+        for (int k = y->rank - 1; k >= 0 && ++idx[k] == y->dims[k]; k--)
+            idx[k] = 0;
+    }
+    make_const(g, l, v);
+    return 0;
+}
+
 static int infer_broadcast(IrGraph *g, IrLayer *l, IrDiag *d) {
     IrTensor *a = input(g, l, 0), *b = input(g, l, 1);
     char sa[160], sb[160];
     if (!b)
         return fail(d, l, "missing second input");
-    if (need_f32(d, l, a) || need_f32(d, l, b))
-        return -1;
+    int shape_math = a->dtype == IR_I64 || b->dtype == IR_I64;
+    if (shape_math && (a->dtype != b->dtype || !is_const(a) || !is_const(b)))
+        return fail(d, l, "int64 inputs '%s' and '%s' must both be compile-time constants", a->name,
+                    b->name);
     int r = a->rank > b->rank ? a->rank : b->rank;
     int64_t y[IR_MAX_RANK];
     for (int i = 0; i < r; i++) {
@@ -315,7 +355,9 @@ static int infer_broadcast(IrGraph *g, IrLayer *l, IrDiag *d) {
                         ir_shape_str(a, sa, sizeof sa), b->name, ir_shape_str(b, sb, sizeof sb));
         y[i] = da == 1 ? db : da;
     }
-    return set_out(g, l, r, y, IR_F32, d);
+    if (set_out(g, l, r, y, shape_math ? IR_I64 : IR_F32, d))
+        return -1;
+    return shape_math ? fold_i64_binary(g, l, a, b, d) : 0;
 }
 
 static int infer_concat(IrGraph *g, IrLayer *l, IrDiag *d) {

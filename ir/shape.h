@@ -4,7 +4,8 @@
  * dims and dtype from its inputs, checking that they agree (messages name
  * the layer, its op and the shapes).  Shape helpers whose inputs are
  * compile-time constants (Shape, Gather, Unsqueeze, Squeeze, Cast, Concat,
- * Reshape, Identity, Dropout) are evaluated: the layer is marked dead and
+ * Reshape, Identity, Dropout, Transpose, int64 Add/Mul) are evaluated: the
+ * layer is marked dead and
  * its output becomes an IR_T_CONST tensor.  Running it again on an
  * already-inferred graph changes nothing (passes call it after rewriting).
  *

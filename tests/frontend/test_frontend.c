@@ -420,6 +420,34 @@ static void test_shape_folding(void) {
         CU_ASSERT(s->i64 && s->i64[0] == 3 && s->i64[1] == 4);
         ir_graph_free(g);
     }
+    /* x.view(-1, C*H*W): int64 Mul of gathered dims */
+    m = mk_model(13);
+    mk_input(m, "x", F, "2,3,4,5");
+    mk_node(m, "Shape", "sh", "x", "s");
+    mk_init_i64(m, "i1", "", (int64_t[]){1});
+    mk_init_i64(m, "i2", "1", (int64_t[]){2});
+    mk_init_i64(m, "i3", "1", (int64_t[]){3});
+    mk_node(m, "Gather", "g1", "s,i1", "c");
+    mk_node(m, "Gather", "g2", "s,i2", "h");
+    mk_node(m, "Gather", "g3", "s,i3", "w");
+    mk_node(m, "Mul", "m1", "c,h", "ch");   /* [] x [1] -> [1] */
+    mk_node(m, "Mul", "m2", "ch,w", "chw");
+    mk_init_i64(m, "neg", "1", (int64_t[]){-1});
+    mk_attr_i(mk_node(m, "Concat", "cat", "neg,chw", "shape"), "axis", 0);
+    mk_node(m, "Reshape", "r", "x,shape", "y");
+    mk_output(m, "y", "2,60");
+    if ((g = must_load(m, 0))) {
+        IrTensor *chw = fe_tensor(g, "chw");
+        CU_ASSERT(chw->role == IR_T_CONST && chw->i64 && chw->i64[0] == 60);
+        fe_expect_shape(g, "chw", "1");
+        ir_graph_free(g);
+    }
+    m = mk_model(13);
+    mk_input(m, "x", F, "2,3");
+    mk_node(m, "Shape", "sh", "x", "s");
+    mk_node(m, "Add", "addmix", "x,s", "y");
+    mk_output(m, "y", NULL);
+    fe_expect_error(m, "layer 'addmix' (Add)", "must both be compile-time constants");
     /* Gather on run-time data */
     m = mk_model(13);
     mk_input(m, "x", F, "4,3");
