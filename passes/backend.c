@@ -1,0 +1,97 @@
+/* backend.c: runs the backend passes in order and answers program-wide
+ * questions (sizes, weights blob) for the code generator. */
+#include <string.h>
+
+#include "backend.h"
+
+int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
+    if (m->cores < 1 || m->lanes != 32 || m->am_bytes < 4096 || m->sm_bytes < 1024) {
+        ir_diag_add(d, "backend: machine description unsupported (cores %d, lanes %d; the kernels "
+                       "need 32 lanes)", m->cores, m->lanes);
+        return -1;
+    }
+    if (bk_map(g, d) || bk_tile(g, m, d) || bk_memplan(g, d))
+        return -1;
+    return 0;
+}
+
+void bk_program(const IrGraph *g, BkProgram *p) {
+    memset(p, 0, sizeof *p);
+    p->zero_bytes = 128;
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const BkSched *s = l->dead ? NULL : l->sched;
+        if (!s)
+            continue;
+        p->weights_bytes = s->prog_blob;
+        p->zero_bytes = s->prog_zero;
+        p->ddr_bytes = s->prog_ddr;
+        p->act_peak = s->prog_peak;
+        p->act_total = s->prog_total;
+        p->cyc_pred += s->cyc_pred;
+    }
+}
+
+/* Conv weights W[co][ci][ky][kx] (FC: W[m][k] with k in the input's NCHW
+ * order) into chunks [co vector][ci][tap][32 lanes], chunk by chunk in the
+ * order m7k_conv reads them; padding lanes stay zero. */
+static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkConv *c = &s->u.conv;
+    const IrTensor *wt = &g->t[l->in[1]];
+    const float *w = wt->f32;
+    int cout = (int)wt->dims[0], kk = c->kh * c->kw;
+    const BkAct *x = &s->in[0];
+    float *dst = blob + c->w_off / 4;
+    /* chunks are cut from one range of vectors, or one per core (m7k_range) */
+    int nranges = c->split == BK_SPLIT_CO ? s->cores : 1;
+    for (int r = 0; r < nranges; r++) {
+        int lo = 0, hi = c->nvco;
+        if (c->split == BK_SPLIT_CO)
+            bk_range(c->nvco, r, s->cores, &lo, &hi);
+        for (int cv = lo; cv < hi; cv += c->co_chunk) {
+            int nv = hi - cv < c->co_chunk ? hi - cv : c->co_chunk;
+            for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+                int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
+                for (int j = 0; j < nv; j++)
+                    for (int ci = ci0; ci < ci0 + nci; ci++)
+                        for (int t = 0; t < kk; t++)
+                            for (int lane = 0; lane < 32; lane++, dst++) {
+                                int co = (cv + j) * 32 + lane;
+                                if (co >= cout)
+                                    continue;
+                                int64_t src;
+                                if (l->op == IR_CONV) {
+                                    src = ((int64_t)co * c->cin + ci) * kk + t;
+                                } else if (x->layout == BK_LAYOUT_BLOCKED) {
+                                    /* ci runs over [C/32][H][W][32] of the input */
+                                    int64_t hw = (int64_t)x->h * x->w;
+                                    int64_t cb = ci / (32 * hw), pix = ci / 32 % hw;
+                                    int64_t ch = cb * 32 + ci % 32;
+                                    if (ch >= x->c)
+                                        continue;
+                                    src = (int64_t)co * x->c * hw + ch * hw + pix;
+                                } else {
+                                    src = (int64_t)co * c->cin + ci;
+                                }
+                                *dst = w[src];
+                            }
+            }
+        }
+    }
+    if (c->b_off >= 0) {
+        const float *b = g->t[l->in[2]].f32;
+        for (int co = 0; co < cout; co++)
+            blob[c->b_off / 4 + co] = b[co];
+    }
+}
+
+void bk_pack_weights(const IrGraph *g, float *blob) {
+    for (int i = 0; i < 32; i++)
+        blob[BK_BLOB_IOTA / 4 + i] = (float)i;
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const BkSched *s = l->dead ? NULL : l->sched;
+        if (s && s->kind == BK_KIND_CONV)
+            pack_conv(g, l, s, blob);
+    }
+}
