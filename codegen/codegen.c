@@ -56,8 +56,11 @@ static void comment_text(FILE *f, const char *s) {
 static void flt(FILE *f, float v) {
     if (isinf(v))
         fputs(v > 0 ? "INFINITY" : "-INFINITY", f);
-    else
-        fprintf(f, "%.9gf", (double)v);
+    else {
+        char b[64];
+        snprintf(b, sizeof b, "%.9g", (double)v);
+        fprintf(f, "%s%sf", b, strpbrk(b, ".en") ? "" : ".0"); /* 1 -> 1.0f */
+    }
 }
 
 static void act(FILE *f, const IrAct *a, IrOp op) {

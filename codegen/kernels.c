@@ -203,6 +203,13 @@ static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_
             for (int kx = 0; kx < p->kw; kx++) {
                 int tap = ky * p->kw + kx;
                 m7_addr xt = xs + (uint64_t)(ky * p->dh) * win->sr + (uint64_t)(kx * p->dw) * win->sc;
+                /* weights first: with the issue window they are the loads
+                 * that must start earliest (latency 9) */
+                for (int j = 0; j < vb; j++) {
+                    wv[0][j] = m7_vld(ws + j * wj + (uint64_t)tap * 128);
+                    if (two)
+                        wv[1][j] = m7_vld(ws + j * wj + (uint64_t)(kk + tap) * 128);
+                }
                 for (int q = 0; q < pb; q++) {
                     m7_addr a = xt + (uint64_t)(q * p->sw) * win->sc;
                     if (two) {
@@ -213,11 +220,6 @@ static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_
                     } else {
                         xv[0][q] = m7_vbcast(m7_sld(a));
                     }
-                }
-                for (int j = 0; j < vb; j++) {
-                    wv[0][j] = m7_vld(ws + j * wj + (uint64_t)tap * 128);
-                    if (two)
-                        wv[1][j] = m7_vld(ws + j * wj + (uint64_t)(kk + tap) * 128);
                 }
                 for (int h = 0; h <= two; h++)
                     for (int q = 0; q < pb; q++)
