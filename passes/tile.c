@@ -112,7 +112,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                             int ntiles = c->n * ((rows_core + t.th - 1) / t.th) * ((c->wo + t.tw - 1) / t.tw);
                             int64_t am, sm;
                             if (conv_fit(&t, m, ntiles, &am, &sm)) {
-                                if (am + sm < min_am + min_sm)
+                                if (am < min_am || (am == min_am && sm < min_sm))
                                     min_am = am, min_sm = sm;
                                 continue;
                             }

@@ -221,9 +221,14 @@ static int write_raw(const char *path, const float *p, int64_t n) {
 /* Compiles g, runs it on the simulator; returns the max relative error of
  * output 0 against the reference (or -1 on failure).  Region lines of the
  * run go to *report (malloc'd) when report is not NULL. */
-static double run_case(IrGraph *g, const char *tag, char **report) {
+static double run_case(IrGraph *g, const char *tag, const char *mach, char **report) {
     M7Machine m;
     default_machine(&m);
+    char merr[256];
+    if (mach && m7_machine_apply_list(&m, mach, merr, sizeof merr)) {
+        fprintf(stderr, "%s\n", merr);
+        return -1;
+    }
     IrDiag d = {0};
     if (backend_run(g, &m, &d)) {
         ir_diag_print(&d, stderr);
@@ -249,9 +254,10 @@ static double run_case(IrGraph *g, const char *tag, char **report) {
         ir_diag_free(&d);
         return -1;
     }
-    snprintf(cmd, sizeof cmd, "cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-unused-function -I%s -I%s -I%s "
+    const char *cflags = getenv("M7CC_TEST_CFLAGS");
+    snprintf(cmd, sizeof cmd, "cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-unused-function %s -I%s -I%s -I%s "
                               "%s %s %s %s -lm -lpthread -o %s",
-             tmpdir, runtime_inc, sim_inc, c, driver_c, libsim, libruntime, exe);
+             cflags ? cflags : "", tmpdir, runtime_inc, sim_inc, c, driver_c, libsim, libruntime, exe);
     if (system(cmd)) {
         fprintf(stderr, "failed: %s\n", cmd);
         return -1;
@@ -318,7 +324,7 @@ static void test_small_cnn(void) {
     t = fc(g, "fc", t, 10, IR_ACT_NONE);
     t = unary(g, "prob", IR_SOFTMAX, t, 2, (int64_t[]){1, 10});
     ir_graph_add_output(g, t);
-    double err = run_case(g, "small_cnn", NULL);
+    double err = run_case(g, "small_cnn", NULL, NULL);
     printf("\n  small_cnn: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
@@ -339,7 +345,7 @@ static void test_batch_add_avgpool(void) {
     g->l[li].act.kind = IR_ACT_RELU;
     int p = pool(g, "avg", IR_AVGPOOL, s, 3, 2, 1);
     ir_graph_add_output(g, p);
-    double err = run_case(g, "resid", NULL);
+    double err = run_case(g, "resid", NULL, NULL);
     printf("\n  resid: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
@@ -353,9 +359,27 @@ static void test_fc_batch(void) {
     t = fc(g, "fc2", t, 9, IR_ACT_NONE);
     t = unary(g, "sig", IR_SIGMOID, t, 2, (int64_t[]){3, 9});
     ir_graph_add_output(g, t);
-    double err = run_case(g, "mlp", NULL);
+    double err = run_case(g, "mlp", NULL, NULL);
     printf("\n  mlp: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Memories so small that every dimension of the conv is split (weight
+ * chunks of output and input channels, partial sums resident in AM, tiles
+ * of rows and columns), on 3 cores. */
+static void test_split_everything(void) {
+    IrGraph *g = ir_graph_new("split");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 70, 19, 23});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c1", x, 96, 3, 1, 1, IR_ACT_RELU);
+    t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "split", "am_bytes=131072,sm_bytes=4096,cores=3", NULL);
+    printf("\n  split: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    const BkConv *c = &((const BkSched *)g->l[1].sched)->u.conv;
+    CU_ASSERT(c->ci_chunk < 96 && c->th < 19 && c->tw < 23);
     ir_graph_free(g);
 }
 
@@ -368,7 +392,7 @@ static void test_vgg_layer(void) {
     t = conv(g, "conv1_2", t, 64, 3, 1, 1, IR_ACT_RELU);
     ir_graph_add_output(g, t);
     char *rep = NULL;
-    double err = run_case(g, "vgg_layer", &rep);
+    double err = run_case(g, "vgg_layer", NULL, &rep);
     printf("\n  vgg_layer: max relative error %.3g\n%s", err, rep ? rep : "");
     CU_ASSERT(err >= 0 && err < 1e-4);
     free(rep);
@@ -393,6 +417,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
         CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
         CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
+        CU_add_test(s, "every dimension split", test_split_everything);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
