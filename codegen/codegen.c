@@ -174,8 +174,8 @@ static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
 static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
     const BkAct *a = &cv->nchw;
     fprintf(G->f, "static const M7kConvert %s_%s = {\n", id, suffix);
-    fprintf(G->f, "    .to_blocked = %d, .n = %d, .c = %d, .hw = %d, .nchw = %lluu, .blk = %lluu,\n};\n",
-            cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr));
+    fprintf(G->f, "    .to_blocked = %d, .n = %d, .c = %d, .hw = %d, .nchw = %lluu, .blk = %lluu, .zero = %lluu,\n};\n",
+            cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
 }
 
 static void region(Gen *G, const char *name, const char *suffix, long long flops, const char *call) {

@@ -581,6 +581,7 @@ static void m7k_softmax(const M7kSoftmax *p) {
 typedef struct {
     int to_blocked, n, c, hw;
     uint64_t nchw, blk;
+    uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
 } M7kConvert;
 
 static void m7k_convert(const M7kConvert *p) {
@@ -590,9 +591,13 @@ static void m7k_convert(const M7kConvert *p) {
         int n = i / p->c, c = i % p->c;
         uint64_t plain = p->nchw + (uint64_t)i * p->hw * 4;
         uint64_t blk = p->blk + (((uint64_t)n * ncb + c / 32) * p->hw * 32 + c % 32) * 4;
-        if (p->to_blocked)
+        if (p->to_blocked) {
             m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk), M7_DDR(plain), (uint32_t)p->hw, 4, 128, 4);
-        else
+            if (c == p->c - 1) /* the block's padding lanes, so nothing stale is read */
+                for (int pc = p->c; pc < ncb * 32; pc++)
+                    m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + (uint64_t)(pc - c) * 4), M7_DDR(p->zero),
+                           (uint32_t)p->hw, 4, 128, 0);
+        } else
             m7_dma(M7K_CH_IN + (i & 1), M7_DDR(plain), M7_DDR(blk), (uint32_t)p->hw, 4, 4, 128);
     }
     m7_dma_wait(M7K_CH_IN);

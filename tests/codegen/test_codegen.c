@@ -365,6 +365,22 @@ static void test_fc_batch(void) {
     ir_graph_free(g);
 }
 
+/* A graph input read by a pool (converted to blocked first), then an FC
+ * over the flattened blocked pool output. */
+static void test_convert_pool_fc(void) {
+    IrGraph *g = ir_graph_new("pool_fc");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 37, 6, 5});
+    ir_graph_add_input(g, x);
+    int t = pool(g, "mp", IR_MAXPOOL, x, 3, 2, 1);
+    t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){2, 37 * 3 * 3});
+    t = fc(g, "fc", t, 33, IR_ACT_RELU);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "pool_fc", NULL, NULL);
+    printf("\n  pool_fc: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -448,6 +464,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
         CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
         CU_add_test(s, "every dimension split", test_split_everything);
+        CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
