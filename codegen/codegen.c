@@ -109,6 +109,8 @@ static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s
             U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
     fprintf(f, "    .wts = %lluu, .bias = %lluu, .zero = %lluu,\n", U(c->w_off),
             U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
+    fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
+            U(c->g_out), U(c->g_wts), U(c->g_bias));
     fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
                ".split = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk, c->ci_chunk, c->th,
             c->tw, c->split, c->resident);

@@ -66,11 +66,16 @@ typedef struct {
     M7kAct act;
     /* input in DDR: a "sub" is what one DMA brings: 32 channels (blocked,
      * SLDDW loads a channel pair) or 1 channel (planar NCHW) */
-    int sub_ci;
+    int sub_ci, ci_base;            /* ci_base: first input channel (grouped conv) */
     uint64_t in, in_sn, in_ssub, in_sh, in_sw;
     /* output in DDR, blocked: vector block stride, row stride, pixel stride */
     uint64_t out, out_sn, out_sv, out_sh, out_sw;
     uint64_t wts, bias;             /* weight and bias blobs in DDR (bias = 0: none) */
+    /* grouped conv: groups run one after the other, each a conv of cin
+     * channels into nvco vectors; per group the input channels move by
+     * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
+    int groups;
+    uint64_t g_out, g_wts, g_bias;
     uint64_t zero;                  /* a DDR row of zeros (padding) */
     /* tiling */
     int vco, px;                    /* register block */
@@ -158,7 +163,7 @@ static void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, i
     int n, r0, nr, c0, nc;
     m7k_tile_of(p, wk, t, &n, &r0, &nr, &c0, &nc);
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
-    int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
+    int ci0 = p->ci_base + kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - kc * p->ci_chunk);
     int s0 = ci0 / p->sub_ci, s1 = m7k_cdiv(ci0 + nci, p->sub_ci);
     m7_addr base = M7_SM(slot ? p->sm_in1 : p->sm_in0);
     for (int s = s0; s < s1; s++)
@@ -182,11 +187,11 @@ static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int 
 }
 
 /* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
-static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, m7_addr w0,
-                        uint64_t wj, int nci, m7_addr o0, uint64_t ovj, m7_addr bias, int first,
-                        int last) {
+static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, int cioff,
+                        m7_addr w0, uint64_t wj, int nci, m7_addr o0, uint64_t ovj, m7_addr bias,
+                        int first, int last) {
     m7_vec acc[M7K_MAXACC], wv[2][M7K_MAXV], xv[2][M7K_MAXP];
-    int kk = p->kh * p->kw, pairs = p->sub_ci % 2 == 0;
+    int kk = p->kh * p->kw, pairs = p->sub_ci % 2 == 0 && cioff % 2 == 0;
     for (int j = 0; j < vb; j++)
         for (int q = 0; q < pb; q++) {
             m7_vec *a = &acc[j * pb + q];
@@ -197,7 +202,8 @@ static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_
         }
     for (int ci = 0; ci < nci;) {
         int two = pairs && ci + 1 < nci;
-        m7_addr xs = x0 + (uint64_t)(ci / p->sub_ci) * win->sub_bytes + (uint64_t)(ci % p->sub_ci) * 4;
+        int cs = cioff + ci; /* channel within the SM slot */
+        m7_addr xs = x0 + (uint64_t)(cs / p->sub_ci) * win->sub_bytes + (uint64_t)(cs % p->sub_ci) * 4;
         m7_addr ws = w0 + (uint64_t)ci * kk * 128;
         for (int ky = 0; ky < p->kh; ky++)
             for (int kx = 0; kx < p->kw; kx++) {
@@ -255,7 +261,7 @@ static void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv
     }
 }
 
-static void m7k_conv(const M7kConv *p) {
+static void m7k_conv_group(const M7kConv *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     M7kConvWork wk;
     wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
@@ -323,8 +329,8 @@ static void m7k_conv(const M7kConv *p) {
                         int pb = m7k_min(p->px, nc - q0);
                         m7_addr x0 = xbase + (uint64_t)(r * p->sh) * win.sr + (uint64_t)(q0 * p->sw) * win.sc;
                         m7_addr o0 = obase + j0 * ovj + ((uint64_t)r * p->tw + q0) * 128;
-                        m7k_conv_mk(p, &win, vb, pb, x0, wbase + j0 * wj, wj, nci, o0, ovj, bias,
-                                    kc == 0, kc == nkc - 1);
+                        m7k_conv_mk(p, &win, vb, pb, x0, (p->ci_base + ci0) % p->sub_ci, wbase + j0 * wj,
+                                    wj, nci, o0, ovj, bias, kc == 0, kc == nkc - 1);
                     }
             }
             if (kc == nkc - 1) {
@@ -335,6 +341,17 @@ static void m7k_conv(const M7kConv *p) {
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+static void m7k_conv(const M7kConv *p) {
+    M7kConv q = *p;
+    for (int g = 0; g < p->groups; g++) {
+        q.ci_base = p->ci_base + g * p->cin;
+        q.out = p->out + g * p->g_out;
+        q.wts = p->wts + g * p->g_wts;
+        q.bias = p->bias ? p->bias + g * p->g_bias : 0;
+        m7k_conv_group(&q);
+    }
 }
 
 /* ============================ pooling ===================================

@@ -32,16 +32,27 @@ void bk_program(const IrGraph *g, BkProgram *p) {
     }
 }
 
-/* Conv weights W[co][ci][ky][kx] (FC: W[m][k] with k in the input's NCHW
- * order) into chunks [co vector][ci][tap][32 lanes], chunk by chunk in the
- * order m7k_conv reads them; padding lanes stay zero. */
-static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+/* Index in the ONNX weights of output channel co, kernel input channel ci,
+ * tap t; -1 for padding (zero). */
+static int64_t weight_src(const IrLayer *l, const BkSched *s, int64_t co, int64_t ci, int t) {
     const BkConv *c = &s->u.conv;
-    const IrTensor *wt = &g->t[l->in[1]];
-    const float *w = wt->f32;
-    int cout = (int)wt->dims[0], kk = c->kh * c->kw;
     const BkAct *x = &s->in[0];
-    float *dst = blob + c->w_off / 4;
+    int kk = c->kh * c->kw;
+    if (l->op == IR_CONV)
+        return (co * c->cin + ci) * kk + t;
+    if (x->layout != BK_LAYOUT_BLOCKED)
+        return co * c->cin + ci;
+    /* FC on blocked data: ci runs over [C/32][H][W][32] of the input */
+    int64_t hw = (int64_t)x->h * x->w;
+    int64_t ch = ci / (32 * hw) * 32 + ci % 32, pix = ci / 32 % hw;
+    return ch < x->c ? co * x->c * hw + ch * hw + pix : -1;
+}
+
+/* One group's weights, chunk by chunk in the order m7k_conv reads them. */
+static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int grp, float *dst) {
+    const BkConv *c = &s->u.conv;
+    const float *w = g->t[l->in[1]].f32;
+    int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
     int nranges = c->split == BK_SPLIT_CO ? s->cores : 1;
     for (int r = 0; r < nranges; r++) {
@@ -56,32 +67,28 @@ static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, floa
                     for (int ci = ci0; ci < ci0 + nci; ci++)
                         for (int t = 0; t < kk; t++)
                             for (int lane = 0; lane < 32; lane++, dst++) {
-                                int co = (cv + j) * 32 + lane;
-                                if (co >= cout)
-                                    continue;
-                                int64_t src;
-                                if (l->op == IR_CONV) {
-                                    src = ((int64_t)co * c->cin + ci) * kk + t;
-                                } else if (x->layout == BK_LAYOUT_BLOCKED) {
-                                    /* ci runs over [C/32][H][W][32] of the input */
-                                    int64_t hw = (int64_t)x->h * x->w;
-                                    int64_t cb = ci / (32 * hw), pix = ci / 32 % hw;
-                                    int64_t ch = cb * 32 + ci % 32;
-                                    if (ch >= x->c)
-                                        continue;
-                                    src = (int64_t)co * x->c * hw + ch * hw + pix;
-                                } else {
-                                    src = (int64_t)co * c->cin + ci;
-                                }
-                                *dst = w[src];
+                                int col = (cv + j) * 32 + lane;
+                                int64_t src = col < cout_g ? weight_src(l, s, (int64_t)grp * cout_g + col, ci, t) : -1;
+                                if (src >= 0)
+                                    *dst = w[src];
                             }
             }
         }
     }
+}
+
+/* Conv weights W[co][ci][ky][kx] (FC: W[m][k]) into chunks of
+ * [co vector][ci][tap][32 lanes]; padding lanes stay zero. */
+static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkConv *c = &s->u.conv;
+    for (int grp = 0; grp < c->groups; grp++)
+        pack_group(g, l, s, grp, blob + (c->w_off + grp * c->g_wts) / 4);
     if (c->b_off >= 0) {
-        const float *b = g->t[l->in[2]].f32;
-        for (int co = 0; co < cout; co++)
-            blob[c->b_off / 4 + co] = b[co];
+        const IrTensor *b = &g->t[l->in[2]];
+        int cout_g = (int)b->dims[0] / c->groups;
+        for (int grp = 0; grp < c->groups; grp++) /* [group][vector][32] */
+            for (int co = 0; co < cout_g; co++)
+                blob[(c->b_off + grp * c->g_bias) / 4 + co] = b->f32[grp * cout_g + co];
     }
 }
 

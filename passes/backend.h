@@ -49,6 +49,8 @@ typedef struct {
     int n, cin, h, w, ho, wo, nvco;
     int kh, kw, sh, sw, dh, dw, pt, pl;
     int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
+    int groups;                     /* grouped conv: cin and nvco are per group */
+    int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
     int64_t in_sn, in_ssub, in_sh, in_sw;
     int64_t out_sn, out_sv, out_sh, out_sw;
     /* tiling */

@@ -75,10 +75,10 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     }
     BkDmaStats st;
     bk_conv_dma(c, m, core, m->cores, &st);
-    *compute = comp;
-    *dma = st.cycles;
-    *transfers = st.transfers;
-    *bytes = st.bytes;
+    *compute = comp * c->groups;
+    *dma = st.cycles * c->groups;
+    *transfers = st.transfers * c->groups;
+    *bytes = st.bytes * c->groups;
 }
 
 /* Layers without a tiling search: a throughput estimate of their loop. */

@@ -131,9 +131,11 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     switch (l->op) {
     case IR_CONV:
-        if (l->a.conv.group != 1) {
-            ir_diag_add(d, "backend: layer '%s' (Conv): group=%d is not supported yet", l->name,
-                        l->a.conv.group);
+        if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group ||
+            (l->a.conv.group > 1 && s->out.c / l->a.conv.group % 32)) {
+            ir_diag_add(d, "backend: layer '%s' (Conv): group=%d with %d output channels is not "
+                           "supported yet (needs a multiple of 32 output channels per group)",
+                        l->name, l->a.conv.group, s->out.c);
             return -1;
         }
         /* fall through */

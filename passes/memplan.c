@@ -57,12 +57,12 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         if (!s || s->kind != BK_KIND_CONV)
             continue;
         BkConv *c = &s->u.conv;
-        c->w_bytes = (int64_t)c->nvco * c->cin * c->kh * c->kw * 128;
+        c->w_bytes = (int64_t)c->groups * c->nvco * c->cin * c->kh * c->kw * 128;
         c->w_off = off;
         off = align(off + c->w_bytes, 256);
         if (c->b_off >= 0) {
             c->b_off = off;
-            off = align(off + (int64_t)c->nvco * 128, 256);
+            off = align(off + (int64_t)c->groups * c->nvco * 128, 256);
         }
     }
     int64_t blob = off;

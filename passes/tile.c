@@ -155,16 +155,17 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     const IrTensor *w = &g->t[l->in[1]];
     const BkAct *x = &s->in[0], *y = &s->out;
     memset(c, 0, sizeof *c);
-    c->nvco = (y->c + 31) / 32;
+    c->groups = l->op == IR_CONV ? l->a.conv.group : 1;
+    c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
     c->dh = c->dw = c->sh = c->sw = 1;
     c->kh = c->kw = 1;
     if (l->op == IR_CONV) {
-        if (w->rank != 4 || w->dims[1] != x->c) {
+        if (w->rank != 4 || w->dims[1] * c->groups != x->c) {
             ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
             return -1;
         }
-        c->n = x->n, c->cin = x->c, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
+        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
         c->kh = (int)w->dims[2], c->kw = (int)w->dims[3];
         c->sh = l->a.conv.stride[0], c->sw = l->a.conv.stride[1];
         c->dh = l->a.conv.dilation[0], c->dw = l->a.conv.dilation[1];
@@ -184,7 +185,10 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             c->in_sn = (int64_t)x->c * hw * 4;
         }
         c->out_sw = 128, c->out_sh = (int64_t)y->w * 128, c->out_sv = (int64_t)y->h * y->w * 128;
-        c->out_sn = (int64_t)c->nvco * c->out_sv;
+        c->out_sn = (int64_t)((y->c + 31) / 32) * c->out_sv;
+        c->g_out = (int64_t)c->nvco * c->out_sv;
+        c->g_wts = (int64_t)c->nvco * c->cin * c->kh * c->kw * 128;
+        c->g_bias = (int64_t)c->nvco * 128;
     } else { /* FC: a 1x1 conv over a 1-row image of the batch */
         int64_t k = x->layout == BK_LAYOUT_BLOCKED ? (int64_t)(x->c + 31) / 32 * 32 * x->h * x->w
                                                    : (int64_t)x->c * x->h * x->w;

@@ -35,13 +35,14 @@ static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, con
     return t;
 }
 
-static int conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act) {
+static int gconv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act,
+                 int group) {
     const IrTensor *xt = &g->t[x];
     int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
     int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
     char nm[64];
     snprintf(nm, sizeof nm, "%s_w", name);
-    int wt = tensor(g, nm, IR_T_CONST, 4, (int64_t[]){cout, cin, k, k});
+    int wt = tensor(g, nm, IR_T_CONST, 4, (int64_t[]){cout, cin / group, k, k});
     snprintf(nm, sizeof nm, "%s_b", name);
     int b = tensor(g, nm, IR_T_CONST, 1, (int64_t[]){cout});
     snprintf(nm, sizeof nm, "%s_y", name);
@@ -52,9 +53,13 @@ static int conv(IrGraph *g, const char *name, int x, int cout, int k, int stride
     a->stride[0] = a->stride[1] = stride;
     a->dilation[0] = a->dilation[1] = 1;
     a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = pad;
-    a->group = 1;
+    a->group = group;
     g->l[li].act.kind = act;
     return y;
+}
+
+static int conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act) {
+    return gconv(g, name, x, cout, k, stride, pad, act, 1);
 }
 
 static int pool(IrGraph *g, const char *name, IrOp op, int x, int k, int stride, int pad) {
@@ -122,18 +127,19 @@ static float *ref_run(const IrGraph *g, int out, float **vals) {
         case IR_CONV: {
             const float *w = g->t[l->in[1]].f32, *b = g->t[l->in[2]].f32;
             int k = (int)g->t[l->in[1]].dims[2], s = l->a.conv.stride[0], p = l->a.conv.pad[0];
+            int64_t cg = C / l->a.conv.group, og = Co / l->a.conv.group;
             for (int64_t n = 0; n < N; n++)
                 for (int64_t co = 0; co < Co; co++)
                     for (int64_t i = 0; i < Ho; i++)
                         for (int64_t j = 0; j < Wo; j++) {
                             double acc = b[co];
-                            for (int64_t ci = 0; ci < C; ci++)
+                            for (int64_t ci = co / og * cg; ci < (co / og + 1) * cg; ci++)
                                 for (int ky = 0; ky < k; ky++)
                                     for (int kx = 0; kx < k; kx++) {
                                         int64_t yy = i * s - p + ky, xx = j * s - p + kx;
                                         if (yy < 0 || yy >= H || xx < 0 || xx >= W)
                                             continue;
-                                        acc += (double)w[((co * C + ci) * k + ky) * k + kx] *
+                                        acc += (double)w[((co * cg + ci % cg) * k + ky) * k + kx] *
                                                X[((n * C + ci) * H + yy) * W + xx];
                                     }
                             Y[((n * Co + co) * Ho + i) * Wo + j] = act_ref(&l->act, l->op, (float)acc);
@@ -381,6 +387,22 @@ static void test_convert_pool_fc(void) {
     ir_graph_free(g);
 }
 
+/* Grouped convs: from NCHW (planar, 6 channels in 2 groups) and from
+ * blocked data (20 channels in 2 groups of 10, starting mid-vector). */
+static void test_grouped(void) {
+    IrGraph *g = ir_graph_new("grouped");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 6, 9, 8});
+    ir_graph_add_input(g, x);
+    int t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
+    t = conv(g, "c2", t, 20, 1, 1, 0, IR_ACT_NONE);
+    t = gconv(g, "g3", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "grouped", NULL, NULL);
+    printf("\n  grouped: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -465,6 +487,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
         CU_add_test(s, "every dimension split", test_split_everything);
         CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
+        CU_add_test(s, "grouped conv", test_grouped);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
