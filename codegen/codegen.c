@@ -92,10 +92,10 @@ static void act(FILE *f, const IrAct *a, IrOp op) {
 
 #define U(x) ((unsigned long long)(x))
 
-static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+/* The designated initialisers of an M7kConv. */
+static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
     FILE *f = G->f;
     const BkConv *c = &s->u.conv;
-    fprintf(f, "static const M7kConv %s_plan = {\n", id);
     fprintf(f, "    .n = %d, .cin = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .nvco = %d,\n", c->n,
             c->cin, c->h, c->w, c->ho, c->wo, c->nvco);
     fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, .dw = %d, .pt = %d, .pl = %d,\n",
@@ -117,8 +117,24 @@ static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s
     fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
                ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
             U(c->sm_in0), U(c->sm_in1));
-    fprintf(f, "    .out_tile_bytes = %lluu, .w_slot_bytes = %lluu, .sm_slot_bytes = %lluu,\n};\n",
+    fprintf(f, "    .out_tile_bytes = %lluu, .w_slot_bytes = %lluu, .sm_slot_bytes = %lluu,\n",
             U(c->out_tile_bytes), U(c->w_slot_bytes), U(c->sm_slot_bytes));
+}
+
+static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    fprintf(G->f, "static const M7kConv %s_plan = {\n", id);
+    conv_fields(G, l, s);
+    fputs("};\n", G->f);
+}
+
+static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    const BkConv *c = &s->u.conv;
+    fprintf(G->f, "static const M7kDw %s_plan = {\n  .geo = {\n", id);
+    conv_fields(G, l, s);
+    fprintf(G->f, "  },\n  .ncb = %d, .px = %d, .am_w = %lluu, .am_b = %lluu, .am_in0 = %lluu, .am_in1 = %lluu,\n"
+                  "  .am_out0 = %lluu, .am_out1 = %lluu,\n};\n",
+            c->ncb, c->px, U(c->am_w0), U(c->am_bias), U(c->am_in0), U(c->am_in1), U(c->am_out),
+            U(c->am_out + c->out_tile_bytes));
 }
 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {
@@ -189,7 +205,7 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv", "m7k_pool", "m7k_gpool", "m7k_ew", "m7k_softmax", ""};
+static const char *kind_fn[] = {"m7k_conv", "m7k_dw", "m7k_pool", "m7k_gpool", "m7k_ew", "m7k_softmax", ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -219,6 +235,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
             (long long)s->am_bytes, (long long)s->sm_bytes, s->cyc_pred, 100 * s->eff_pred);
     switch (s->kind) {
     case BK_KIND_CONV: emit_conv(G, id, l, s); break;
+    case BK_KIND_DW: emit_dw(G, id, l, s); break;
     case BK_KIND_POOL: emit_pool(G, id, s); break;
     case BK_KIND_GPOOL: emit_gpool(G, id, s); break;
     case BK_KIND_EW: emit_ew(G, id, l, s); break;

@@ -354,6 +354,81 @@ static void m7k_conv(const M7kConv *p) {
     }
 }
 
+/* ======================== depthwise convolution =========================
+ * One channel per lane, so no broadcasts: per kernel row the input vectors
+ * of a pixel block are loaded once and reused by the kw taps; the weights
+ * [block][tap][32] and bias [block][32] sit in AM.  Items: (image, channel
+ * block, row tile); the input window (with zero padding) comes into AM by
+ * the conv's own loader, and the tile is the full output width. */
+#define M7K_DW_MAXP 8
+#define M7K_DW_MAXX 24
+typedef struct {
+    M7kConv geo;                    /* geometry, input strides, th, tw = wo, zero row */
+    int ncb, px;
+    uint64_t am_w, am_b, am_in0, am_in1, am_out0, am_out1;
+} M7kDw;
+
+static void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slot) {
+    const M7kConv *g = &p->geo;
+    int per = wk->nht, nb = item / per, ht = item % per;
+    int n = nb / p->ncb, cb = nb % p->ncb, r0 = ht * g->th;
+    M7kWin win = m7k_conv_win(g, g->th, g->tw);
+    m7k_conv_load_sub(g, M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0), &win, n, cb,
+                      r0 * g->sh - g->pt, -g->pl);
+}
+
+static void m7k_dw(const M7kDw *p) {
+    const M7kConv *g = &p->geo;
+    M7kConvWork wk;
+    wk.nht = m7k_cdiv(g->ho, g->th);
+    int kk = g->kh * g->kw, lo, hi;
+    m7k_range(g->n * p->ncb * wk.nht, m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    uint64_t wb = (uint64_t)p->ncb * kk * 128;
+    m7_dma(M7K_CH_CONST, M7_AM(p->am_w), M7_DDR(g->wts), 1, (uint32_t)wb, wb, wb);
+    if (g->bias)
+        m7_dma(M7K_CH_CONST, M7_AM(p->am_b), M7_DDR(g->bias), 1, (uint32_t)p->ncb * 128, 0, 0);
+    m7k_dw_load(p, &wk, lo, 0);
+    m7_dma_wait(M7K_CH_CONST);
+    M7kWin win = m7k_conv_win(g, g->th, g->tw);
+    m7_vec acc[M7K_DW_MAXP], xs[M7K_DW_MAXX], wv[M7K_DW_MAXP];
+    for (int it = lo; it < hi; it++) {
+        int slot = (it - lo) & 1;
+        if (it + 1 < hi)
+            m7k_dw_load(p, &wk, it + 1, slot ^ 1);
+        m7_dma_wait(M7K_CH_IN + slot);
+        m7_dma_wait(M7K_CH_OUT + slot); /* the slot's last tile has left */
+        int nb = it / wk.nht, cb = nb % p->ncb, r0 = it % wk.nht * g->th;
+        int nr = m7k_min(g->th, g->ho - r0);
+        m7_addr in = M7_AM(slot ? p->am_in1 : p->am_in0), out = M7_AM(slot ? p->am_out1 : p->am_out0);
+        m7_addr w = M7_AM(p->am_w + (uint64_t)cb * kk * 128);
+        for (int r = 0; r < nr; r++)
+            for (int q0 = 0; q0 < g->wo; q0 += p->px) {
+                int pb = m7k_min(p->px, g->wo - q0), nx = (pb - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+                for (int q = 0; q < pb; q++)
+                    acc[q] = g->bias ? m7_vld(M7_AM(p->am_b + (uint64_t)cb * 128)) : m7_vzero();
+                for (int ky = 0; ky < g->kh; ky++) {
+                    m7_addr row = in + (uint64_t)(r * g->sh + ky * g->dh) * win.sr + (uint64_t)q0 * g->sw * 128;
+                    for (int kx = 0; kx < g->kw; kx++)
+                        wv[kx] = m7_vld(w + (uint64_t)(ky * g->kw + kx) * 128);
+                    for (int i = 0; i < nx; i++)
+                        xs[i] = m7_vld(row + (uint64_t)i * 128);
+                    for (int kx = 0; kx < g->kw; kx++)
+                        for (int q = 0; q < pb; q++)
+                            acc[q] = m7_vfma(wv[kx], xs[q * g->sw + kx * g->dw], acc[q]);
+                }
+                for (int q = 0; q < pb; q++)
+                    m7_vst(out + ((uint64_t)r * g->wo + q0 + q) * 128, m7k_act(&g->act, acc[q]));
+            }
+        uint64_t bytes = (uint64_t)nr * g->wo * 128;
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(g->out + (uint64_t)nb * g->out_sv + (uint64_t)r0 * g->out_sh), out, 1,
+               (uint32_t)bytes, bytes, bytes);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
 /* ============================ pooling ===================================
  * Blocked in and out; a pixel's 32 channels are one vector, so a window is
  * a max/sum of whole vectors.  Work items: (image, channel block, row tile);

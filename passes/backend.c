@@ -92,6 +92,19 @@ static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, floa
     }
 }
 
+/* Depthwise W[c][1][ky][kx] into [block][tap][32], bias [block][32]. */
+static void pack_dw(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkConv *c = &s->u.conv;
+    const IrTensor *w = &g->t[l->in[1]];
+    int ch = (int)w->dims[0], kk = c->kh * c->kw;
+    for (int k = 0; k < ch; k++)
+        for (int t = 0; t < kk; t++)
+            blob[c->w_off / 4 + ((int64_t)(k / 32) * kk + t) * 32 + k % 32] = w->f32[(int64_t)k * kk + t];
+    if (c->b_off >= 0)
+        for (int k = 0; k < ch; k++)
+            blob[c->b_off / 4 + k] = g->t[l->in[2]].f32[k];
+}
+
 void bk_pack_weights(const IrGraph *g, float *blob) {
     for (int i = 0; i < 32; i++)
         blob[BK_BLOB_IOTA / 4 + i] = (float)i;
@@ -100,5 +113,7 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
         const BkSched *s = l->dead ? NULL : l->sched;
         if (s && s->kind == BK_KIND_CONV)
             pack_conv(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_DW)
+            pack_dw(g, l, s, blob);
     }
 }

@@ -22,6 +22,7 @@ typedef enum { BK_MAP_CHANNELS_IN_LANES, BK_MAP_BATCH_IN_LANES } BkMapping;
 
 typedef enum {
     BK_KIND_CONV,    /* conv and FC (FC = 1x1 conv over the batch) */
+    BK_KIND_DW,      /* depthwise conv (plan in u.conv) */
     BK_KIND_POOL,    /* max/avg pool */
     BK_KIND_GPOOL,   /* global max/avg pool */
     BK_KIND_EW,      /* add, mul, standalone activations */
@@ -59,6 +60,9 @@ typedef struct {
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
     int64_t w_bytes;
+    /* depthwise: channel blocks, pixels per block, AM input slots */
+    int ncb;
+    int64_t am_in0, am_in1;
 } BkConv;
 
 typedef struct {
@@ -159,6 +163,7 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
                   int64_t *transfers, int64_t *bytes);
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
 void bk_cost_simple(BkSched *s, const M7Machine *m);
+void bk_cost_dw(BkSched *s, const M7Machine *m);
 
 /* dma_schedule.c: the transfers one core issues for a conv layer. */
 typedef struct {

@@ -81,6 +81,27 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     *bytes = st.bytes * c->groups;
 }
 
+/* Depthwise: per pixel block and kernel row, the busiest of VMAC and VLS,
+ * or the FMA chain; DMA: the input window and the output rows per item. */
+void bk_cost_dw(BkSched *s, const M7Machine *m) {
+    const BkConv *c = &s->u.conv;
+    int nht = (c->ho + c->th - 1) / c->th, items = c->n * c->ncb * nht;
+    double per_core = (double)(items + m->cores - 1) / m->cores;
+    double blk = 0;
+    for (int q0 = 0; q0 < c->wo; q0 += c->px) {
+        int pb = c->wo - q0 < c->px ? c->wo - q0 : c->px, nx = (pb - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+        double row = dmax((double)c->kw * pb / m->n_vmac, (double)(nx + c->kw) / m->n_vls);
+        blk += dmax(c->kh * row, (double)c->kh * c->kw * m->lat_fma) + 2.0 * pb / m->n_vls;
+    }
+    int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+    int cols = (c->wo - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t in_b = (int64_t)rows * cols * 128, out_b = (int64_t)c->th * c->wo * 128;
+    s->cyc_compute = per_core * c->th * blk;
+    s->cyc_dma = per_core * (bk_dma_cycles(m, rows, in_b, 0) + bk_dma_cycles(m, 1, out_b, 0));
+    s->dma_transfers = (int64_t)(per_core * 2);
+    s->dma_bytes = (int64_t)(per_core * (in_b + out_b));
+}
+
 /* Layers without a tiling search: a throughput estimate of their loop. */
 void bk_cost_simple(BkSched *s, const M7Machine *m) {
     double comp = 0, dma = 0;

@@ -36,7 +36,7 @@ static int geometry(const IrTensor *t, BkAct *a) {
 static void sched_free(void *p) { free(p); }
 
 static const char *kind_name(BkKind k) {
-    static const char *n[] = {"conv", "pool", "gpool", "eltwise", "softmax", "alias"};
+    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax", "alias"};
     return n[k];
 }
 
@@ -63,6 +63,9 @@ static void sched_dump(const void *p, FILE *f) {
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
                 c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "out channels",
                 c->resident ? ", outputs resident" : "");
+    } else if (s->kind == BK_KIND_DW) {
+        fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
+                s->u.conv.px);
     } else if (s->kind == BK_KIND_POOL) {
         fprintf(f, "    tiles: %d output rows\n", s->u.pool.th);
     }
@@ -131,6 +134,16 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     switch (l->op) {
     case IR_CONV:
+        if (l->a.conv.group > 1 && l->a.conv.group == s->in[0].c && s->out.c == s->in[0].c) {
+            if (!is_const(g, l->in[1]) || (l->n_in > 2 && l->in[2] >= 0 && !is_const(g, l->in[2]))) {
+                ir_diag_add(d, "backend: layer '%s' (Conv): weights must be compile-time constants",
+                            l->name);
+                return -1;
+            }
+            s->kind = BK_KIND_DW; /* one channel per lane, whole vectors from AM */
+            need_blocked(s, 0);
+            break;
+        }
         if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group ||
             (l->a.conv.group > 1 && s->out.c / l->a.conv.group % 32)) {
             ir_diag_add(d, "backend: layer '%s' (Conv): group=%d with %d output channels is not "

@@ -48,13 +48,13 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
     int64_t zero = 128;
     for (int li = 0; li < g->n_l; li++) {
         BkSched *s = sched(&g->l[li]);
-        if (s && s->kind == BK_KIND_CONV && s->u.conv.zero_bytes > zero)
+        if (s && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW) && s->u.conv.zero_bytes > zero)
             zero = s->u.conv.zero_bytes;
     }
     int64_t off = align(BK_BLOB_ZERO + zero, 256);
     for (int li = 0; li < g->n_l; li++) {
         BkSched *s = sched(&g->l[li]);
-        if (!s || s->kind != BK_KIND_CONV)
+        if (!s || (s->kind != BK_KIND_CONV && s->kind != BK_KIND_DW))
             continue;
         BkConv *c = &s->u.conv;
         c->w_bytes = (int64_t)c->groups * c->nvco * c->cin * c->kh * c->kw * 128;

@@ -204,6 +204,56 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     return 0;
 }
 
+/* Depthwise: rows of full width per item; as many rows as fit, but enough
+ * items for every core. */
+static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    if (conv_setup(g, l, s, d))
+        return -1;
+    BkConv *c = &s->u.conv;
+    c->ncb = (s->out.c + 31) / 32;
+    c->groups = 1, c->cin = 1, c->nvco = c->ncb, c->tw = c->wo, c->sub_ci = 32; /* [block][tap][32] */
+    c->in_sw = 128, c->in_sh = (int64_t)c->w * 128, c->in_ssub = (int64_t)c->h * c->w * 128;
+    c->in_sn = c->ncb * c->in_ssub;
+    int kk = c->kh * c->kw;
+    if (c->kw > 8) {
+        ir_diag_add(d, "backend: layer '%s': depthwise kernels wider than 8 are not supported", l->name);
+        return -1;
+    }
+    for (c->px = 8; (c->px - 1) * c->sw + (c->kw - 1) * c->dw + 1 > 24 && c->px > 1;)
+        c->px--;
+    if ((c->kw - 1) * c->dw + 1 > 24) {
+        ir_diag_add(d, "backend: layer '%s': depthwise dilation too large", l->name);
+        return -1;
+    }
+    int cols = (c->wo - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t fixed = (int64_t)c->ncb * (kk + 1) * 128, fit = 0;
+    for (int th = 1; th <= c->ho; th++) {
+        int64_t rows = (int64_t)(th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+        if (fixed + 2 * rows * cols * 128 + 2 * (int64_t)th * c->wo * 128 > m->am_bytes)
+            break;
+        fit = th;
+    }
+    if (!fit) {
+        ir_diag_add(d, "backend: layer '%s': one row of the depthwise conv does not fit in AM", l->name);
+        return -1;
+    }
+    int items = c->n * c->ncb, want = (m->cores + items - 1) / items;
+    int th = (c->ho + want - 1) / want;
+    c->th = th < fit ? th : (int)fit;
+    int64_t in_slot = ((int64_t)(c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1) * cols * 128;
+    c->out_tile_bytes = (int64_t)c->th * c->wo * 128;
+    c->am_w0 = 0;
+    c->am_bias = (int64_t)c->ncb * kk * 128;
+    c->am_in0 = c->am_bias + (int64_t)c->ncb * 128;
+    c->am_in1 = c->am_in0 + in_slot;
+    c->am_out = c->am_in1 + in_slot;
+    c->zero_bytes = (int64_t)cols * 128;
+    s->am_bytes = c->am_out + 2 * c->out_tile_bytes;
+    s->am_slots = 4;
+    bk_cost_dw(s, m);
+    return 0;
+}
+
 static void pool_setup(const IrLayer *l, BkSched *s) {
     BkPool *p = &s->u.pool;
     const BkAct *x = &s->in[0], *y = &s->out;
@@ -301,6 +351,9 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             r = conv_setup(g, l, s, d);
             if (!r)
                 r = bk_tile_conv(l->name, s, m, d);
+            break;
+        case BK_KIND_DW:
+            r = dw_tile(g, l, s, m, d);
             break;
         case BK_KIND_POOL:
             pool_setup(l, s);

@@ -388,7 +388,8 @@ static void test_convert_pool_fc(void) {
 }
 
 /* Grouped convs: from NCHW (planar, 6 channels in 2 groups) and from
- * blocked data (20 channels in 2 groups of 10, starting mid-vector). */
+ * blocked data (20 channels in 2 groups of 10, starting mid-vector); then
+ * depthwise 3x3 (stride 1 and 2) and 5x5 on 40 channels. */
 static void test_grouped(void) {
     IrGraph *g = ir_graph_new("grouped");
     int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 6, 9, 8});
@@ -396,6 +397,10 @@ static void test_grouped(void) {
     int t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
     t = conv(g, "c2", t, 20, 1, 1, 0, IR_ACT_NONE);
     t = gconv(g, "g3", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    t = gconv(g, "dw1", t, 64, 3, 1, 1, IR_ACT_RELU, 64);
+    t = gconv(g, "dw2", t, 64, 3, 2, 1, IR_ACT_NONE, 64);
+    t = conv(g, "c3", t, 40, 1, 1, 0, IR_ACT_NONE);
+    t = gconv(g, "dw3", t, 40, 5, 1, 2, IR_ACT_NONE, 40);
     ir_graph_add_output(g, t);
     double err = run_case(g, "grouped", NULL, NULL);
     printf("\n  grouped: max relative error %.3g\n", err);
