@@ -97,6 +97,14 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
         fprintf(err, "m7cc: -i is only used with --interpret\n");
         return -1;
     }
+    if (!o->interpret && o->n_outputs > 1) {
+        fprintf(err, "m7cc: -o given %d times; a compilation writes one program\n", o->n_outputs);
+        return -1;
+    }
+    if (!o->interpret && o->n_outputs == 1) {
+        o->out = o->outputs[0];
+        o->n_outputs = 0;
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@ typedef struct {
     const char *model;
     int help, version;
     int dump_ir, interpret, no_canon;
+    const char *out;            /* compile mode: -o NAME.c (C, header, weights) or -o NAME (executable) */
     const char *inputs[CLI_MAX_FILES];
     int n_inputs;
     const char *outputs[CLI_MAX_FILES];
