@@ -64,7 +64,9 @@ static int build_executable(const IrGraph *g, const M7Machine *m, const char *ou
         const char *cc = getenv("CC");
         char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-std=c11", "-O2", "-ffp-contract=off",
                         "-I" M7CC_RUNTIME_INC, "-I" M7CC_SIM_INC, c_path, M7CC_SIM_MAIN, M7CC_SIM_LIB,
-                        M7CC_RUNTIME_LIB, "-lpthread", "-lm", "-o", exe_tmp, NULL};
+                        M7CC_RUNTIME_LIB, "-lpthread", "-lm", "-o", exe_tmp,
+                        /* only in a sanitised build of m7cc itself */
+                        M7CC_SIM_SANITIZE[0] ? M7CC_SIM_SANITIZE : NULL, NULL};
         int status = run_command(argv, d);
         if (status != 0) {
             if (status > 0)

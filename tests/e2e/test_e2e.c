@@ -44,7 +44,11 @@ static void run_model(const char *model) {
     char *limit = known_limit(model);
     SpawnResult r;
     char *compile[] = {(char *)m7cc, onnx, "-o", exe, NULL};
-    CU_ASSERT_EQUAL_FATAL(spawn_run(compile, scratch, &r), 0);
+    if (spawn_run(compile, scratch, &r)) {
+        CU_FAIL("cannot start m7cc");
+        free(limit);
+        return;
+    }
     if (limit) {
         printf("\n  %-20s known limit (%s): %s", model, limit, r.status ? "refused" : "NOW COMPILES");
         if (r.status == 0)
@@ -57,10 +61,16 @@ static void run_model(const char *model) {
     }
     if (r.status)
         printf("\n  %-20s compile failed:\n%s", model, r.err);
-    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    int compiled = r.status == 0;
     spawn_result_free(&r);
+    if (!compiled)
+        return;
     char *run[] = {exe, "-i", input, "--expect", expect, "--rtol", "1e-4", "--atol", "1e-5", NULL};
-    CU_ASSERT_EQUAL_FATAL(spawn_run(run, scratch, &r), 0);
+    if (spawn_run(run, scratch, &r)) {
+        CU_FAIL("cannot start the compiled program");
+        return;
+    }
     /* the total line of the report: "total  cycles ms GFLOP eff% ..." */
     const char *total = strstr(r.out, "\ntotal ");
     printf("\n  %-20s %s", model, r.status == 0 ? "matches PyTorch" : "FAILED");
