@@ -2,11 +2,12 @@
  * lists the rules and their approximations).
  *
  * One parse with a detailed preprocessing record.  Pass 1 goes over the top
- * level: the runtime's register types, the address macro calls
- * (M7_AM(...)...) and the declared on-chip use (<NAME>_AM_BYTES macros).
- * Pass 2 walks every declaration of the checked files recursively; it keeps
- * the count of m7_vec values in scope and evaluates each address macro call
- * at its outermost expression (found by its source extent). */
+ * level: the runtime's register types and the declared on-chip use
+ * (<NAME>_AM_BYTES macros).  Pass 2 walks every declaration of the checked
+ * files recursively, keeping the count of m7_vec values in scope.  libclang
+ * 14 gives no operator kinds, so operators are read from their tokens, and
+ * addresses are recognised by value (a constant memory base on the left of a
+ * 64-bit operator), which sees through any macro that built them. */
 #include "validate.h"
 
 #include <clang-c/Index.h>
@@ -417,6 +418,12 @@ static enum CXChildVisitResult top_level(CXCursor c, CXCursor parent, CXClientDa
 
 /* ---- pass 2: the rules on expressions and declarations ----------------- */
 
+/* MEM_* of an address, -1 for DDR or garbage. */
+static int on_chip(uint64_t a) {
+    int code = M7_ADDR_MEM(a);
+    return code == M7_MEM_AM ? MEM_AM : code == M7_MEM_SM ? MEM_SM : code == M7_MEM_GSM ? MEM_GSM : -1;
+}
+
 /* M7_ADDR(mem, off) is `(mem << M7_MEM_SHIFT) | off`: a 64-bit operator
  * whose left operand is a memory's base address starts an on-chip address
  * (also `M7_AM(0) + off`), whatever macros wrote it. */
@@ -428,8 +435,7 @@ static void address(V *v, CXCursor c) {
     uint64_t base, a;
     if (kd.n != 2 || !evaluate(kd.c[0], &base) || M7_ADDR_OFF(base))
         return;
-    int code = M7_ADDR_MEM(base);
-    int mem = code == M7_MEM_AM ? MEM_AM : code == M7_MEM_SM ? MEM_SM : code == M7_MEM_GSM ? MEM_GSM : -1;
+    int mem = on_chip(base);
     if (mem < 0)
         return;
     if (!evaluate(c, &a)) {
@@ -437,7 +443,7 @@ static void address(V *v, CXCursor c) {
             v->dynamic[mem] = 1;
             v->first_dynamic[mem] = clang_getCursorLocation(c);
         }
-    } else if (M7_ADDR_OFF(a) >= (uint64_t)capacity(v, mem) || M7_ADDR_MEM(a) != code) {
+    } else if (M7_ADDR_OFF(a) >= (uint64_t)capacity(v, mem) || on_chip(a) != mem) {
         problem(v, clang_getCursorLocation(c), "mem-addr",
                 "%s address at offset %llu is beyond the %s capacity of %lld bytes", mem_name[mem],
                 (unsigned long long)(a - base), mem_name[mem], (long long)capacity(v, mem));
@@ -464,10 +470,51 @@ static void function_ref(V *v, CXCursor c) {
             spelling(fn, name, sizeof name));
 }
 
+/* Argument i of call c, if constant. */
+static int const_arg(CXCursor c, int i, uint64_t *x) {
+    return i < clang_Cursor_getNumArguments(c) && evaluate(clang_Cursor_getArgument(c, i), x);
+}
+
+/* A runtime access at a constant on-chip address must end within capacity
+ * (a start beyond it is address()'s report). */
+static void footprint(V *v, CXCursor c, const char *op, int arg, uint64_t bytes) {
+    uint64_t a;
+    int mem;
+    if (!const_arg(c, arg, &a) || (mem = on_chip(a)) < 0)
+        return;
+    uint64_t off = M7_ADDR_OFF(a), cap = (uint64_t)capacity(v, mem);
+    if (off < cap && bytes > cap - off)
+        problem(v, clang_getCursorLocation(c), "mem-addr",
+                "%s at %s offset %llu touches %llu bytes, beyond the %s capacity of %llu bytes", op,
+                mem_name[mem], (unsigned long long)off, (unsigned long long)bytes, mem_name[mem],
+                (unsigned long long)cap);
+}
+
 static void call(V *v, CXCursor c) {
-    if (clang_getCursorKind(clang_getCursorReferenced(c)) != CXCursor_FunctionDecl)
+    static const struct {
+        const char *name;
+        unsigned bytes; /* at argument 0 */
+    } ops[] = {{"m7_vld", 128}, {"m7_vld_u", 128}, {"m7_vld2", 256}, {"m7_vst", 128},
+               {"m7_vst2", 256}, {"m7_vst_n", 0}, {"m7_sld", 4}, {"m7_sld2", 8}, {"m7_sst", 4}};
+    CXCursor fn = clang_getCursorReferenced(c);
+    if (clang_getCursorKind(fn) != CXCursor_FunctionDecl) {
         problem(v, clang_getCursorLocation(c), "call",
                 "indirect call through a pointer: kernels call runtime operations and their own functions");
+        return;
+    }
+    char name[64];
+    spelling(fn, name, sizeof name);
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        uint64_t n = 1; /* m7_vst_n: n lanes */
+        if (!strcmp(name, ops[i].name))
+            footprint(v, c, name, 0, ops[i].bytes ? ops[i].bytes : 4 * (const_arg(c, 2, &n) ? n : 1));
+    }
+    uint64_t rows, row_bytes, stride;
+    if ((!strcmp(name, "m7_dma") || !strcmp(name, "m7_dma_bcast")) && const_arg(c, 3, &rows) &&
+        const_arg(c, 4, &row_bytes) && rows > 0 && rows <= UINT32_MAX && row_bytes <= UINT32_MAX)
+        for (int side = 0; side < 2; side++) /* dst: argument 1, stride 5; src: 2, 6 */
+            if (const_arg(c, 5 + side, &stride) && stride < (UINT64_C(1) << 32))
+                footprint(v, c, name, 1 + side, (rows - 1) * stride + row_bytes);
 }
 
 static void deref(V *v, CXCursor c, CXType t) {

@@ -32,11 +32,16 @@
  *              from an initialiser list instead of a runtime operation.
  *   vregs      a function with more m7_vec values live than the machine has
  *              vector registers (ValidateLimits.vregs).
- *   mem-addr   M7_AM/M7_SM/M7_GSM/M7_ADDR(...) with a constant value whose
- *              offset is beyond that memory's capacity.
+ *   mem-addr   an on-chip address with a constant value beyond its memory's
+ *              capacity, or a runtime access at a constant address that ends
+ *              beyond it (m7_vld 128 B, m7_vld2 256 B, m7_sld 4 B, ...,
+ *              m7_dma/m7_dma_bcast: (rows - 1) * stride + row_bytes when
+ *              those are constant).  Addresses are recognised where they are
+ *              built: M7_AM/M7_SM/M7_GSM/M7_ADDR(...) or `M7_AM(0) + off`,
+ *              through any macro of the file.
  *   mem-decl   a declared on-chip use (below) beyond capacity or not a
- *              constant, or a non-constant on-chip address in a file that
- *              declares no use of that memory.
+ *              constant, or an on-chip address computed at run time in a
+ *              file that declares no use of that memory.
  *
  * Approximations:
  *   vregs counts, at every point of a function, the m7_vec parameters and
@@ -46,7 +51,14 @@
  *   (conservative), but temporaries inside one expression
  *   (m7_vfma(m7_vld(a), m7_vld(b), acc)) are not counted (not conservative;
  *   a few at most).  A VLA of m7_vec is reported as not countable.
- *   mem-addr checks the start offset only (not offset + access size).
+ *   vregs is per function: a helper called with values live in its caller
+ *   is counted on its own.
+ *   mem-addr cannot follow an address through a variable: in
+ *   `m7_addr b = M7_AM(64); ... m7_vld(b + i)` only M7_AM(64) is checked, and
+ *   `b + i` is covered by the declared use alone.
+ *   deref also rejects reading a table of float constants in plain C
+ *   (`m7_vsplat(scale[c])`): an immediate is a literal or a constant
+ *   expression; per-channel values come through SM (m7_sld + m7_vbcast).
  *
  * Convention for the code generator (and hand-written kernels): when on-chip
  * addresses are computed at run time, the file states each kernel's (or
@@ -57,7 +69,7 @@
  *
  * named <NAME>_AM_BYTES, <NAME>_SM_BYTES, <NAME>_GSM_BYTES (any subset; NAME
  * is free, typically the kernel or layer).  A macro's body must be an integer
- * constant expression of literals, parentheses, + - * / % << >> and names of
+ * constant expression of literals, parentheses, C integer operators and names of
  * object-like macros defined before it.  Each is checked against the
  * capacity of its memory; a file that computes AM addresses at run time must
  * declare at least one <NAME>_AM_BYTES (likewise SM, GSM).
