@@ -609,6 +609,11 @@ static int init_list(V *v, CXCursor c) {
     return 1;
 }
 
+static void live(V *v, int n) {
+    if (v->vec_now + n > v->vec_max)
+        v->vec_max = v->vec_now + n;
+}
+
 static void variable(V *v, CXCursor c) {
     long n = vec_count(v, clang_getCursorType(c));
     char name[256];
@@ -616,52 +621,87 @@ static void variable(V *v, CXCursor c) {
         problem(v, clang_getCursorLocation(c), "vregs",
                 "'%s' holds a number of m7_vec values that is not a constant",
                 spelling(c, name, sizeof name));
-    else if ((v->vec_now += (int)n) > v->vec_max)
-        v->vec_max = v->vec_now;
+    else
+        live(v, 0), v->vec_now += (int)n, live(v, 0);
 }
 
-static void visit(V *v, CXCursor c);
+static int visit(V *v, CXCursor c, int sink);
+
+/* How a cursor's children are evaluated: in order; a call holds its m7_vec
+ * arguments until it is made; the value of an assignment's right side or of
+ * an initialiser goes straight into its variable (a sink), not into a
+ * temporary. */
+enum { PLAIN, CALL, ASSIGN, SINK };
+
+typedef struct {
+    V *v;
+    int mode, i, held, temps;
+} Children;
 
 static enum CXChildVisitResult child(CXCursor c, CXCursor parent, CXClientData d) {
     (void)parent;
-    visit(d, c);
+    Children *ch = d;
+    int sink = ch->mode == SINK || (ch->mode == ASSIGN && ch->i == 1);
+    int n = visit(ch->v, c, sink);
+    ch->i++;
+    live(ch->v, ch->held + n);
+    if (ch->held + n > ch->temps)
+        ch->temps = ch->held + n;
+    if (ch->mode == CALL && n > 0 && vec_count(ch->v, clang_getCursorType(c)) == 1)
+        ch->held++;
     return CXChildVisit_Continue;
+}
+
+/* Visits the children of c; returns the peak of m7_vec temporaries. */
+static int children(V *v, CXCursor c, int mode) {
+    Children ch = {v, mode, 0, 0, 0};
+    clang_visitChildren(c, child, &ch);
+    return ch.temps;
 }
 
 static void function(V *v, CXCursor c) {
     int in_fn = v->in_fn, now = v->vec_now, max = v->vec_max;
     v->in_fn = 1;
     v->vec_now = v->vec_max = 0;
-    clang_visitChildren(c, child, v);
+    children(v, c, PLAIN);
     char name[256];
     if (v->vec_max > v->lim->vregs)
         problem(v, clang_getCursorLocation(c), "vregs",
-                "function '%s' has up to %d m7_vec values in scope; the machine has %d vector "
-                "registers", spelling(c, name, sizeof name), v->vec_max, v->lim->vregs);
+                "function '%s' has up to %d m7_vec values live (variables in scope and "
+                "temporaries); the machine has %d vector registers",
+                spelling(c, name, sizeof name), v->vec_max, v->lim->vregs);
     v->in_fn = in_fn, v->vec_now = now, v->vec_max = max;
 }
 
-static void visit(V *v, CXCursor c) {
+/* Checks c and what it contains; returns the m7_vec temporaries it needs at
+ * its peak, its own value included unless it sinks into a variable. */
+static int visit(V *v, CXCursor c, int sink) {
     enum CXCursorKind k = clang_getCursorKind(c);
     switch (k) {
     case CXCursor_FunctionDecl:
         if (clang_isCursorDefinition(c))
             function(v, c);
-        return;
+        return 0;
     case CXCursor_CompoundStmt:
     case CXCursor_ForStmt: { /* a scope */
         int now = v->vec_now;
-        clang_visitChildren(c, child, v);
+        children(v, c, PLAIN);
         v->vec_now = now;
-        return;
+        return 0;
     }
     case CXCursor_VarDecl:
     case CXCursor_ParmDecl:
-        if (v->in_fn)
-            variable(v, c);
-        break;
+        if (!v->in_fn)
+            break;
+        children(v, c, SINK); /* the initialiser, before the variable lives */
+        variable(v, c);
+        return 0;
     case CXCursor_DeclRefExpr: function_ref(v, c); break;
-    case CXCursor_CallExpr: call(v, c); break;
+    case CXCursor_CallExpr: {
+        call(v, c);
+        int n = children(v, c, CALL), own = vec_count(v, clang_getCursorType(c)) == 1 && !sink;
+        return n > own ? n : own;
+    }
     case CXCursor_BinaryOperator:
         address(v, c);
         /* fall through */
@@ -676,7 +716,7 @@ static void visit(V *v, CXCursor c) {
     case CXCursor_MemberRef: member(v, c, k); break;
     case CXCursor_InitListExpr:
         if (init_list(v, c))
-            return;
+            return 0;
         break;
     case CXCursor_EnumConstantDecl: {
         char name[256];
@@ -688,7 +728,13 @@ static void visit(V *v, CXCursor c) {
     default:
         break;
     }
-    clang_visitChildren(c, child, v);
+    int mode = PLAIN;
+    if (k == CXCursor_UnexposedExpr || k == CXCursor_ParenExpr)
+        mode = sink ? SINK : PLAIN; /* implicit casts and parentheses pass a sink on */
+    else if (k == CXCursor_BinaryOperator && vec_count(v, clang_getCursorType(c)) == 1)
+        mode = ASSIGN; /* the only operator on structs (',' is as good as) */
+    int n = children(v, c, mode);
+    return clang_isExpression(k) ? n : 0;
 }
 
 static enum CXChildVisitResult check_top(CXCursor c, CXCursor parent, CXClientData d) {
@@ -696,7 +742,7 @@ static enum CXChildVisitResult check_top(CXCursor c, CXCursor parent, CXClientDa
     V *v = d;
     enum CXCursorKind k = clang_getCursorKind(c);
     if (!clang_isPreprocessing(k) && checked_loc(v, clang_getCursorLocation(c)))
-        visit(v, c);
+        visit(v, c, 0);
     return CXChildVisit_Continue;
 }
 

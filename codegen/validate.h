@@ -44,13 +44,15 @@
  *              file that declares no use of that memory.
  *
  * Approximations:
- *   vregs counts, at every point of a function, the m7_vec parameters and
- *   local variables in scope (an array counts its elements, a struct its
- *   m7_vec members) and takes the maximum.  A variable counts from its
- *   declaration to the end of its block even when it is dead sooner
- *   (conservative), but temporaries inside one expression
- *   (m7_vfma(m7_vld(a), m7_vld(b), acc)) are not counted (not conservative;
- *   a few at most).  A VLA of m7_vec is reported as not countable.
+ *   vregs counts, at every point of a function, the m7_vec values live:
+ *   parameters and local variables in scope (an array counts its elements,
+ *   a struct its m7_vec members) plus the temporaries of the expression
+ *   being evaluated (call arguments evaluated left to right, each held
+ *   until the call: m7_vfma(m7_vld(a), m7_vld(b), acc) needs 2; a result
+ *   assigned to a variable or initialising one needs none), and takes the
+ *   maximum.  A variable counts from its declaration to the end of its
+ *   block even when it is dead sooner (conservative).  A VLA of m7_vec is
+ *   reported as not countable.
  *   vregs is per function: a helper called with values live in its caller
  *   is counted on its own.
  *   mem-addr cannot follow an address through a variable: in
