@@ -748,25 +748,51 @@ static enum CXChildVisitResult check_top(CXCursor c, CXCursor parent, CXClientDa
 
 /* ---- the whole file ---------------------------------------------------- */
 
+/* The m7rt.h the file includes: the runtime's, or a byte-identical copy
+ * (a generated file may ship with one). */
 typedef struct {
     CXFile rt;
-    int found;
 } Incl;
 
 static void inclusion(CXFile f, CXSourceLocation *stack, unsigned depth, CXClientData d) {
     (void)stack, (void)depth;
     Incl *in = d;
-    if (in->rt && clang_File_isEqual(f, in->rt))
-        in->found = 1;
+    char name[4096];
+    str(clang_getFileName(f), name, sizeof name);
+    const char *base = strrchr(name, '/');
+    if (!in->rt && !strcmp(base ? base + 1 : name, "m7rt.h"))
+        in->rt = f;
+}
+
+static int same_contents(V *v, CXFile f, const char *path) {
+    size_t n;
+    const char *text = clang_getFileContents(v->tu, f, &n);
+    FILE *fp = fopen(path, "rb");
+    int same = text && fp;
+    for (size_t i = 0; same && i < n; i++)
+        same = getc(fp) == (unsigned char)text[i];
+    same = same && getc(fp) == EOF;
+    if (fp)
+        fclose(fp);
+    return same;
 }
 
 static void device_rules(V *v, const char *rt_path) {
-    Incl in = {clang_getFile(v->tu, rt_path), 0};
+    Incl in = {NULL};
     clang_getInclusions(v->tu, inclusion, &in);
     CXCursor tu = clang_getTranslationUnitCursor(v->tu);
-    if (!in.found) {
+    CXFile runtime = clang_getFile(v->tu, rt_path);
+    if (!in.rt) {
         problem(v, clang_getCursorLocation(tu), "runtime",
-                "the file does not include %s; device rules not checked", rt_path);
+                "the file does not include m7rt.h; device rules not checked");
+        return;
+    }
+    if (!(runtime && clang_File_isEqual(in.rt, runtime)) && !same_contents(v, in.rt, rt_path)) {
+        char name[4096];
+        str(clang_getFileName(in.rt), name, sizeof name);
+        problem(v, clang_getCursorLocation(tu), "runtime",
+                "the file includes %s, which differs from the runtime's %s; device rules not checked",
+                name, rt_path);
         return;
     }
     v->rt = in.rt;

@@ -184,7 +184,7 @@ static void test_bad_input(void) {
     free(report);
 
     CU_ASSERT_EQUAL(run("no_runtime.c", NULL, &report), -1);
-    CU_ASSERT(strstr(report, "no_runtime.c: error: runtime: the file does not include") != NULL);
+    CU_ASSERT(strstr(report, "no_runtime.c: error: runtime: the file does not include m7rt.h") != NULL);
     free(report);
 
     ValidateLimits lim;
@@ -193,6 +193,50 @@ static void test_bad_input(void) {
     CU_ASSERT_EQUAL(run("good_conv.c", &lim, &report), -1);
     CU_ASSERT(strstr(report, "error: runtime: cannot read /nonexistent/runtime/m7rt.h") != NULL);
     free(report);
+}
+
+static int copy(const char *from, const char *to, const char *extra) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ch, ok = in && out;
+    while (ok && (ch = getc(in)) != EOF)
+        putc(ch, out);
+    if (out && extra)
+        fputs(extra, out);
+    if (in)
+        fclose(in);
+    return out && !fclose(out) && ok;
+}
+
+/* A generated file may sit next to its own copy of m7rt.h: an identical
+ * copy is the runtime, a different one is refused. */
+static void test_runtime_copy(void) {
+    char dir[] = "/tmp/m7validateXXXXXX", src[1024], rt[1024], c[128], h[128];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    ValidateLimits lim;
+    validate_limits(&lim, NULL);
+    snprintf(src, sizeof src, "%s/good_conv.c", data_dir);
+    snprintf(rt, sizeof rt, "%s/m7rt.h", lim.runtime_include);
+    snprintf(c, sizeof c, "%s/good_conv.c", dir);
+    snprintf(h, sizeof h, "%s/m7rt.h", dir);
+    CU_ASSERT_FATAL(copy(src, c, NULL) && copy(rt, h, NULL));
+    size_t len;
+    char *report;
+    FILE *f = open_memstream(&report, &len);
+    CU_ASSERT_EQUAL(validate_c_file(c, &lim, f), 0);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(report, "");
+    free(report);
+
+    CU_ASSERT_FATAL(copy(rt, h, "void m7_vextra(void);\n"));
+    f = open_memstream(&report, &len);
+    CU_ASSERT_EQUAL(validate_c_file(c, &lim, f), -1);
+    fclose(f);
+    CU_ASSERT(strstr(report, "error: runtime: the file includes") != NULL);
+    CU_ASSERT(strstr(report, "which differs from the runtime's") != NULL);
+    free(report);
+    remove(c);
+    remove(h);
+    remove(dir);
 }
 
 int main(int argc, char **argv) {
@@ -218,6 +262,7 @@ int main(int argc, char **argv) {
     CU_add_test(s, "declared use", test_am_decl);
     CU_add_test(s, "other rules", test_more);
     CU_add_test(s, "bad input", test_bad_input);
+    CU_add_test(s, "copy of m7rt.h", test_runtime_copy);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();
