@@ -43,6 +43,7 @@ typedef struct {
     int dynamic[NMEM];              /* some address of that memory is not constant */
     CXSourceLocation first_dynamic[NMEM];
     int in_fn, vec_now, vec_max;    /* m7_vec values in scope in this function */
+    int in_splat;                   /* inside the immediate of m7_vsplat */
 } V;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -490,7 +491,8 @@ static void footprint(V *v, CXCursor c, const char *op, int arg, uint64_t bytes)
                 (unsigned long long)cap);
 }
 
-static void call(V *v, CXCursor c) {
+/* Checks a call; returns 1 when it is m7_vsplat. */
+static int call(V *v, CXCursor c) {
     static const struct {
         const char *name;
         unsigned bytes; /* at argument 0 */
@@ -500,7 +502,7 @@ static void call(V *v, CXCursor c) {
     if (clang_getCursorKind(fn) != CXCursor_FunctionDecl) {
         problem(v, clang_getCursorLocation(c), "call",
                 "indirect call through a pointer: kernels call runtime operations and their own functions");
-        return;
+        return 0;
     }
     char name[64];
     spelling(fn, name, sizeof name);
@@ -515,10 +517,13 @@ static void call(V *v, CXCursor c) {
         for (int side = 0; side < 2; side++) /* dst: argument 1, stride 5; src: 2, 6 */
             if (const_arg(c, 5 + side, &stride) && stride < (UINT64_C(1) << 32))
                 footprint(v, c, name, 1 + side, (rows - 1) * stride + row_bytes);
+    return !strcmp(name, "m7_vsplat") && allowed_function(v, fn);
 }
 
 static void deref(V *v, CXCursor c, CXType t) {
     char tn[128];
+    if (v->in_splat)
+        return; /* m7_vsplat(plan->alpha): an immediate the code generator chose */
     problem(v, clang_getCursorLocation(c), "deref",
             "'%s' data reached through a pointer or array in plain C; machine data is reached only "
             "through runtime operations", type_name(t, tn, sizeof tn));
@@ -698,8 +703,12 @@ static int visit(V *v, CXCursor c, int sink) {
         return 0;
     case CXCursor_DeclRefExpr: function_ref(v, c); break;
     case CXCursor_CallExpr: {
-        call(v, c);
+        if (evaluate(c, NULL))
+            return 0; /* a builtin folded to a constant: INFINITY is __builtin_inff() */
+        int splat = v->in_splat;
+        v->in_splat = call(v, c);
         int n = children(v, c, CALL), own = vec_count(v, clang_getCursorType(c)) == 1 && !sink;
+        v->in_splat = splat;
         return n > own ? n : own;
     }
     case CXCursor_BinaryOperator:

@@ -17,7 +17,9 @@
  *              neither declared in m7rt.h nor defined in the checked files
  *              (printf, malloc, memcpy, __builtin_*...), or an indirect call
  *              through a pointer.  No libc function is needed by a kernel
- *              or a program descriptor, so none is allowed.
+ *              or a program descriptor, so none is allowed; a call the
+ *              compiler folds to a constant is (INFINITY, NAN from math.h
+ *              are __builtin_inff(), __builtin_nanf("")).
  *   float-op   a C operator (binary, unary, compound assignment; `=` and `,`
  *              excepted) with a floating operand or result, unless the
  *              compiler folds it to a constant (`m7_vsplat(-1.0f / 9)` and
@@ -27,7 +29,9 @@
  *              a null pointer constant.
  *   deref      floating data read or written through a pointer or an array
  *              (`*p`, `p[i]`, `p->x` of float type): machine data is reached
- *              only through runtime operations.
+ *              only through runtime operations.  Allowed inside the
+ *              immediate of m7_vsplat: `m7_vsplat(plan->alpha)` is a constant
+ *              the code generator chose.
  *   private    a member m7_private_* named, or an m7_vec / m7_scalar built
  *              from an initialiser list instead of a runtime operation.
  *   vregs      a function with more m7_vec values live than the machine has
@@ -58,9 +62,9 @@
  *   mem-addr cannot follow an address through a variable: in
  *   `m7_addr b = M7_AM(64); ... m7_vld(b + i)` only M7_AM(64) is checked, and
  *   `b + i` is covered by the declared use alone.
- *   deref also rejects reading a table of float constants in plain C
- *   (`m7_vsplat(scale[c])`): an immediate is a literal or a constant
- *   expression; per-channel values come through SM (m7_sld + m7_vbcast).
+ *   deref trusts m7_vsplat's immediate: `m7_vsplat(table[i])` passes even
+ *   when the table is large (weights belong in DDR, moved by DMA).
+ *   float-op sees only operators: (float)n conversions are not flagged.
  *
  * Convention for the code generator (and hand-written kernels): when on-chip
  * addresses are computed at run time, the file states each kernel's (or

@@ -16,3 +16,16 @@ void k(const float *w, void (*f)(void), int n) {
     m7_sst(M7_SM(4 * (uint64_t)n), m7_sld(M7_SM(0))); // EXPECT mem-decl
     m7_dma_wait((int)p);
 }
+
+/* A plan of constants the code generator chose: its floats are immediates
+ * of m7_vsplat, fine; anywhere else they are data read in plain C. */
+typedef struct {
+    float alpha, recip[4];
+} Plan;
+
+void scale(const Plan *p, int i) {
+    m7_vec v = m7_vmul(m7_vld(M7_AM(0)), m7_vsplat(p->alpha));
+    m7_vst(M7_AM(0), m7_vmul(v, m7_vsplat(p->recip[i & 3])));
+    float a = p->alpha; // EXPECT deref
+    m7_vst(M7_AM(128), m7_vsplat(a));
+}
