@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "m7rt.h"
 
@@ -225,7 +226,7 @@ static long vec_count(V *v, CXType t);
 static enum CXVisitorResult count_field(CXCursor c, CXClientData d) {
     FieldCount *fc = d;
     long n = vec_count(fc->v, clang_getCursorType(c));
-    fc->n = n < 0 || fc->n < 0 ? -1 : fc->n + n;
+    fc->n = n < 0 || fc->n < 0 ? -1 : fc->n + n > 1 << 20 ? 1 << 20 : fc->n + n;
     return CXVisit_Continue;
 }
 
@@ -240,9 +241,9 @@ static long vec_count(V *v, CXType t) {
         clang_Type_visitFields(t, count_field, &fc);
         return fc.n;
     }
-    case CXType_ConstantArray: {
-        long n = vec_count(v, clang_getArrayElementType(t));
-        return n <= 0 ? n : n * (long)clang_getArraySize(t);
+    case CXType_ConstantArray: { /* saturated: far beyond any register file */
+        long n = vec_count(v, clang_getArrayElementType(t)), len = (long)clang_getArraySize(t);
+        return n <= 0 ? n : len > (1 << 20) / n ? 1 << 20 : n * len;
     }
     case CXType_IncompleteArray: case CXType_VariableArray:
         return vec_count(v, clang_getArrayElementType(t)) ? -1 : 0;
@@ -281,7 +282,7 @@ typedef struct {
     V *v;
     CXToken *t;
     unsigned n, i;
-    int ok;
+    int ok, depth; /* depth: nesting, bounded so that no body overflows the stack */
 } Ev;
 
 static void tok(Ev *e, char *buf, size_t len) {
@@ -292,29 +293,37 @@ static void tok(Ev *e, char *buf, size_t len) {
 }
 
 static int64_t ev_binary(Ev *e, int min_prec);
+static int64_t ev_leaf(Ev *e, const char *s, CXTokenKind k);
 
 static int64_t ev_primary(Ev *e) {
     char s[256];
     tok(e, s, sizeof s);
-    if (e->i >= e->n) {
+    if (e->i >= e->n || ++e->depth > 256) {
         e->ok = 0;
         return 0;
     }
     CXTokenKind k = clang_getTokenKind(e->t[e->i++]);
+    int64_t x = 0;
     if (!strcmp(s, "(")) {
-        int64_t x = ev_binary(e, 0);
+        x = ev_binary(e, 0);
         tok(e, s, sizeof s);
         e->i++;
         if (strcmp(s, ")"))
             e->ok = 0;
-        return x;
+    } else if (!strcmp(s, "-")) {
+        x = (int64_t)(0 - (uint64_t)ev_primary(e));
+    } else if (!strcmp(s, "+")) {
+        x = ev_primary(e);
+    } else if (!strcmp(s, "~")) {
+        x = ~ev_primary(e);
+    } else {
+        x = ev_leaf(e, s, k);
     }
-    if (!strcmp(s, "-"))
-        return -ev_primary(e);
-    if (!strcmp(s, "+"))
-        return ev_primary(e);
-    if (!strcmp(s, "~"))
-        return ~ev_primary(e);
+    e->depth--;
+    return x;
+}
+
+static int64_t ev_leaf(Ev *e, const char *s, CXTokenKind k) {
     if (k == CXToken_Literal) {
         char *end;
         errno = 0;
@@ -361,7 +370,7 @@ static int64_t ev_binary(Ev *e, int min_prec) {
         case '-': x = (int64_t)(ux - uy); break;
         case '*': x = (int64_t)(ux * uy); break;
         default: /* / % */
-            if (y == 0)
+            if (y == 0 || (y == -1 && x == INT64_MIN))
                 return e->ok = 0;
             x = op[0] == '/' ? x / y : x % y;
         }
@@ -373,7 +382,7 @@ static void macro_definition(V *v, CXCursor c) {
         return;
     char name[256];
     spelling(c, name, sizeof name);
-    Ev e = {v, NULL, 0, 1, 1}; /* token 0 is the macro's name */
+    Ev e = {.v = v, .i = 1, .ok = 1}; /* token 0 is the macro's name */
     clang_tokenize(v->tu, clang_getCursorExtent(c), &e.t, &e.n);
     int64_t x = e.n > 1 ? ev_binary(&e, 0) : (e.ok = 0);
     e.ok &= e.i == e.n;
@@ -863,9 +872,13 @@ int validate_c_file(const char *path, const ValidateLimits *lim, FILE *report) {
         lim = &def;
     }
     const char *inc = lim->runtime_include ? lim->runtime_include : M7_RUNTIME_INCLUDE_DIR;
+    struct stat st;
     FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(report, "%s: error: io: cannot read the file: %s\n", path, strerror(errno));
+    if (!f || fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        fprintf(report, "%s: error: io: cannot read the file: %s\n", path,
+                f ? "not a regular file" : strerror(errno));
+        if (f)
+            fclose(f);
         return -1;
     }
     fclose(f);

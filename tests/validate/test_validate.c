@@ -183,6 +183,10 @@ static void test_bad_input(void) {
     CU_ASSERT(strstr(report, "no_such_file.c: error: io: cannot read the file: No such file") != NULL);
     free(report);
 
+    CU_ASSERT_EQUAL(run(".", NULL, &report), -1);
+    CU_ASSERT(strstr(report, "/.: error: io: cannot read the file: not a regular file") != NULL);
+    free(report);
+
     CU_ASSERT_EQUAL(run("no_runtime.c", NULL, &report), -1);
     CU_ASSERT(strstr(report, "no_runtime.c: error: runtime: the file does not include m7rt.h") != NULL);
     free(report);
