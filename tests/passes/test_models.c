@@ -21,6 +21,8 @@ static const char *root;
 static const struct { const char *name; int layers; } models[] = {
     {"tests/models/vgg_cifar", 10}, /* conv+relu x5, maxpool x3, fc+relu, fc */
     {"tests/models/vgg_cifar_op11", 10},
+    {"tests/models/vgg_cifar_preserve", 10}, /* BatchNormalization folded, Dropout gone */
+    {"tests/models/lenet5", 9},              /* tanh stays a layer of its own */
     {"tests/models/residual", 10}, /* relus fused into conv and add */
     {"tests/models/batch8", 5},
     {"tests/models/odd_shapes", 10},
@@ -29,6 +31,7 @@ static const struct { const char *name; int layers; } models[] = {
     {"tests/models/pool_softmax_op11", 11},
     {"tests/models/pool_softmax_op9", 11},
     {"tests/models/softmax4d", 3},
+    {"tests/models/softmax4d_op11", 5}, /* Transpose + Softmax + Transpose */
     /* conv+relu, dwconv+relu6, conv+leaky, avgpool, fc+relu, fc: 3 BNs folded */
     {"tests/passes/models/bn_fold", 6},
     /* conv, maxpool, pad (zero into max pool stays), maxpool, avgpool, conv */
