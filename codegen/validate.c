@@ -906,7 +906,7 @@ int validate_c_file(const char *path, const ValidateLimits *lim, FILE *report) {
     if (diagnostics(&v) == 0)
         device_rules(&v, rt_path);
     else
-        fprintf(report, "%s: note: device rules not checked: the file does not compile\n", path);
+        fprintf(report, "%s: note: clang: device rules not checked: the file does not compile\n", path);
     for (size_t i = 0; i < v.nmacros; i++)
         free(v.macros[i].name);
     free(v.macros);
