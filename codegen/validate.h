@@ -74,7 +74,8 @@
  *     enum { conv1_SM_BYTES = 9216 };                 enumeration constants
  *
  * named <NAME>_AM_BYTES, <NAME>_SM_BYTES, <NAME>_GSM_BYTES (any subset; NAME
- * is free, typically the kernel or layer).  A macro's body must be an integer
+ * is free, typically the kernel or layer; the generated NAME.h's program-wide
+ * M7_PROGRAM_AM_BYTES etc. qualify, as headers the file includes are read).  A macro's body must be an integer
  * constant expression of literals, parentheses, C integer operators and names of
  * object-like macros defined before it.  Each is checked against the
  * capacity of its memory; a file that computes AM addresses at run time must
