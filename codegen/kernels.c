@@ -569,7 +569,7 @@ static void m7k_gpool(const M7kGPool *p) {
 
 /* ========================= element-wise ==================================
  * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL };
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE };
 typedef struct {
     int op;
     M7kAct act;
@@ -577,13 +577,16 @@ typedef struct {
     int chunk;                      /* vectors per AM slot */
     uint64_t a, b, out;
     uint64_t am_a[2], am_b[2];
+    /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
+    int hw, ncb;
+    uint64_t st, am_st;
 } M7kEw;
 
 static void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
     uint64_t bytes = (uint64_t)nv * 128;
     m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
            (uint32_t)bytes, 0, 0);
-    if (p->op != M7K_EW_ACT)
+    if (p->op == M7K_EW_ADD || p->op == M7K_EW_MUL)
         m7_dma(M7K_CH_IN + slot, M7_AM(p->am_b[slot]), M7_DDR(p->b + (uint64_t)v0 * 128), 1,
                (uint32_t)bytes, 0, 0);
 }
@@ -592,6 +595,11 @@ static void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
+    if (n > 0 && p->op == M7K_EW_AFFINE) {
+        uint64_t bytes = (uint64_t)p->ncb * 256;
+        m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
+        m7_dma_wait(M7K_CH_CONST);
+    }
     if (n > 0)
         m7k_ew_load(p, lo, (int)(hi - lo < p->chunk ? hi - lo : p->chunk), 0);
     for (int i = 0; i < n; i++) {
@@ -611,6 +619,11 @@ static void m7k_ew(const M7kEw *p) {
                 v = m7_vadd(v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_MUL)
                 v = m7_vmul(v, m7_vld(b + (uint64_t)k * 128));
+            else if (p->op == M7K_EW_AFFINE) {
+                uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
+                v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
+                            m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }
         m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)nv * 128, 0, 0);

@@ -76,11 +76,15 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL };  /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE };  /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
     int64_t am_a0, am_a1, am_b0, am_b1;
+    /* AFFINE (BatchNorm, Add/Mul by a per-channel or scalar constant):
+     * scales and shifts [block][32] at st_off in the blob */
+    int hw, ncb, const_in;
+    int64_t st_off, am_st;
 } BkEw;
 
 typedef struct {
@@ -101,6 +105,7 @@ typedef struct {
     BkMapping map;
     int cores;                  /* the core count it was planned for */
     int n_in;
+    int src[2];                 /* the IR input each in[k] is */
     BkAct in[2], out;
     BkConvert pre, post;        /* graph input -> blocked; blocked -> graph output */
     union {

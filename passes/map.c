@@ -92,6 +92,20 @@ static int is_const(const IrGraph *g, int ti) {
     return ti >= 0 && g->t[ti].f32 && (g->t[ti].role == IR_T_CONST || g->t[ti].role == IR_T_PARAM);
 }
 
+/* A constant that broadcasts per channel of a [N, C, ...] activation: one
+ * value, or C values along axis 1 ([C], [C,1,1], [1,C,1,1]). */
+static int const_per_channel(const IrTensor *t, int c) {
+    int64_t n = ir_numel(t);
+    if (n == 1)
+        return 1;
+    if (n != c)
+        return 0;
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] == c)
+            return t->rank - i == 1 || t->rank - i == 3; /* [.., C] with 1x1 after, or [C,1,1] */
+    return 0;
+}
+
 /* Activation input k of layer l: its physical form, or -1 if unknown. */
 static int input_act(const BkAct *phys, const IrLayer *l, int k, BkAct *a) {
     int ti = l->in[k];
@@ -127,7 +141,12 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     s->out.layout = BK_LAYOUT_BLOCKED;
     s->n_in = 1;
-    if (input_act(phys, l, 0, &s->in[0])) {
+    /* Add/Mul may have their constant first */
+    if ((l->op == IR_ADD || l->op == IR_MUL) && l->n_in == 2 && is_const(g, l->in[0]))
+        s->src[0] = 1, s->src[1] = 0;
+    else
+        s->src[0] = 0, s->src[1] = 1;
+    if (input_act(phys, l, s->src[0], &s->in[0])) {
         ir_diag_add(d, "backend: layer '%s' (%s): input is not an activation the backend knows",
                     l->name, l->onnx_op);
         return -1;
@@ -173,9 +192,21 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_ADD:
     case IR_MUL:
         s->kind = BK_KIND_EW;
+        if (is_const(g, l->in[s->src[1]])) { /* y = x * s + t per channel */
+            int64_t nc = ir_numel(&g->t[l->in[s->src[1]]]);
+            if (!const_per_channel(&g->t[l->in[s->src[1]]], s->out.c) || ir_numel(&g->t[l->in[s->src[0]]]) != ir_numel(y)) {
+                ir_diag_add(d, "backend: layer '%s' (%s): a constant operand must be a scalar or "
+                               "one value per channel (has %lld values)", l->name, l->onnx_op, (long long)nc);
+                return -1;
+            }
+            s->u.ew.op = BK_EW_AFFINE;
+            s->u.ew.const_in = s->src[1];
+            need_blocked(s, 0);
+            break;
+        }
         s->n_in = 2;
         if (input_act(phys, l, 1, &s->in[1])) {
-            ir_diag_add(d, "backend: layer '%s' (%s): constant operands are not supported yet",
+            ir_diag_add(d, "backend: layer '%s' (%s): second operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
         }
@@ -190,6 +221,17 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             return -1;
         }
         need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
+        break;
+    case IR_BATCHNORM:
+        for (int k = 1; k < 5; k++)
+            if (k >= l->n_in || !is_const(g, l->in[k]) || ir_numel(&g->t[l->in[k]]) != s->out.c) {
+                ir_diag_add(d, "backend: layer '%s' (BatchNormalization): parameters must be "
+                               "constants with one value per channel", l->name);
+                return -1;
+            }
+        s->kind = BK_KIND_EW;
+        s->u.ew.op = BK_EW_AFFINE;
+        need_blocked(s, 0);
         break;
     case IR_RELU:
     case IR_LEAKY_RELU:

@@ -65,6 +65,13 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             off = align(off + (int64_t)c->groups * c->nvco * 128, 256);
         }
     }
+    for (int li = 0; li < g->n_l; li++) { /* affine constants */
+        BkSched *s = sched(&g->l[li]);
+        if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE) {
+            s->u.ew.st_off = off;
+            off = align(off + (int64_t)s->u.ew.ncb * 256, 256);
+        }
+    }
     int64_t blob = off;
     /* 2. graph inputs and outputs, NCHW where the harness expects them */
     off = align(off, 4096);
@@ -145,10 +152,10 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         if (!s)
             continue;
         for (int k = 0; k < s->n_in; k++)
-            s->in[k].ddr = addr[l->in[k]];
+            s->in[k].ddr = addr[l->in[s->src[k]]];
         if (s->pre.present) {
             int k = s->pre.k;
-            s->pre.nchw.ddr = g->t[l->in[k]].ddr_offset;
+            s->pre.nchw.ddr = g->t[l->in[s->src[k]]].ddr_offset;
             s->pre.blk.ddr = arena + bufs[pre_buf[li]].off;
             s->in[k].ddr = s->pre.blk.ddr;
         }

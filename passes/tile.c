@@ -308,19 +308,28 @@ static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *
     return 0;
 }
 
-static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m) {
+static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
-    p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
-    p->nvec = (int64_t)y->n * ((y->c + 31) / 32) * y->h * y->w;
-    int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = m->am_bytes / 4 / 128;
+    if (p->op != BK_EW_AFFINE)
+        p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+    p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
+    p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
+    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : 0;
+    int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;
     p->chunk = (int)(per < cap ? (per > 0 ? per : 1) : cap);
     int64_t slot = (int64_t)p->chunk * 128;
+    int two = p->op == BK_EW_ADD || p->op == BK_EW_MUL;
     p->am_a0 = 0, p->am_a1 = slot, p->am_b0 = 2 * slot, p->am_b1 = 3 * slot;
-    s->am_bytes = (p->op == BK_EW_ACT ? 2 : 4) * slot;
-    s->am_slots = p->op == BK_EW_ACT ? 2 : 4;
+    p->am_st = (two ? 4 : 2) * slot;
+    s->am_bytes = p->am_st + st;
+    s->am_slots = two ? 4 : 2;
+    if (cap < 1) {
+        ir_diag_add(d, "backend: layer '%s': AM too small for the element-wise layer", l->name);
+        return -1;
+    }
     return 0;
 }
 
@@ -368,7 +377,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
                 bk_cost_simple(s, m);
             break;
         case BK_KIND_EW:
-            r = ew_tile(l, s, m);
+            r = ew_tile(l, s, m, d);
             bk_cost_simple(s, m);
             break;
         case BK_KIND_SOFTMAX:

@@ -190,9 +190,27 @@ static float *ref_run(const IrGraph *g, int out, float **vals) {
             break;
         }
         case IR_ADD:
-            for (int64_t i = 0; i < ny; i++)
-                Y[i] = act_ref(&l->act, l->op, X[i] + vals[l->in[1]][i]);
+        case IR_MUL: { /* activations of one shape, or a scalar / per-channel constant */
+            int a = l->in[0], b = l->in[1];
+            if (g->t[a].f32)
+                a = l->in[1], b = l->in[0];
+            const float *A = vals[a], *B = g->t[b].f32 ? g->t[b].f32 : vals[b];
+            int64_t nb = ir_numel(&g->t[b]), hw = ny / N / Co;
+            for (int64_t i = 0; i < ny; i++) {
+                float bv = nb == ny ? B[i] : nb == 1 ? B[0] : B[i / hw % Co];
+                Y[i] = act_ref(&l->act, l->op, l->op == IR_ADD ? A[i] + bv : A[i] * bv);
+            }
             break;
+        }
+        case IR_BATCHNORM: {
+            const float *sc = g->t[l->in[1]].f32, *bi = g->t[l->in[2]].f32, *mu = g->t[l->in[3]].f32,
+                        *va = g->t[l->in[4]].f32;
+            for (int64_t i = 0; i < ny; i++) {
+                int64_t c = i / (H * W) % C;
+                Y[i] = (float)((X[i] - mu[c]) / sqrt(va[c] + l->a.bn.eps) * sc[c] + bi[c]);
+            }
+            break;
+        }
         case IR_SOFTMAX:
             for (int64_t n = 0; n < N; n++) {
                 double mx = -INFINITY, sum = 0;
@@ -408,6 +426,36 @@ static void test_grouped(void) {
     ir_graph_free(g);
 }
 
+/* Standalone BatchNorm, Add of a per-channel constant, Mul by a scalar
+ * constant given first, on 45 channels. */
+static void test_affine(void) {
+    IrGraph *g = ir_graph_new("affine");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 45, 5, 7});
+    ir_graph_add_input(g, x);
+    int64_t d4[4] = {2, 45, 5, 7};
+    int p[4];
+    for (int k = 0; k < 4; k++)
+        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){45});
+    for (int c = 0; c < 45; c++) /* a positive variance */
+        g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
+    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){x, p[0], p[1], p[2], p[3]}, 5,
+                          (int[]){y}, 1);
+    g->l[li].a.bn.eps = 1e-5f;
+    int cadd = tensor(g, "cadd", IR_T_CONST, 4, (int64_t[]){1, 45, 1, 1});
+    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, cadd}, 2, (int[]){y2}, 1);
+    int cmul = tensor(g, "cmul", IR_T_CONST, 1, (int64_t[]){1});
+    int y3 = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    li = ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){cmul, y2}, 2, (int[]){y3}, 1);
+    g->l[li].act.kind = IR_ACT_RELU;
+    ir_graph_add_output(g, y3);
+    double err = run_case(g, "affine", NULL, NULL);
+    printf("\n  affine: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -493,6 +541,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "every dimension split", test_split_everything);
         CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
         CU_add_test(s, "grouped conv", test_grouped);
+        CU_add_test(s, "batchnorm, constant add/mul", test_affine);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
