@@ -191,6 +191,34 @@ static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     fprintf(G->f, "    .am_x = %lluu, .am_iota = %lluu,\n};\n", U(p->am_x), U(p->am_iota));
 }
 
+static void emit_concat(Gen *G, const char *id, const BkSched *s) {
+    FILE *f = G->f;
+    int nin = s->u.concat.nin;
+    fprintf(f, "static const uint64_t %s_in[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%lluu", k ? ", " : "", U(s->cat_addr[k]));
+    fprintf(f, "};\nstatic const int %s_c[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%d", k ? ", " : "", s->cat_c[k]);
+    fprintf(f, "};\nstatic const M7kConcat %s_plan = {\n", id);
+    fprintf(f, "    .n = %d, .hw = %d, .nin = %d, .ncb_out = %d, .c_out = %d,\n", s->out.n,
+            s->out.h * s->out.w, nin, (s->out.c + 31) / 32, s->out.c);
+    fprintf(f, "    .in = %s_in, .c = %s_c, .out = %lluu, .zero = %lluu,\n};\n", id, id, U(s->out.ddr),
+            U(BK_BLOB_ZERO));
+}
+
+static void emit_pad(Gen *G, const char *id, const BkSched *s) {
+    const BkAct *x = &s->in[0], *y = &s->out;
+    int ncb = (x->c + 31) / 32;
+    int64_t blk = (int64_t)x->h * x->w * 128;
+    fprintf(G->f, "static const M7kPad %s_plan = {\n", id);
+    fprintf(G->f, "    .geo = {.n = %d, .h = %d, .w = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, "
+                  ".in_sh = %lluu, .in_sw = 128, .zero = %lluu},\n",
+            x->n, x->h, x->w, U(x->ddr), U(ncb * blk), U(blk), U((int64_t)x->w * 128), U(s->u.pad.row_off));
+    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .out = %lluu,\n};\n", ncb, y->h,
+            y->w, s->u.pad.pt, s->u.pad.pl, U(y->ddr));
+}
+
 static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
     const BkAct *a = &cv->nchw;
     fprintf(G->f, "static const M7kConvert %s_%s = {\n", id, suffix);
@@ -207,7 +235,8 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv", "m7k_dw", "m7k_pool", "m7k_gpool", "m7k_ew", "m7k_softmax", ""};
+static const char *kind_fn[] = {"m7k_conv", "m7k_dw",      "m7k_pool",   "m7k_gpool", "m7k_ew",
+                                "m7k_softmax", "m7k_concat", "m7k_pad", ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -242,6 +271,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_GPOOL: emit_gpool(G, id, s); break;
     case BK_KIND_EW: emit_ew(G, id, l, s); break;
     case BK_KIND_SOFTMAX: emit_softmax(G, id, s); break;
+    case BK_KIND_CONCAT: emit_concat(G, id, s); break;
+    case BK_KIND_PAD: emit_pad(G, id, s); break;
     case BK_KIND_ALIAS: break;
     }
     if (s->pre.present)

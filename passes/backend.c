@@ -136,5 +136,8 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
             pack_dw(g, l, s, blob);
         else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
             pack_affine(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0)
+            for (int64_t i = 0; i < s->u.pad.row_bytes / 4; i++)
+                blob[s->u.pad.row_off / 4 + i] = s->u.pad.value;
     }
 }

@@ -27,6 +27,8 @@ typedef enum {
     BK_KIND_GPOOL,   /* global max/avg pool */
     BK_KIND_EW,      /* add, mul, standalone activations */
     BK_KIND_SOFTMAX,
+    BK_KIND_CONCAT,  /* channel concat by DMA */
+    BK_KIND_PAD,     /* constant spatial pad by DMA */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
 } BkKind;
 
@@ -92,6 +94,17 @@ typedef struct {
     int64_t am_x, am_iota;
 } BkSoftmax;
 
+typedef struct {
+    int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
+} BkConcat;
+
+typedef struct {
+    int pt, pl;                 /* top, left pads; the rest from the shapes */
+    float value;
+    int64_t row_off;            /* a row of `value` in the blob (value != 0) */
+    int64_t row_bytes;
+} BkPad;
+
 /* A layout conversion by DMA, a step of its own before/after a layer. */
 typedef struct {
     int present;
@@ -114,7 +127,11 @@ typedef struct {
         BkGPool gpool;
         BkEw ew;
         BkSoftmax softmax;
+        BkConcat concat;
+        BkPad pad;
     } u;
+    int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
+    int *cat_c;                 /* concat: every input's channels (owned) */
     /* summary of the choice, per core */
     int64_t am_bytes, sm_bytes, gsm_bytes;
     int am_slots, sm_slots;     /* double-buffer slots in use */

@@ -141,10 +141,24 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         tr = (int64_t)(rows * 2 + 1);
         break;
     }
+    case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */
+        tr = (int64_t)s->out.n * s->out.c / cores + 1;
+        double rows = (double)tr * s->out.h * s->out.w;
+        by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
+        dma = rows * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_PAD: {
+        double items = (double)(s->out.n * ((s->out.c + 31) / 32) + cores - 1) / cores;
+        tr = (int64_t)(items * 5);
+        by = (int64_t)(items * s->out.h * s->out.w * 128);
+        dma = items * s->out.h * 2.0 * m->dma_row_overhead;
+        break;
+    }
     default:
         break;
     }
-    dma = tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
+    dma += tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
     s->cyc_compute = comp;
     s->cyc_dma = dma;
     s->dma_transfers = tr;

@@ -33,10 +33,16 @@ static int geometry(const IrTensor *t, BkAct *a) {
     return 0;
 }
 
-static void sched_free(void *p) { free(p); }
+static void sched_free(void *p) {
+    BkSched *s = p;
+    free(s->cat_addr);
+    free(s->cat_c);
+    free(s);
+}
 
 static const char *kind_name(BkKind k) {
-    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax", "alias"};
+    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
+                              "concat", "pad", "alias"};
     return n[k];
 }
 
@@ -240,6 +246,46 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         s->kind = BK_KIND_EW;
         need_blocked(s, 0);
         break;
+    case IR_CONCAT: {
+        int c = 0;
+        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
+        for (int k = 0; k < l->n_in; k++) {
+            BkAct a;
+            if (input_act(phys, l, k, &a) || a.layout != BK_LAYOUT_BLOCKED || a.n != s->out.n ||
+                a.h != s->out.h || a.w != s->out.w) {
+                ir_diag_add(d, "backend: layer '%s' (Concat): input %d must be a computed activation "
+                               "of the same N, H, W", l->name, k);
+                return -1;
+            }
+            s->cat_c[k] = a.c;
+            c += a.c;
+        }
+        if (l->a.axis != 1 || c != s->out.c) {
+            ir_diag_add(d, "backend: layer '%s' (Concat): only concatenation along channels is supported",
+                        l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_CONCAT;
+        s->u.concat.nin = l->n_in;
+        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+        break;
+    }
+    case IR_PAD: {
+        const int64_t *p = l->a.pad.pads;
+        const IrTensor *x = &g->t[l->in[0]];
+        int bad = x->rank != 4;
+        for (int k = 0; k < 2 * x->rank && !bad; k++)
+            bad = p[k] < 0 || ((k % x->rank) < 2 && p[k] != 0);
+        if (bad) {
+            ir_diag_add(d, "backend: layer '%s' (Pad): only non-negative constant pads of H and W "
+                           "of a 4-D tensor are supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_PAD;
+        s->u.pad.pt = (int)p[2], s->u.pad.pl = (int)p[3], s->u.pad.value = l->a.pad.value;
+        need_blocked(s, 0);
+        break;
+    }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
         if (x->rank < 2 || l->a.softmax.axis != 1 || s->out.h * s->out.w != 1) {

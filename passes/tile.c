@@ -385,6 +385,14 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             if (!r)
                 bk_cost_simple(s, m);
             break;
+        case BK_KIND_CONCAT:
+        case BK_KIND_PAD:
+            if (s->kind == BK_KIND_PAD) {
+                s->u.pad.row_bytes = (int64_t)s->out.w * 128;
+                s->u.pad.row_off = BK_BLOB_ZERO;
+            }
+            bk_cost_simple(s, m);
+            break;
         case BK_KIND_ALIAS:
             break;
         }

@@ -202,6 +202,27 @@ static float *ref_run(const IrGraph *g, int out, float **vals) {
             }
             break;
         }
+        case IR_CONCAT: {
+            int64_t off = 0;
+            for (int k = 0; k < l->n_in; k++) {
+                const IrTensor *t = &g->t[l->in[k]];
+                int64_t ck = t->dims[1], hw = t->dims[2] * t->dims[3];
+                for (int64_t n = 0; n < N; n++)
+                    memcpy(Y + (n * Co + off) * hw, vals[l->in[k]] + n * ck * hw, (size_t)(ck * hw) * sizeof(float));
+                off += ck;
+            }
+            break;
+        }
+        case IR_PAD: {
+            const int64_t *p = l->a.pad.pads;
+            for (int64_t i = 0; i < ny; i++)
+                Y[i] = l->a.pad.value;
+            for (int64_t nc = 0; nc < N * C; nc++)
+                for (int64_t i = 0; i < H; i++)
+                    for (int64_t j = 0; j < W; j++)
+                        Y[(nc * Ho + i + p[2]) * Wo + j + p[3]] = X[(nc * H + i) * W + j];
+            break;
+        }
         case IR_BATCHNORM: {
             const float *sc = g->t[l->in[1]].f32, *bi = g->t[l->in[2]].f32, *mu = g->t[l->in[3]].f32,
                         *va = g->t[l->in[4]].f32;
@@ -456,6 +477,35 @@ static void test_affine(void) {
     ir_graph_free(g);
 }
 
+/* Concat of 40 + 24 + 33 channels (inputs starting on and off block
+ * boundaries), a zero pad and a pad of 1.5, then a conv reading it all. */
+static void test_concat_pad(void) {
+    IrGraph *g = ir_graph_new("concat");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 6, 5});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
+    int b = conv(g, "b", x, 24, 1, 1, 0, IR_ACT_NONE);
+    int c = conv(g, "c", x, 33, 3, 1, 1, IR_ACT_RELU);
+    int y = tensor(g, "cat_y", IR_T_ACT, 4, (int64_t[]){2, 97, 6, 5});
+    int li = ir_add_layer(g, IR_CONCAT, "cat", "Concat", (int[]){a, b, c}, 3, (int[]){y}, 1);
+    g->l[li].a.axis = 1;
+    int p = tensor(g, "pad_y", IR_T_ACT, 4, (int64_t[]){2, 97, 9, 7});
+    li = ir_add_layer(g, IR_PAD, "pad", "Pad", (int[]){y}, 1, (int[]){p}, 1);
+    int64_t pads[8] = {0, 0, 2, 1, 0, 0, 1, 1};
+    memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
+    g->l[li].a.pad.value = 1.5f;
+    int p2 = tensor(g, "pad2_y", IR_T_ACT, 4, (int64_t[]){2, 97, 10, 7});
+    li = ir_add_layer(g, IR_PAD, "pad2", "Pad", (int[]){p}, 1, (int[]){p2}, 1);
+    int64_t pads2[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+    memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
+    int t = conv(g, "d", p2, 35, 3, 1, 0, IR_ACT_NONE);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "concat", NULL, NULL);
+    printf("\n  concat: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -542,6 +592,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
         CU_add_test(s, "grouped conv", test_grouped);
         CU_add_test(s, "batchnorm, constant add/mul", test_affine);
+        CU_add_test(s, "concat and pad", test_concat_pad);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
