@@ -170,6 +170,8 @@ const char *ir_op_name(IrOp op) {
         [IR_LEAKY_RELU] = "leaky_relu",
         [IR_CLIP] = "clip",
         [IR_SIGMOID] = "sigmoid",
+        [IR_TANH] = "tanh",
+        [IR_TRANSPOSE] = "transpose",
         [IR_RESHAPE] = "reshape",
         [IR_FLATTEN] = "flatten",
         [IR_IDENTITY] = "identity",
@@ -240,6 +242,8 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
         return 0;
     switch (l->op) {
     case IR_CONV: {
+        if (l->n_in < 2 || l->in[1] < 0)
+            return 0;
         const IrTensor *w = &g->t[l->in[1]];
         if (w->rank < 2)
             return 0;
@@ -254,6 +258,8 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
         /* K = the reduced dimension; take it from the weight matrix. */
         const IrTensor *a = &g->t[l->in[0]];
         int64_t k;
+        if (l->n_in < 2 || l->in[0] < 0 || l->in[1] < 0)
+            return 0;
         if (l->op == IR_FC) {
             const IrTensor *w = &g->t[l->in[1]];
             k = w->rank == 2 ? w->dims[1] : 0;
@@ -269,6 +275,8 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
         return sat_mul(ny, (int64_t)l->a.pool.kernel[0] * l->a.pool.kernel[1]);
     case IR_GLOBAL_AVGPOOL:
     case IR_GLOBAL_MAXPOOL: {
+        if (l->n_in < 1 || l->in[0] < 0)
+            return 0;
         int64_t nx = ir_numel(&g->t[l->in[0]]);
         return nx < 0 ? 0 : nx;
     }
@@ -283,6 +291,7 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
     case IR_CAST:
     case IR_CONCAT:
     case IR_PAD:
+    case IR_TRANSPOSE:
         return 0;
     default:
         return ny;

@@ -79,11 +79,13 @@ typedef enum {
     IR_LEAKY_RELU,      /* attr: act.alpha */
     IR_CLIP,            /* attr: act.lo, act.hi */
     IR_SIGMOID,
+    IR_TANH,
     /* data movement / no-ops */
     IR_RESHAPE,         /* in: X, [shape (const I64)]; out shape in tensor */
     IR_FLATTEN,         /* in: X                    attr: axis */
     IR_IDENTITY,
     IR_DROPOUT,         /* inference: identity */
+    IR_TRANSPOSE,       /* attr: perm */
     /* shape arithmetic on I64 constants; folded away by shape inference */
     IR_SHAPE,
     IR_GATHER,          /* attr: axis */
@@ -95,7 +97,7 @@ typedef enum {
 } IrOp;
 
 /* An activation applied to a layer's output (fused or standalone). */
-typedef enum { IR_ACT_NONE, IR_ACT_RELU, IR_ACT_LEAKY_RELU, IR_ACT_CLIP, IR_ACT_SIGMOID } IrActKind;
+typedef enum { IR_ACT_NONE, IR_ACT_RELU, IR_ACT_LEAKY_RELU, IR_ACT_CLIP, IR_ACT_SIGMOID, IR_ACT_TANH } IrActKind;
 typedef struct {
     IrActKind kind;
     float alpha;            /* LeakyRelu slope */
@@ -154,6 +156,7 @@ typedef struct {
         int axis;           /* Concat, Flatten, Gather */
         int cast_to;
         struct { int n; int64_t v[IR_MAX_RANK]; } axes; /* Squeeze/Unsqueeze */
+        struct { int n; int v[IR_MAX_RANK]; } perm;     /* Transpose */
     } a;
     IrAct act;              /* fused activation (conv, fc, gemm, add) or the
                                op's own parameters for standalone activations */

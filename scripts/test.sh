@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds, runs every test
-# in a normal build and again under ASan+UBSan.
-set -euo pipefail
+# in a normal build and again under ASan+UBSan (leak checking on), then
+# prints one closing line "tests: N passed, N failed".
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh || exit 1
+set -e
 [ -d build ] || meson setup build >/dev/null
 ninja -C build
-meson test -C build --print-errorlogs
 [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 ninja -C build-asan
+set +e
+meson test -C build --print-errorlogs 2>&1 | tee build/test-summary.txt
+rc1=${PIPESTATUS[0]}
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs --no-suite slow
+  meson test -C build-asan --print-errorlogs --no-suite slow 2>&1 | tee build-asan/test-summary.txt
+rc2=${PIPESTATUS[0]}
+count() { awk -v k="$1" '$1 == k":" {s += $2} END {print s + 0}' build/test-summary.txt build-asan/test-summary.txt; }
+ok=$(count Ok); fail=$(( $(count Fail) + $(count Timeout) ))
+echo "tests: $ok passed, $fail failed"
+[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]

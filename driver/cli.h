@@ -1,0 +1,29 @@
+/* cli.h: the m7cc command line. */
+#ifndef M7CC_CLI_H
+#define M7CC_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CLI_MAX_FILES 64
+
+typedef struct {
+    const char *model;
+    int help, version;
+    int dump_ir, interpret, no_canon;
+    const char *inputs[CLI_MAX_FILES];
+    int n_inputs;
+    const char *outputs[CLI_MAX_FILES];
+    int n_outputs;
+    int64_t batch;              /* 0 = as the model says */
+    const char *machine;        /* --machine k=v,... */
+    const char *machine_file;
+} CliOptions;
+
+/* Returns 0, or -1 after printing one line to err (a usage error). */
+int cli_parse(int argc, char **argv, CliOptions *o, FILE *err);
+
+/* "[1, 3, 224, 224]" */
+void cli_format_dims(char *buf, size_t len, int rank, const int64_t *dims);
+
+#endif

@@ -1,0 +1,169 @@
+/* main.c: the m7cc command.  It parses options and runs the stages in
+ * order: frontend -> shape inference -> canonicalisation -> (backend ->
+ * codegen | reference executor | IR dump).  Every stage reports problems
+ * through an IrDiag; the driver prints them and exits 1.  Usage errors
+ * exit 2. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dump.h"
+#include "eval.h"
+#include "frontend.h"
+#include "ir.h"
+#include "m7_machine.h"
+#include "passes.h"
+#include "shape.h"
+#include "tensor_file.h"
+
+#ifndef M7CC_VERSION
+#define M7CC_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+    "usage: m7cc MODEL.onnx [options]\n"
+    "\n"
+    "Compiles a CNN in ONNX form for the M7004 vector DSP.\n"
+    "\n"
+    "Modes (default: check the model and exit):\n"
+    "  --dump-ir            print the layer IR after the passes, with every decision\n"
+    "  --interpret          run the model on the host with the reference executor;\n"
+    "                       -i FILE once per graph input (in graph order) and\n"
+    "                       -o FILE once per graph output (.pb TensorProto or .npy)\n"
+    "\n"
+    "Options:\n"
+    "  -i FILE              an input tensor for --interpret\n"
+    "  -o FILE              an output tensor for --interpret\n"
+    "  --batch N            set the batch (first) dimension of every graph input\n"
+    "  --machine K=V,...    override machine parameters (see docs/machine.md)\n"
+    "  --machine-file FILE  read machine parameters from FILE (key = value lines)\n"
+    "  --no-canonicalize    skip the canonicalisation passes (for debugging)\n"
+    "  -h, --help           show this text\n"
+    "  --version            show the version\n"
+    "\n"
+    "Exit status: 0 on success, 1 when the model or an input file has a problem\n"
+    "(every problem is listed), 2 on a usage error.\n";
+
+/* Reads the input tensors and checks them against the graph's inputs. */
+static int read_inputs(const IrGraph *g, const CliOptions *o, M7Tensor *in, IrDiag *d) {
+    if (o->n_inputs != g->n_inputs) {
+        ir_diag_add(d, "m7cc: the model has %d graph input(s) but %d -i file(s) were given", g->n_inputs,
+                    o->n_inputs);
+        return -1;
+    }
+    int bad = 0;
+    for (int k = 0; k < g->n_inputs; k++) {
+        char err[512];
+        const IrTensor *t = &g->t[g->inputs[k]];
+        if (m7_tensor_read(o->inputs[k], &in[k], err, sizeof err)) {
+            ir_diag_add(d, "m7cc: %s", err);
+            bad = 1;
+            continue;
+        }
+        int same = in[k].elem_type == M7_ELEM_FLOAT && in[k].rank == t->rank;
+        for (int r = 0; same && r < t->rank; r++)
+            same = in[k].dims[r] == t->dims[r];
+        if (!same) {
+            char want[160], got[160];
+            cli_format_dims(want, sizeof want, t->rank, t->dims);
+            cli_format_dims(got, sizeof got, in[k].rank, in[k].dims);
+            ir_diag_add(d, "m7cc: %s: input '%s' must be a float tensor of shape %s; the file holds %s%s",
+                        o->inputs[k], t->name, want, in[k].elem_type == M7_ELEM_FLOAT ? "float " : "int64 ",
+                        got);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
+    if (o->n_outputs != g->n_outputs) {
+        ir_diag_add(d, "m7cc: the model has %d graph output(s) but %d -o file(s) were given", g->n_outputs,
+                    o->n_outputs);
+        return -1;
+    }
+    M7Tensor *in = ir_xcalloc((size_t)g->n_inputs + 1, sizeof *in);
+    const float **in_data = ir_xcalloc((size_t)g->n_inputs + 1, sizeof *in_data);
+    float **out_data = ir_xcalloc((size_t)g->n_outputs + 1, sizeof *out_data);
+    int rc = read_inputs(g, o, in, d);
+    for (int k = 0; rc == 0 && k < g->n_inputs; k++)
+        in_data[k] = in[k].f32;
+    if (rc == 0)
+        rc = ir_eval(g, in_data, out_data, d);
+    for (int k = 0; rc == 0 && k < g->n_outputs; k++) {
+        const IrTensor *t = &g->t[g->outputs[k]];
+        M7Tensor out = {.name = t->name, .elem_type = M7_ELEM_FLOAT, .rank = t->rank,
+                        .numel = ir_numel(t), .f32 = out_data[k]};
+        memcpy(out.dims, t->dims, sizeof out.dims);
+        char err[512];
+        if (m7_tensor_write(o->outputs[k], &out, err, sizeof err)) {
+            ir_diag_add(d, "m7cc: %s", err);
+            rc = -1;
+        }
+    }
+    for (int k = 0; k < g->n_inputs; k++)
+        m7_tensor_free(&in[k]);
+    for (int k = 0; k < g->n_outputs; k++)
+        free(out_data[k]);
+    free(in);
+    free(in_data);
+    free(out_data);
+    return rc;
+}
+
+static int load_machine(const CliOptions *o, M7Machine *m, IrDiag *d) {
+    char err[512];
+    m7_machine_default(m);
+    if (o->machine_file && m7_machine_apply_file(m, o->machine_file, err, sizeof err)) {
+        ir_diag_add(d, "m7cc: %s", err);
+        return -1;
+    }
+    if (o->machine && m7_machine_apply_list(m, o->machine, err, sizeof err)) {
+        ir_diag_add(d, "m7cc: --machine: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    CliOptions o;
+    if (cli_parse(argc, argv, &o, stderr))
+        return 2;
+    if (o.help) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("m7cc %s\n", M7CC_VERSION);
+        return 0;
+    }
+
+    IrDiag d = {0};
+    M7Machine machine;
+    IrGraph *g = NULL;
+    int rc = load_machine(&o, &machine, &d);
+    if (rc == 0) {
+        FrontendOptions fo = {.batch = o.batch};
+        g = frontend_load_onnx(o.model, &fo, &d);
+        rc = g ? 0 : -1;
+    }
+    if (rc == 0)
+        rc = ir_infer_shapes(g, &d);
+    if (rc == 0 && !o.no_canon)
+        rc = passes_canonicalize(g, &d);
+    if (rc == 0 && o.interpret)
+        rc = interpret(g, &o, &d);
+    else if (rc == 0 && o.dump_ir)
+        ir_dump(g, stdout);
+
+    ir_diag_print(&d, stderr);
+    ir_diag_free(&d);
+    ir_graph_free(g);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "m7cc: writing the output failed: %s\n", strerror(errno));
+        return 1;
+    }
+    return rc ? 1 : 0;
+}

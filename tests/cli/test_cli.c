@@ -1,0 +1,206 @@
+/* The m7cc command as a user meets it: exit codes, messages that name the
+ * problem, --interpret against the ONNX test data, and no output file left
+ * behind after a failure.  argv[1] is the m7cc binary, argv[2] a scratch
+ * folder, argv[3] the ONNX node test data folder. */
+#include <CUnit/Basic.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tensor_file.h"
+
+static const char *m7cc, *scratch, *node_data;
+static char out_text[1 << 16], err_text[1 << 16];
+
+static void read_all(const char *path, char *buf, size_t len) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    buf[n] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* Runs m7cc with the given arguments (NULL-terminated); returns the exit
+ * status, or 128+signal when it died; stdout/stderr land in out_text/err_text. */
+static int run(const char *const *args) {
+    char out_path[512], err_path[512];
+    snprintf(out_path, sizeof out_path, "%s/stdout.txt", scratch);
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", scratch);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        const char *argv[32] = {m7cc};
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        execv(m7cc, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    read_all(out_path, out_text, sizeof out_text);
+    read_all(err_path, err_text, sizeof err_text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *scratch_file(const char *name) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", scratch, name);
+    return buf[k];
+}
+
+static const char *node_file(const char *test, const char *file) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s/%s", node_data, test, file);
+    return buf[k];
+}
+
+static void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    if (n)
+        fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void test_usage(void) {
+    CU_ASSERT_EQUAL(run((const char *[]){NULL}), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "no model given"));
+    CU_ASSERT_EQUAL(run((const char *[]){"--help", NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "usage: m7cc"));
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--bogus", NULL}), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "--bogus"));
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--batch", "0", NULL}), 2);
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--batch", NULL}), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "needs a value"));
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--machine", "am_bytes=abc", NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "am_bytes"));
+}
+
+static void test_bad_model_files(void) {
+    CU_ASSERT_EQUAL(run((const char *[]){scratch_file("does-not-exist.onnx"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "does-not-exist.onnx"));
+
+    write_bytes(scratch_file("empty.onnx"), "", 0);
+    CU_ASSERT_EQUAL(run((const char *[]){scratch_file("empty.onnx"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "empty.onnx"));
+
+    unsigned char noise[4096];
+    unsigned s = 12345;
+    for (size_t i = 0; i < sizeof noise; i++) {
+        s = s * 1103515245u + 12345u;
+        noise[i] = (unsigned char)(s >> 16);
+    }
+    write_bytes(scratch_file("noise.onnx"), noise, sizeof noise);
+    CU_ASSERT_EQUAL(run((const char *[]){scratch_file("noise.onnx"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "noise.onnx"));
+
+    /* A real model cut in half. */
+    char whole[1 << 16];
+    FILE *f = fopen(node_file("test_conv_with_strides_padding", "model.onnx"), "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(whole, 1, sizeof whole, f);
+    fclose(f);
+    write_bytes(scratch_file("half.onnx"), whole, n / 2);
+    CU_ASSERT_EQUAL(run((const char *[]){scratch_file("half.onnx"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "half.onnx"));
+}
+
+/* Every unsupported node is listed, not only the first. */
+static void test_unsupported_ops_listed(void) {
+    CU_ASSERT_EQUAL(run((const char *[]){node_file("test_greater_equal_expanded", "model.onnx"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "'Greater'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "'Equal'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "'Or'"));
+}
+
+/* The reference executor on ONNX's own test case matches ONNX's expected output. */
+static void test_interpret_matches_onnx(void) {
+    const char *out = scratch_file("conv_out.pb");
+    unlink(out);
+    int rc = run((const char *[]){node_file("test_conv_with_strides_padding", "model.onnx"), "--interpret",
+                                  "-i", node_file("test_conv_with_strides_padding", "test_data_set_0/input_0.pb"),
+                                  "-i", node_file("test_conv_with_strides_padding", "test_data_set_0/input_1.pb"),
+                                  "-o", out, NULL});
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    M7Tensor got = {0}, want = {0};
+    char err[512], report[512];
+    CU_ASSERT_EQUAL_FATAL(m7_tensor_read(out, &got, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        m7_tensor_read(node_file("test_conv_with_strides_padding", "test_data_set_0/output_0.pb"), &want, err,
+                       sizeof err),
+        0);
+    int cmp = m7_tensor_compare(&got, &want, 1e-4, 1e-6, report, sizeof report);
+    if (cmp)
+        fprintf(stderr, "%s\n", report);
+    CU_ASSERT_EQUAL(cmp, 0);
+    m7_tensor_free(&got);
+    m7_tensor_free(&want);
+}
+
+/* A wrong input file: a clear message, exit 1, and no output file. */
+static void test_interpret_wrong_input(void) {
+    const char *out = scratch_file("relu_out.pb");
+    unlink(out);
+    /* test_conv's weight file handed where the data input belongs. */
+    int rc = run((const char *[]){node_file("test_conv_with_strides_padding", "model.onnx"), "--interpret",
+                                  "-i", node_file("test_conv_with_strides_padding", "test_data_set_0/input_1.pb"),
+                                  "-i", node_file("test_conv_with_strides_padding", "test_data_set_0/input_0.pb"),
+                                  "-o", out, NULL});
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "shape"));
+    CU_ASSERT_FALSE(exists(out));
+
+    rc = run((const char *[]){node_file("test_conv_with_strides_padding", "model.onnx"), "--interpret", "-i",
+                              node_file("test_conv_with_strides_padding", "model.onnx"), "-i",
+                              node_file("test_conv_with_strides_padding", "test_data_set_0/input_1.pb"), "-o",
+                              out, NULL});
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_FALSE(exists(out));
+
+    rc = run((const char *[]){node_file("test_conv_with_strides_padding", "model.onnx"), "--interpret", "-i",
+                              node_file("test_conv_with_strides_padding", "test_data_set_0/input_0.pb"), "-o", out,
+                              NULL});
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "2 graph input(s) but 1 -i file(s)"));
+    CU_ASSERT_FALSE(exists(out));
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_cli M7CC SCRATCH_DIR NODE_DATA_DIR\n");
+        return 2;
+    }
+    m7cc = argv[1];
+    scratch = argv[2];
+    node_data = argv[3];
+    mkdir(scratch, 0755);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
+    CU_add_test(s, "usage errors", test_usage);
+    CU_add_test(s, "bad model files", test_bad_model_files);
+    CU_add_test(s, "every unsupported op is listed", test_unsupported_ops_listed);
+    CU_add_test(s, "interpret matches ONNX test data", test_interpret_matches_onnx);
+    CU_add_test(s, "interpret rejects wrong inputs", test_interpret_wrong_input);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return fails ? 1 : 0;
+}

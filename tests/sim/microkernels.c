@@ -1,0 +1,177 @@
+/* microkernels.c: small kernels with analytically known timing, written
+ * the way generated code is (only m7rt.h calls, plain C integer loops).
+ * Their parameters are file-scope variables (a generated kernel has them
+ * as constants).  Used by test_timing.c and bench/sim. */
+#include "microkernels.h"
+
+long mk_n, mk_param;
+m7_addr mk_dst, mk_src;
+int mk_double, mk_do_dma = 1, mk_do_compute = 1;
+
+void mk_chain(void) {
+    m7_vec x = m7_vsplat(1.0f);
+    m7_vec acc = m7_vzero();
+    for (long i = 0; i < mk_n; i++)
+        acc = m7_vfma(x, x, acc);
+    m7_vst(M7_AM(0), acc);
+}
+
+void mk_indep(void) {
+    m7_vec x = m7_vsplat(1.0f);
+    m7_vec acc[MK_NACC];
+    for (int j = 0; j < MK_NACC; j++)
+        acc[j] = m7_vzero();
+    for (long i = 0; i < mk_n; i++)
+        for (int j = 0; j < MK_NACC; j++)
+            acc[j] = m7_vfma(x, x, acc[j]);
+    for (int j = 0; j < MK_NACC; j++)
+        m7_vst(M7_AM(128 * j), acc[j]);
+}
+
+void mk_loads(void) {
+    m7_vec acc[8];
+    for (int j = 0; j < 8; j++)
+        acc[j] = m7_vzero();
+    for (long i = 0; i < mk_n; i++) {
+        uint64_t p = (uint64_t)(i % 64) * 512;
+        m7_vec a = m7_vld(M7_AM(p)), b = m7_vld(M7_AM(p + 128));
+        m7_vec c = m7_vld(M7_AM(p + 256)), d = m7_vld(M7_AM(p + 384));
+        int j = (int)(i % 4) * 2;
+        acc[j] = m7_vfma(a, b, acc[j]);
+        acc[j + 1] = m7_vfma(c, d, acc[j + 1]);
+    }
+    for (int j = 0; j < 8; j++)
+        m7_vst(M7_AM(128 * j), acc[j]);
+}
+
+void mk_bcast(void) {
+    m7_vec w = m7_vsplat(0.5f);
+    m7_vec acc[MK_NB];
+    for (int j = 0; j < MK_NB; j++)
+        acc[j] = m7_vzero();
+    for (long i = 0; i < mk_n; i++) {
+        m7_scalar a, b;
+        m7_sld2(M7_SM((uint64_t)(i % 1024) * 8), &a, &b);
+        int j = (int)(i % (MK_NB / 2)) * 2;
+        acc[j] = m7_vfma(m7_vbcast(a), w, acc[j]);
+        acc[j + 1] = m7_vfma(m7_vbcast(b), w, acc[j + 1]);
+    }
+    for (int j = 0; j < MK_NB; j++)
+        m7_vst(M7_AM(128 * j), acc[j]);
+}
+
+void mk_dma(void) {
+    if (m7_core_id() == 0) {
+        uint32_t rb = (uint32_t)(mk_param / mk_n);
+        m7_dma(3, mk_dst, mk_src, (uint32_t)mk_n, rb, rb, rb);
+        m7_dma_wait(3);
+    }
+}
+
+void mk_dma_bcast(void) {
+    uint32_t rb = (uint32_t)(mk_param / mk_n);
+    m7_dma_bcast(1, mk_dst, mk_src, (uint32_t)mk_n, rb, rb, rb);
+    m7_dma_wait(1);
+}
+
+void mk_two_channels(void) {
+    m7_dma(0, M7_AM(0), M7_DDR(0), 1, 32768, 0, 0);
+    m7_dma(1, M7_AM(32768), M7_DDR(32768), 1, 32768, 0, 0);
+    m7_dma_wait(0);
+    m7_dma_wait(1);
+}
+
+static void compute_tile(uint64_t base, m7_vec *acc) {
+    for (int v = 0; v < MK_TILE / 128; v++) {
+        m7_vec x = m7_vld(M7_AM(base + 128 * (uint64_t)v));
+        for (int j = 0; j < MK_PER_VEC; j++)
+            acc[(v * MK_PER_VEC + j) % MK_NACC] = m7_vfma(x, x, acc[(v * MK_PER_VEC + j) % MK_NACC]);
+    }
+}
+
+void mk_tiles(void) {
+    m7_vec acc[MK_NACC];
+    for (int j = 0; j < MK_NACC; j++)
+        acc[j] = m7_vzero();
+    if (mk_double) {
+        if (mk_do_dma)
+            m7_dma(0, M7_AM(0), M7_DDR(0), 1, MK_TILE, 0, 0);
+        for (int t = 0; t < MK_TILES; t++) {
+            int buf = t % 2;
+            if (mk_do_dma && t + 1 < MK_TILES)
+                m7_dma(1 - buf, M7_AM((uint64_t)(1 - buf) * MK_TILE), M7_DDR((uint64_t)(t + 1) * MK_TILE), 1,
+                       MK_TILE, 0, 0);
+            if (mk_do_dma)
+                m7_dma_wait(buf);
+            if (mk_do_compute)
+                compute_tile((uint64_t)buf * MK_TILE, acc);
+        }
+    } else {
+        for (int t = 0; t < MK_TILES; t++) {
+            if (mk_do_dma) {
+                m7_dma(0, M7_AM(0), M7_DDR((uint64_t)t * MK_TILE), 1, MK_TILE, 0, 0);
+                m7_dma_wait(0);
+            }
+            if (mk_do_compute)
+                compute_tile(0, acc);
+        }
+    }
+    for (int j = 0; j < MK_NACC; j++)
+        m7_vst(M7_AM(2 * MK_TILE + 128 * (uint64_t)j), acc[j]);
+}
+
+void mk_imbalance(void) {
+    m7_vec x = m7_vsplat(1.0f), acc = m7_vzero();
+    for (long i = 0; i < mk_n * (m7_core_id() + 1); i++)
+        acc = m7_vfma(x, x, acc);
+    if (mk_param)
+        m7_barrier();
+    m7_vst(M7_AM(0), acc);
+}
+
+void mk_stream(void) {
+    m7_vec acc[MK_NACC];
+    for (int j = 0; j < MK_NACC; j++)
+        acc[j] = m7_vzero();
+    for (long i = 0; i < mk_n; i++) {
+        m7_vec x = m7_vld(M7_AM((uint64_t)(i % 256) * 128));
+        acc[i % MK_NACC] = m7_vfma(x, x, acc[i % MK_NACC]);
+    }
+    for (int j = 0; j < MK_NACC; j++)
+        m7_vst(M7_AM(128 * (uint64_t)j), acc[j]);
+}
+
+/* The inner loop of a channels-in-lanes convolution (for speed): per input
+ * channel 3 weight vectors (a pair load and a load), 8 pixels (4 SM pair
+ * loads, 8 broadcasts), 24 FMAs into 8 x 3 accumulators: 38 instructions,
+ * FMA-bound at 8 cycles per step.  With mk_param set, a DMA into another
+ * AM buffer is in flight all the time (as in a double-buffered loop), so
+ * every load and store passes the race check. */
+void mk_gemm(void) {
+    m7_vec acc[24];
+    for (int j = 0; j < 24; j++)
+        acc[j] = m7_vzero();
+    if (mk_param)
+        m7_dma(0, M7_AM(524288), M7_DDR(0), 16, 1024, 1024, 0);
+    for (long k = 0; k < mk_n; k++) {
+        uint64_t w = (uint64_t)(k % 512) * 512;
+        m7_vec w0, w1;
+        m7_vld2(M7_AM(w), &w0, &w1);
+        m7_vec w2 = m7_vld(M7_AM(w + 256));
+        for (int p = 0; p < 8; p += 2) {
+            m7_scalar a, b;
+            m7_sld2(M7_SM((uint64_t)(k % 1024) * 32 + 4 * (uint64_t)p), &a, &b);
+            m7_vec va = m7_vbcast(a), vb = m7_vbcast(b);
+            acc[3 * p] = m7_vfma(va, w0, acc[3 * p]);
+            acc[3 * p + 1] = m7_vfma(va, w1, acc[3 * p + 1]);
+            acc[3 * p + 2] = m7_vfma(va, w2, acc[3 * p + 2]);
+            acc[3 * p + 3] = m7_vfma(vb, w0, acc[3 * p + 3]);
+            acc[3 * p + 4] = m7_vfma(vb, w1, acc[3 * p + 4]);
+            acc[3 * p + 5] = m7_vfma(vb, w2, acc[3 * p + 5]);
+        }
+    }
+    if (mk_param)
+        m7_dma_wait(0);
+    for (int j = 0; j < 24; j++)
+        m7_vst(M7_AM(262144 + 128 * (uint64_t)j), acc[j]);
+}
