@@ -74,11 +74,14 @@ static void act(FILE *f, const IrAct *a, IrOp op) {
         kind = IR_ACT_CLIP;
     else if (op == IR_SIGMOID)
         kind = IR_ACT_SIGMOID;
+    else if (op == IR_TANH)
+        kind = IR_ACT_TANH;
     switch (kind) {
     case IR_ACT_RELU: k = 1; break;
     case IR_ACT_LEAKY_RELU: k = 2; break;
     case IR_ACT_CLIP: k = 3; break;
     case IR_ACT_SIGMOID: k = 4; break;
+    case IR_ACT_TANH: k = 5; break;
     default: k = 0; break;
     }
     fprintf(f, "{%d, ", k);

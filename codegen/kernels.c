@@ -18,7 +18,7 @@
 #include "m7rt.h"
 
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
-enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID };
+enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
 enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
 /* Register-block limits: acc + 2 weight vectors + 2 broadcast vectors per
  * block member stay within 24 + 8 + 24 = 56 of the 64 vector registers. */
@@ -41,6 +41,9 @@ static m7_vec m7k_act(const M7kAct *a, m7_vec v) {
         return m7_vmin(m7_vmax(v, m7_vsplat(a->lo)), m7_vsplat(a->hi));
     case M7K_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
         return m7_vrcp(m7_vadd(m7_vexp(m7_vsub(m7_vzero(), v)), m7_vsplat(1.0f)));
+    case M7K_ACT_TANH: /* 1 - 2 / (exp(2x) + 1): saturates to +-1 without overflow trouble */
+        return m7_vsub(m7_vsplat(1.0f),
+                       m7_vmul(m7_vsplat(2.0f), m7_vrcp(m7_vadd(m7_vexp(m7_vadd(v, v)), m7_vsplat(1.0f)))));
     default:
         return v;
     }

@@ -243,6 +243,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_LEAKY_RELU:
     case IR_CLIP:
     case IR_SIGMOID:
+    case IR_TANH:
         s->kind = BK_KIND_EW;
         need_blocked(s, 0);
         break;
