@@ -188,10 +188,20 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     const BkSoftmax *p = &s->u.softmax;
-    fprintf(G->f, "static const M7kSoftmax %s_plan = {\n", id);
-    fprintf(G->f, "    .rows = %d, .nb = %d, .c = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
-            p->rows, p->nb, p->c, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
-    fprintf(G->f, "    .am_x = %lluu, .am_iota = %lluu,\n};\n", U(p->am_x), U(p->am_iota));
+    FILE *f = G->f;
+    int lrn = s->kind == BK_KIND_LRN;
+    fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
+    fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
+            s->out.n, p->nb, s->out.c, p->hw, p->np, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
+    fprintf(f, "    .am_x = %lluu, .am_iota = %lluu,\n", U(p->am_x), U(p->am_iota));
+    if (lrn) {
+        fprintf(f, "    .size = %d, .half = %d, .beta4 = %d, .alpha_over_size = ", p->size, p->half, p->beta4);
+        flt(f, p->alpha_over_size);
+        fputs(", .bias = ", f);
+        flt(f, p->bias);
+        fprintf(f, ", .am_sq = %lluu, .sq_row = %lluu,\n", U(p->am_sq), U(p->sq_row));
+    }
+    fputs("};\n", f);
 }
 
 static void emit_concat(Gen *G, const char *id, const BkSched *s) {
@@ -238,8 +248,8 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv", "m7k_dw",      "m7k_pool",   "m7k_gpool", "m7k_ew",
-                                "m7k_softmax", "m7k_concat", "m7k_pad", ""};
+static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
+                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -273,7 +283,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_POOL: emit_pool(G, id, s); break;
     case BK_KIND_GPOOL: emit_gpool(G, id, s); break;
     case BK_KIND_EW: emit_ew(G, id, l, s); break;
-    case BK_KIND_SOFTMAX: emit_softmax(G, id, s); break;
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: emit_softmax(G, id, s); break;
     case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
     case BK_KIND_ALIAS: break;

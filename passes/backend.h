@@ -27,6 +27,7 @@ typedef enum {
     BK_KIND_GPOOL,   /* global max/avg pool */
     BK_KIND_EW,      /* add, mul, standalone activations */
     BK_KIND_SOFTMAX,
+    BK_KIND_LRN,     /* plan in u.softmax */
     BK_KIND_CONCAT,  /* channel concat by DMA */
     BK_KIND_PAD,     /* constant spatial pad by DMA */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
@@ -89,9 +90,14 @@ typedef struct {
     int64_t st_off, am_st;
 } BkEw;
 
+/* Softmax and LRN across the channels of each pixel; np pixels per item. */
 typedef struct {
-    int rows, nb, c;
+    int nb, hw, np;
     int64_t am_x, am_iota;
+    /* LRN */
+    int size, half, beta4;
+    float alpha_over_size, bias;
+    int64_t am_sq, sq_row;
 } BkSoftmax;
 
 typedef struct {

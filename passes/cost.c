@@ -133,12 +133,13 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
         break;
     }
-    case BK_KIND_SOFTMAX: {
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
-        double rows = (double)(p->rows + cores - 1) / cores;
-        comp = rows * (p->nb * 3.0 * 20 + 2 * m->lat_reduce);
-        by = (int64_t)(rows * p->nb * 256);
-        tr = (int64_t)(rows * 2 + 1);
+        double px = (double)s->out.n * p->hw / cores, items = px / p->np + 1;
+        comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
+        by = (int64_t)(px * p->nb * 256);
+        tr = (int64_t)(items * 2 + 1);
         break;
     }
     case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */

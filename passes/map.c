@@ -42,7 +42,7 @@ static void sched_free(void *p) {
 
 static const char *kind_name(BkKind k) {
     static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
-                              "concat", "pad", "alias"};
+                              "lrn", "concat", "pad", "alias"};
     return n[k];
 }
 
@@ -287,10 +287,23 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, 0);
         break;
     }
+    case IR_LRN: {
+        float b = l->a.lrn.beta;
+        int b4 = b == 0.5f ? 2 : b == 0.75f ? 3 : b == 1.0f ? 4 : 0;
+        if (!b4 || l->a.lrn.size < 1 || l->a.lrn.size > 63) {
+            ir_diag_add(d, "backend: layer '%s' (LRN): beta %g or size %d not supported (beta 0.5, "
+                           "0.75 or 1; size up to 63)", l->name, (double)b, l->a.lrn.size);
+            return -1;
+        }
+        s->kind = BK_KIND_LRN;
+        s->u.softmax.beta4 = b4;
+        need_blocked(s, 0);
+        break;
+    }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
-        if (x->rank < 2 || l->a.softmax.axis != 1 || s->out.h * s->out.w != 1) {
-            ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over axis 1 of [N, C(,1,1)] "
+        if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
+            ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);
             return -1;
         }

@@ -333,16 +333,33 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
     return 0;
 }
 
-static int softmax_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+/* Softmax and LRN: as many pixels per item as fit (at most 64), enough
+ * items for every core. */
+static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkSoftmax *p = &s->u.softmax;
-    p->rows = s->out.n, p->c = s->out.c, p->nb = (s->out.c + 31) / 32;
-    p->am_x = 0, p->am_iota = (int64_t)p->nb * 128;
-    s->am_bytes = p->am_iota + 128;
-    s->am_slots = 1;
-    if (s->am_bytes > m->am_bytes) {
-        ir_diag_add(d, "backend: layer '%s': softmax over %d channels does not fit in AM", name, p->c);
+    p->nb = (s->out.c + 31) / 32, p->hw = s->out.h * s->out.w;
+    int lrn = s->kind == BK_KIND_LRN;
+    if (lrn) {
+        p->size = l->a.lrn.size, p->half = (p->size - 1) / 2;
+        p->alpha_over_size = l->a.lrn.alpha / (float)p->size, p->bias = l->a.lrn.bias;
+        p->sq_row = ((int64_t)(p->half + 31) / 32 + p->nb + 1) * 128;
+    }
+    int64_t per_px = (int64_t)p->nb * 128 + (lrn ? p->sq_row : 0);
+    int64_t fit = (m->am_bytes - 128) / per_px;
+    if (fit < 1) {
+        ir_diag_add(d, "backend: layer '%s': %d channels of one pixel do not fit in AM", l->name, s->out.c);
         return -1;
     }
+    int64_t want = ((int64_t)p->hw * s->out.n + m->cores - 1) / m->cores;
+    p->np = (int)(fit < want ? fit : want);
+    if (p->np > 64)
+        p->np = 64;
+    if (p->np > p->hw)
+        p->np = p->hw;
+    p->am_iota = 0, p->am_x = 128;
+    p->am_sq = p->am_x + (int64_t)p->nb * p->np * 128;
+    s->am_bytes = p->am_sq + (lrn ? p->np * p->sq_row : 0);
+    s->am_slots = 1;
     return 0;
 }
 
@@ -381,7 +398,8 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             bk_cost_simple(s, m);
             break;
         case BK_KIND_SOFTMAX:
-            r = softmax_tile(l->name, s, m, d);
+        case BK_KIND_LRN:
+            r = softmax_tile(l, s, m, d);
             if (!r)
                 bk_cost_simple(s, m);
             break;
