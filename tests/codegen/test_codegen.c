@@ -570,6 +570,30 @@ static void test_vgg_layers(void) {
     printf("  average 3x3 conv efficiency on 4 cores: %.2f%%\n", 100 * sum / n);
 }
 
+/* VGG's FC 4096 -> 4096 at batch 1 (weight streaming, DDR-bound) and at
+ * batch 64 (weights reused across the batch as pixels). */
+static void test_fc_layers(void) {
+    static const int batch[] = {1, 64};
+    for (int i = 0; i < 2; i++) {
+        char tag[64];
+        snprintf(tag, sizeof tag, "fc_b%d", batch[i]);
+        IrGraph *g = ir_graph_new(tag);
+        int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){batch[i], 4096});
+        ir_graph_add_input(g, x);
+        int t = fc(g, "fc", x, 4096, IR_ACT_RELU);
+        t = fc(g, "fc2", t, 10, IR_ACT_NONE);
+        ir_graph_add_output(g, t);
+        char *rep = NULL;
+        double err = run_case(g, tag, NULL, &rep);
+        const BkSched *s = g->l[0].sched;
+        printf("\n  %s: FC 4096->4096 batch %d: efficiency %.2f%% (predicted %.2f%%), error %.3g\n", tag,
+               batch[i], 100 * region_eff(rep, "fc"), 100 * s->eff_pred, err);
+        CU_ASSERT(err >= 0 && err < 1e-4);
+        free(rep);
+        ir_graph_free(g);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: %s RUNTIME_INC SIM_INC DRIVER_C LIBSIM LIBRUNTIME [slow]\n", argv[0]);
@@ -584,6 +608,7 @@ int main(int argc, char **argv) {
     CU_pSuite s = CU_add_suite("codegen", NULL, NULL);
     if (slow) {
         CU_add_test(s, "VGG-16 conv layers", test_vgg_layers);
+        CU_add_test(s, "FC layers", test_fc_layers);
     } else {
         CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
         CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
