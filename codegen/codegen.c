@@ -74,11 +74,14 @@ static void act(FILE *f, const IrAct *a, IrOp op) {
         kind = IR_ACT_CLIP;
     else if (op == IR_SIGMOID)
         kind = IR_ACT_SIGMOID;
+    else if (op == IR_TANH)
+        kind = IR_ACT_TANH;
     switch (kind) {
     case IR_ACT_RELU: k = 1; break;
     case IR_ACT_LEAKY_RELU: k = 2; break;
     case IR_ACT_CLIP: k = 3; break;
     case IR_ACT_SIGMOID: k = 4; break;
+    case IR_ACT_TANH: k = 5; break;
     default: k = 0; break;
     }
     fprintf(f, "{%d, ", k);
@@ -177,16 +180,56 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(f, ", .nvec = %lld, .chunk = %d,\n", (long long)p->nvec, p->chunk);
     fprintf(f, "    .a = %lluu, .b = %lluu, .out = %lluu,\n", U(s->in[0].ddr),
             U(s->n_in > 1 ? s->in[1].ddr : 0), U(s->out.ddr));
-    fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n};\n", U(p->am_a0), U(p->am_a1),
+    fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
             U(p->am_b0), U(p->am_b1));
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu,\n};\n", p->hw, p->ncb, U(p->st_off),
+            U(p->am_st));
 }
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     const BkSoftmax *p = &s->u.softmax;
-    fprintf(G->f, "static const M7kSoftmax %s_plan = {\n", id);
-    fprintf(G->f, "    .rows = %d, .nb = %d, .c = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
-            p->rows, p->nb, p->c, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
-    fprintf(G->f, "    .am_x = %lluu, .am_iota = %lluu,\n};\n", U(p->am_x), U(p->am_iota));
+    FILE *f = G->f;
+    int lrn = s->kind == BK_KIND_LRN;
+    fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
+    fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
+            s->out.n, p->nb, s->out.c, p->hw, p->np, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
+    fprintf(f, "    .am_x = %lluu, .am_iota = %lluu,\n", U(p->am_x), U(p->am_iota));
+    if (lrn) {
+        fprintf(f, "    .size = %d, .half = %d, .beta4 = %d, .alpha_over_size = ", p->size, p->half, p->beta4);
+        flt(f, p->alpha_over_size);
+        fputs(", .bias = ", f);
+        flt(f, p->bias);
+        fprintf(f, ", .am_sq = %lluu, .sq_row = %lluu,\n", U(p->am_sq), U(p->sq_row));
+    }
+    fputs("};\n", f);
+}
+
+static void emit_concat(Gen *G, const char *id, const BkSched *s) {
+    FILE *f = G->f;
+    int nin = s->u.concat.nin;
+    fprintf(f, "static const uint64_t %s_in[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%lluu", k ? ", " : "", U(s->cat_addr[k]));
+    fprintf(f, "};\nstatic const int %s_c[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%d", k ? ", " : "", s->cat_c[k]);
+    fprintf(f, "};\nstatic const M7kConcat %s_plan = {\n", id);
+    fprintf(f, "    .n = %d, .hw = %d, .nin = %d, .ncb_out = %d, .c_out = %d,\n", s->out.n,
+            s->out.h * s->out.w, nin, (s->out.c + 31) / 32, s->out.c);
+    fprintf(f, "    .in = %s_in, .c = %s_c, .out = %lluu, .zero = %lluu,\n};\n", id, id, U(s->out.ddr),
+            U(BK_BLOB_ZERO));
+}
+
+static void emit_pad(Gen *G, const char *id, const BkSched *s) {
+    const BkAct *x = &s->in[0], *y = &s->out;
+    int ncb = (x->c + 31) / 32;
+    int64_t blk = (int64_t)x->h * x->w * 128;
+    fprintf(G->f, "static const M7kPad %s_plan = {\n", id);
+    fprintf(G->f, "    .geo = {.n = %d, .h = %d, .w = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, "
+                  ".in_sh = %lluu, .in_sw = 128, .zero = %lluu},\n",
+            x->n, x->h, x->w, U(x->ddr), U(ncb * blk), U(blk), U((int64_t)x->w * 128), U(s->u.pad.row_off));
+    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .out = %lluu,\n};\n", ncb, y->h,
+            y->w, s->u.pad.pt, s->u.pad.pl, U(y->ddr));
 }
 
 static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
@@ -205,7 +248,8 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv", "m7k_dw", "m7k_pool", "m7k_gpool", "m7k_ew", "m7k_softmax", ""};
+static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
+                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -239,7 +283,10 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_POOL: emit_pool(G, id, s); break;
     case BK_KIND_GPOOL: emit_gpool(G, id, s); break;
     case BK_KIND_EW: emit_ew(G, id, l, s); break;
-    case BK_KIND_SOFTMAX: emit_softmax(G, id, s); break;
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: emit_softmax(G, id, s); break;
+    case BK_KIND_CONCAT: emit_concat(G, id, s); break;
+    case BK_KIND_PAD: emit_pad(G, id, s); break;
     case BK_KIND_ALIAS: break;
     }
     if (s->pre.present)

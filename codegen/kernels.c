@@ -18,7 +18,7 @@
 #include "m7rt.h"
 
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
-enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID };
+enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
 enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
 /* Register-block limits: acc + 2 weight vectors + 2 broadcast vectors per
  * block member stay within 24 + 8 + 24 = 56 of the 64 vector registers. */
@@ -41,6 +41,9 @@ static m7_vec m7k_act(const M7kAct *a, m7_vec v) {
         return m7_vmin(m7_vmax(v, m7_vsplat(a->lo)), m7_vsplat(a->hi));
     case M7K_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
         return m7_vrcp(m7_vadd(m7_vexp(m7_vsub(m7_vzero(), v)), m7_vsplat(1.0f)));
+    case M7K_ACT_TANH: /* 1 - 2 / (exp(2x) + 1): saturates to +-1 without overflow trouble */
+        return m7_vsub(m7_vsplat(1.0f),
+                       m7_vmul(m7_vsplat(2.0f), m7_vrcp(m7_vadd(m7_vexp(m7_vadd(v, v)), m7_vsplat(1.0f)))));
     default:
         return v;
     }
@@ -569,7 +572,7 @@ static void m7k_gpool(const M7kGPool *p) {
 
 /* ========================= element-wise ==================================
  * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL };
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE };
 typedef struct {
     int op;
     M7kAct act;
@@ -577,13 +580,16 @@ typedef struct {
     int chunk;                      /* vectors per AM slot */
     uint64_t a, b, out;
     uint64_t am_a[2], am_b[2];
+    /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
+    int hw, ncb;
+    uint64_t st, am_st;
 } M7kEw;
 
 static void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
     uint64_t bytes = (uint64_t)nv * 128;
     m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
            (uint32_t)bytes, 0, 0);
-    if (p->op != M7K_EW_ACT)
+    if (p->op == M7K_EW_ADD || p->op == M7K_EW_MUL)
         m7_dma(M7K_CH_IN + slot, M7_AM(p->am_b[slot]), M7_DDR(p->b + (uint64_t)v0 * 128), 1,
                (uint32_t)bytes, 0, 0);
 }
@@ -592,6 +598,11 @@ static void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
+    if (n > 0 && p->op == M7K_EW_AFFINE) {
+        uint64_t bytes = (uint64_t)p->ncb * 256;
+        m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
+        m7_dma_wait(M7K_CH_CONST);
+    }
     if (n > 0)
         m7k_ew_load(p, lo, (int)(hi - lo < p->chunk ? hi - lo : p->chunk), 0);
     for (int i = 0; i < n; i++) {
@@ -611,6 +622,11 @@ static void m7k_ew(const M7kEw *p) {
                 v = m7_vadd(v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_MUL)
                 v = m7_vmul(v, m7_vld(b + (uint64_t)k * 128));
+            else if (p->op == M7K_EW_AFFINE) {
+                uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
+                v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
+                            m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }
         m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)nv * 128, 0, 0);
@@ -619,52 +635,193 @@ static void m7k_ew(const M7kEw *p) {
     m7_dma_wait(M7K_CH_OUT + 1);
 }
 
-/* ============================ softmax ====================================
- * Over the channels of each of `rows` blocked rows of nb vectors (c real
- * channels); one row per core at a time.  Padding lanes are masked with a
+/* ====================== softmax and LRN over channels =====================
+ * Both work across the channels of each pixel, i.e. across the lanes of
+ * the pixel's ncb vectors.  An item is (image, np pixels): its [ncb][np][32]
+ * vectors come into AM with one 2-D DMA.  Padding lanes are masked with a
  * lane-index vector (iota) from the constants. */
 typedef struct {
-    int rows, nb, c;
+    int n, nb, c, hw, np;
     uint64_t in, out, iota;
     uint64_t am_x, am_iota;
 } M7kSoftmax;
 
+static m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
+    m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
+    m7_dma_wait(M7K_CH_CONST);
+    int rem = c - (c - 1) / 32 * 32;
+    return m7_vcmpgt(m7_vsplat((float)rem - 0.5f), m7_vld(M7_AM(iota_am)));
+}
+
+/* Item i -> (image, first pixel, pixels); moves its vectors in or out. */
+static int m7k_pixels_dma(int i, int hw, int np, int nb, uint64_t ddr, m7_addr am, int to_am, int *npix) {
+    int per = m7k_cdiv(hw, np), n = i / per, p0 = i % per * np;
+    *npix = m7k_min(np, hw - p0);
+    uint64_t at = ddr + ((uint64_t)n * nb * hw + p0) * 128;
+    if (to_am)
+        m7_dma(M7K_CH_IN, am, M7_DDR(at), (uint32_t)nb, (uint32_t)*npix * 128, (uint64_t)np * 128,
+               (uint64_t)hw * 128);
+    else
+        m7_dma(M7K_CH_OUT, M7_DDR(at), am, (uint32_t)nb, (uint32_t)*npix * 128, (uint64_t)hw * 128,
+               (uint64_t)np * 128);
+    return n;
+}
+
 static void m7k_softmax(const M7kSoftmax *p) {
-    int lo, hi;
-    m7k_range(p->rows, m7_core_id(), m7_core_count(), &lo, &hi);
+    int lo, hi, np;
+    m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo >= hi)
         return;
-    m7_dma(M7K_CH_CONST, M7_AM(p->am_iota), M7_DDR(p->iota), 1, 128, 0, 0);
-    m7_dma_wait(M7K_CH_CONST);
-    int rem = p->c - (p->nb - 1) * 32;
-    m7_vec mask = m7_vcmpgt(m7_vsplat((float)rem - 0.5f), m7_vld(M7_AM(p->am_iota)));
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->c);
     m7_vec ninf = m7_vsplat(-__builtin_inff());
-    uint64_t bytes = (uint64_t)p->nb * 128;
     m7_addr x = M7_AM(p->am_x);
-    for (int r = lo; r < hi; r++) {
-        m7_dma(M7K_CH_IN, x, M7_DDR(p->in + (uint64_t)r * bytes), 1, (uint32_t)bytes, 0, 0);
-        m7_dma_wait(M7K_CH_IN);
-        m7_vec mx = ninf;
-        for (int k = 0; k < p->nb; k++) {
-            m7_vec v = m7_vld(x + (uint64_t)k * 128);
-            if (k == p->nb - 1)
-                v = m7_vsel(mask, v, ninf);
-            mx = m7_vmax(mx, v);
-        }
-        m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
-        for (int k = 0; k < p->nb; k++) {
-            m7_vec e = m7_vexp(m7_vsub(m7_vld(x + (uint64_t)k * 128), vmx));
-            if (k == p->nb - 1)
-                e = m7_vsel(mask, e, m7_vzero());
-            sum = m7_vadd(sum, e);
-            m7_vst(x + (uint64_t)k * 128, e);
-        }
-        m7_vec inv = m7_vrcp(m7_vbcast(m7_vreduce_add(sum)));
-        for (int k = 0; k < p->nb; k++)
-            m7_vst(x + (uint64_t)k * 128, m7_vmul(m7_vld(x + (uint64_t)k * 128), inv));
-        m7_dma(M7K_CH_OUT, M7_DDR(p->out + (uint64_t)r * bytes), x, 1, (uint32_t)bytes, 0, 0);
+    uint64_t row = (uint64_t)p->np * 128;
+    for (int i = lo; i < hi; i++) {
         m7_dma_wait(M7K_CH_OUT);
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->in, x, 1, &np);
+        m7_dma_wait(M7K_CH_IN);
+        for (int q = 0; q < np; q++) {
+            m7_addr xq = x + (uint64_t)q * 128;
+            m7_vec mx = ninf;
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec v = m7_vld(xq + k * row);
+                if (k == p->nb - 1)
+                    v = m7_vsel(mask, v, ninf);
+                mx = m7_vmax(mx, v);
+            }
+            m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(xq + k * row), vmx));
+                if (k == p->nb - 1)
+                    e = m7_vsel(mask, e, m7_vzero());
+                sum = m7_vadd(sum, e);
+                m7_vst(xq + k * row, e);
+            }
+            m7_vec inv = m7_vrcp(m7_vbcast(m7_vreduce_add(sum)));
+            for (int k = 0; k < p->nb; k++)
+                m7_vst(xq + k * row, m7_vmul(m7_vld(xq + k * row), inv));
+        }
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->out, x, 0, &np);
     }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* LRN: y = x / (bias + alpha/size * sum of x^2 over the channel window)^beta.
+ * The squares go, pixel by pixel, into a channel-contiguous row with a zero
+ * halo, so each window sum is `size` unaligned loads. */
+typedef struct {
+    int n, nb, c, hw, np, size, half; /* half = (size - 1) / 2: channels before */
+    int beta4;                      /* beta * 4: 2 (0.5), 3 (0.75) or 4 (1) */
+    float alpha_over_size, bias;
+    uint64_t in, out, iota;
+    uint64_t am_x, am_sq, am_iota, sq_row; /* sq_row: bytes per pixel row of squares */
+} M7kLrn;
+
+static void m7k_lrn(const M7kLrn *p) {
+    int lo, hi, np;
+    m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->c), zero = m7_vzero();
+    m7_addr x = M7_AM(p->am_x), sq = M7_AM(p->am_sq);
+    uint64_t row = (uint64_t)p->np * 128, lead = ((uint64_t)p->half + 31) / 32 * 32 * 4;
+    for (int i = lo; i < hi; i++) {
+        m7_dma_wait(M7K_CH_OUT);
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->in, x, 1, &np);
+        m7_dma_wait(M7K_CH_IN);
+        for (int q = 0; q < np; q++) { /* squares: [zero lead][channels][zero tail] */
+            m7_addr s = sq + (uint64_t)q * p->sq_row;
+            for (uint64_t z = 0; z < lead; z += 128)
+                m7_vst(s + z, zero);
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec v = m7_vld(x + k * row + (uint64_t)q * 128);
+                v = m7_vmul(v, v);
+                m7_vst(s + lead + (uint64_t)k * 128, k == p->nb - 1 ? m7_vsel(mask, v, zero) : v);
+            }
+            m7_vst(s + lead + (uint64_t)p->nb * 128, zero);
+        }
+        for (int q = 0; q < np; q++)
+            for (int k = 0; k < p->nb; k++) {
+                m7_addr w = sq + (uint64_t)q * p->sq_row + lead + (uint64_t)k * 128 - (uint64_t)p->half * 4;
+                m7_vec sum = m7_vld_u(w);
+                for (int j = 1; j < p->size; j++)
+                    sum = m7_vadd(sum, m7_vld_u(w + (uint64_t)j * 4));
+                m7_vec t = m7_vfma(sum, m7_vsplat(p->alpha_over_size), m7_vsplat(p->bias));
+                m7_vec r = m7_vrsqrt(t); /* t^-0.5 */
+                if (p->beta4 == 3) /* t^-0.75 = r * sqrt(r) = r * r * rsqrt(r) */
+                    r = m7_vmul(r, m7_vmul(r, m7_vrsqrt(r)));
+                else if (p->beta4 == 4)
+                    r = m7_vmul(r, r);
+                m7_addr xa = x + k * row + (uint64_t)q * 128;
+                m7_vst(xa, m7_vmul(m7_vld(xa), r));
+            }
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->out, x, 0, &np);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ============================ concat =====================================
+ * Along channels, by DMA (DDR to DDR).  An input starting on a block
+ * boundary copies its whole blocks in one transfer; its remaining channels
+ * (and every channel of an input starting mid-block) move one lane at a time
+ * (a 4-byte DMA row per pixel).  The output's padding lanes are zeroed, so
+ * no two transfers write the same bytes.  Jobs go round-robin to the cores. */
+typedef struct {
+    int n, hw, nin, ncb_out, c_out;
+    const uint64_t *in;             /* blocked inputs */
+    const int *c;                   /* their channels */
+    uint64_t out, zero;
+} M7kConcat;
+
+static void m7k_concat(const M7kConcat *p) {
+    int core = m7_core_id(), ncores = m7_core_count(), job = 0;
+    uint64_t blk = (uint64_t)p->hw * 128;
+    for (int n = 0; n < p->n; n++) {
+        uint64_t out = p->out + (uint64_t)n * p->ncb_out * blk;
+        int off = 0;
+        for (int i = 0; i <= p->nin; i++) {
+            int ci = i < p->nin ? p->c[i] : p->ncb_out * 32 - p->c_out; /* last: padding lanes */
+            uint64_t in = i < p->nin ? p->in[i] + (uint64_t)n * m7k_cdiv(ci, 32) * blk : p->zero;
+            int whole = i < p->nin && off % 32 == 0 ? ci / 32 : 0;
+            if (whole && job++ % ncores == core)
+                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)off / 32 * blk), M7_DDR(in), 1,
+                       (uint32_t)(whole * blk), 0, 0);
+            for (int k = whole * 32; k < ci; k++) {
+                if (job++ % ncores != core)
+                    continue;
+                int o = off + k;
+                uint64_t src = i < p->nin ? in + (uint64_t)k / 32 * blk + (uint64_t)k % 32 * 4 : p->zero;
+                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)o / 32 * blk + (uint64_t)o % 32 * 4),
+                       M7_DDR(src), (uint32_t)p->hw, 4, 128, i < p->nin ? 128 : 0);
+            }
+            off += ci;
+        }
+    }
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}
+
+/* ============================== pad ======================================
+ * Constant spatial padding of a blocked tensor, DDR to DDR: per (image,
+ * block) the conv's window loader copies the interior and fills the border
+ * from a row of the pad value (the zero row when it is 0). */
+typedef struct {
+    M7kConv geo;                    /* h, w, in strides, zero = the value row */
+    int ncb, ho, wo, pt, pl;
+    uint64_t out;
+} M7kPad;
+
+static void m7k_pad(const M7kPad *p) {
+    int lo, hi;
+    m7k_range(p->geo.n * p->ncb, m7_core_id(), m7_core_count(), &lo, &hi);
+    M7kWin win;
+    win.rows = p->ho, win.cols = p->wo, win.sc = 128, win.sr = (uint64_t)p->wo * 128;
+    win.sub_bytes = win.rows * win.sr;
+    for (int i = lo; i < hi; i++)
+        m7k_conv_load_sub(&p->geo, M7K_CH_IN + (i & 1), M7_DDR(p->out + (uint64_t)i * win.sub_bytes), &win,
+                          i / p->ncb, i % p->ncb, -p->pt, -p->pl);
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
 }
 
 /* ======================== layout conversion ==============================

@@ -1,5 +1,6 @@
 /* backend.c: runs the backend passes in order and answers program-wide
  * questions (sizes, weights blob) for the code generator. */
+#include <math.h>
 #include <string.h>
 
 #include "backend.h"
@@ -105,6 +106,24 @@ static void pack_dw(const IrGraph *g, const IrLayer *l, const BkSched *s, float 
             blob[c->b_off / 4 + k] = g->t[l->in[2]].f32[k];
 }
 
+/* Scales and shifts [block][32] of an affine element-wise layer. */
+static void pack_affine(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkEw *e = &s->u.ew;
+    float *sc = blob + e->st_off / 4, *sh = sc + (int64_t)e->ncb * 32;
+    for (int c = 0; c < s->out.c; c++) {
+        if (l->op == IR_BATCHNORM) { /* (x - mean) / sqrt(var + eps) * scale + bias */
+            double k = g->t[l->in[1]].f32[c] / sqrt((double)g->t[l->in[4]].f32[c] + l->a.bn.eps);
+            sc[c] = (float)k;
+            sh[c] = (float)(g->t[l->in[2]].f32[c] - g->t[l->in[3]].f32[c] * k);
+            continue;
+        }
+        const IrTensor *t = &g->t[l->in[e->const_in]];
+        float v = t->f32[ir_numel(t) == 1 ? 0 : c];
+        sc[c] = l->op == IR_MUL ? v : 1.0f;
+        sh[c] = l->op == IR_MUL ? 0.0f : v;
+    }
+}
+
 void bk_pack_weights(const IrGraph *g, float *blob) {
     for (int i = 0; i < 32; i++)
         blob[BK_BLOB_IOTA / 4 + i] = (float)i;
@@ -115,5 +134,10 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
             pack_conv(g, l, s, blob);
         else if (s && s->kind == BK_KIND_DW)
             pack_dw(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
+            pack_affine(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0)
+            for (int64_t i = 0; i < s->u.pad.row_bytes / 4; i++)
+                blob[s->u.pad.row_off / 4 + i] = s->u.pad.value;
     }
 }

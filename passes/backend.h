@@ -27,6 +27,9 @@ typedef enum {
     BK_KIND_GPOOL,   /* global max/avg pool */
     BK_KIND_EW,      /* add, mul, standalone activations */
     BK_KIND_SOFTMAX,
+    BK_KIND_LRN,     /* plan in u.softmax */
+    BK_KIND_CONCAT,  /* channel concat by DMA */
+    BK_KIND_PAD,     /* constant spatial pad by DMA */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
 } BkKind;
 
@@ -76,17 +79,37 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL };  /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE };  /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
     int64_t am_a0, am_a1, am_b0, am_b1;
+    /* AFFINE (BatchNorm, Add/Mul by a per-channel or scalar constant):
+     * scales and shifts [block][32] at st_off in the blob */
+    int hw, ncb, const_in;
+    int64_t st_off, am_st;
 } BkEw;
 
+/* Softmax and LRN across the channels of each pixel; np pixels per item. */
 typedef struct {
-    int rows, nb, c;
+    int nb, hw, np;
     int64_t am_x, am_iota;
+    /* LRN */
+    int size, half, beta4;
+    float alpha_over_size, bias;
+    int64_t am_sq, sq_row;
 } BkSoftmax;
+
+typedef struct {
+    int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
+} BkConcat;
+
+typedef struct {
+    int pt, pl;                 /* top, left pads; the rest from the shapes */
+    float value;
+    int64_t row_off;            /* a row of `value` in the blob (value != 0) */
+    int64_t row_bytes;
+} BkPad;
 
 /* A layout conversion by DMA, a step of its own before/after a layer. */
 typedef struct {
@@ -101,6 +124,7 @@ typedef struct {
     BkMapping map;
     int cores;                  /* the core count it was planned for */
     int n_in;
+    int src[2];                 /* the IR input each in[k] is */
     BkAct in[2], out;
     BkConvert pre, post;        /* graph input -> blocked; blocked -> graph output */
     union {
@@ -109,7 +133,11 @@ typedef struct {
         BkGPool gpool;
         BkEw ew;
         BkSoftmax softmax;
+        BkConcat concat;
+        BkPad pad;
     } u;
+    int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
+    int *cat_c;                 /* concat: every input's channels (owned) */
     /* summary of the choice, per core */
     int64_t am_bytes, sm_bytes, gsm_bytes;
     int am_slots, sm_slots;     /* double-buffer slots in use */

@@ -127,24 +127,39 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_EW: {
         const BkEw *p = &s->u.ew;
         double v = (double)p->nvec / cores;
-        int loads = p->op == BK_EW_ACT ? 1 : 2;
+        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : 1;
         comp = v * (loads + 1) / m->n_vls;
         by = (int64_t)(v * 128 * (loads + 1));
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
         break;
     }
-    case BK_KIND_SOFTMAX: {
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
-        double rows = (double)(p->rows + cores - 1) / cores;
-        comp = rows * (p->nb * 3.0 * 20 + 2 * m->lat_reduce);
-        by = (int64_t)(rows * p->nb * 256);
-        tr = (int64_t)(rows * 2 + 1);
+        double px = (double)s->out.n * p->hw / cores, items = px / p->np + 1;
+        comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
+        by = (int64_t)(px * p->nb * 256);
+        tr = (int64_t)(items * 2 + 1);
+        break;
+    }
+    case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */
+        tr = (int64_t)s->out.n * s->out.c / cores + 1;
+        double rows = (double)tr * s->out.h * s->out.w;
+        by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
+        dma = rows * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_PAD: {
+        double items = (double)(s->out.n * ((s->out.c + 31) / 32) + cores - 1) / cores;
+        tr = (int64_t)(items * 5);
+        by = (int64_t)(items * s->out.h * s->out.w * 128);
+        dma = items * s->out.h * 2.0 * m->dma_row_overhead;
         break;
     }
     default:
         break;
     }
-    dma = tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
+    dma += tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
     s->cyc_compute = comp;
     s->cyc_dma = dma;
     s->dma_transfers = tr;

@@ -33,10 +33,16 @@ static int geometry(const IrTensor *t, BkAct *a) {
     return 0;
 }
 
-static void sched_free(void *p) { free(p); }
+static void sched_free(void *p) {
+    BkSched *s = p;
+    free(s->cat_addr);
+    free(s->cat_c);
+    free(s);
+}
 
 static const char *kind_name(BkKind k) {
-    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax", "alias"};
+    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
+                              "lrn", "concat", "pad", "alias"};
     return n[k];
 }
 
@@ -92,6 +98,20 @@ static int is_const(const IrGraph *g, int ti) {
     return ti >= 0 && g->t[ti].f32 && (g->t[ti].role == IR_T_CONST || g->t[ti].role == IR_T_PARAM);
 }
 
+/* A constant that broadcasts per channel of a [N, C, ...] activation: one
+ * value, or C values along axis 1 ([C], [C,1,1], [1,C,1,1]). */
+static int const_per_channel(const IrTensor *t, int c) {
+    int64_t n = ir_numel(t);
+    if (n == 1)
+        return 1;
+    if (n != c)
+        return 0;
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] == c)
+            return t->rank - i == 1 || t->rank - i == 3; /* [.., C] with 1x1 after, or [C,1,1] */
+    return 0;
+}
+
 /* Activation input k of layer l: its physical form, or -1 if unknown. */
 static int input_act(const BkAct *phys, const IrLayer *l, int k, BkAct *a) {
     int ti = l->in[k];
@@ -127,7 +147,12 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     s->out.layout = BK_LAYOUT_BLOCKED;
     s->n_in = 1;
-    if (input_act(phys, l, 0, &s->in[0])) {
+    /* Add/Mul may have their constant first */
+    if ((l->op == IR_ADD || l->op == IR_MUL) && l->n_in == 2 && is_const(g, l->in[0]))
+        s->src[0] = 1, s->src[1] = 0;
+    else
+        s->src[0] = 0, s->src[1] = 1;
+    if (input_act(phys, l, s->src[0], &s->in[0])) {
         ir_diag_add(d, "backend: layer '%s' (%s): input is not an activation the backend knows",
                     l->name, l->onnx_op);
         return -1;
@@ -173,9 +198,21 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_ADD:
     case IR_MUL:
         s->kind = BK_KIND_EW;
+        if (is_const(g, l->in[s->src[1]])) { /* y = x * s + t per channel */
+            int64_t nc = ir_numel(&g->t[l->in[s->src[1]]]);
+            if (!const_per_channel(&g->t[l->in[s->src[1]]], s->out.c) || ir_numel(&g->t[l->in[s->src[0]]]) != ir_numel(y)) {
+                ir_diag_add(d, "backend: layer '%s' (%s): a constant operand must be a scalar or "
+                               "one value per channel (has %lld values)", l->name, l->onnx_op, (long long)nc);
+                return -1;
+            }
+            s->u.ew.op = BK_EW_AFFINE;
+            s->u.ew.const_in = s->src[1];
+            need_blocked(s, 0);
+            break;
+        }
         s->n_in = 2;
         if (input_act(phys, l, 1, &s->in[1])) {
-            ir_diag_add(d, "backend: layer '%s' (%s): constant operands are not supported yet",
+            ir_diag_add(d, "backend: layer '%s' (%s): second operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
         }
@@ -191,17 +228,82 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         }
         need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
         break;
+    case IR_BATCHNORM:
+        for (int k = 1; k < 5; k++)
+            if (k >= l->n_in || !is_const(g, l->in[k]) || ir_numel(&g->t[l->in[k]]) != s->out.c) {
+                ir_diag_add(d, "backend: layer '%s' (BatchNormalization): parameters must be "
+                               "constants with one value per channel", l->name);
+                return -1;
+            }
+        s->kind = BK_KIND_EW;
+        s->u.ew.op = BK_EW_AFFINE;
+        need_blocked(s, 0);
+        break;
     case IR_RELU:
     case IR_LEAKY_RELU:
     case IR_CLIP:
     case IR_SIGMOID:
+    case IR_TANH:
         s->kind = BK_KIND_EW;
         need_blocked(s, 0);
         break;
+    case IR_CONCAT: {
+        int c = 0;
+        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
+        for (int k = 0; k < l->n_in; k++) {
+            BkAct a;
+            if (input_act(phys, l, k, &a) || a.layout != BK_LAYOUT_BLOCKED || a.n != s->out.n ||
+                a.h != s->out.h || a.w != s->out.w) {
+                ir_diag_add(d, "backend: layer '%s' (Concat): input %d must be a computed activation "
+                               "of the same N, H, W", l->name, k);
+                return -1;
+            }
+            s->cat_c[k] = a.c;
+            c += a.c;
+        }
+        if (l->a.axis != 1 || c != s->out.c) {
+            ir_diag_add(d, "backend: layer '%s' (Concat): only concatenation along channels is supported",
+                        l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_CONCAT;
+        s->u.concat.nin = l->n_in;
+        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+        break;
+    }
+    case IR_PAD: {
+        const int64_t *p = l->a.pad.pads;
+        const IrTensor *x = &g->t[l->in[0]];
+        int bad = x->rank != 4;
+        for (int k = 0; k < 2 * x->rank && !bad; k++)
+            bad = p[k] < 0 || ((k % x->rank) < 2 && p[k] != 0);
+        if (bad) {
+            ir_diag_add(d, "backend: layer '%s' (Pad): only non-negative constant pads of H and W "
+                           "of a 4-D tensor are supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_PAD;
+        s->u.pad.pt = (int)p[2], s->u.pad.pl = (int)p[3], s->u.pad.value = l->a.pad.value;
+        need_blocked(s, 0);
+        break;
+    }
+    case IR_LRN: {
+        float b = l->a.lrn.beta;
+        int b4 = b == 0.5f ? 2 : b == 0.75f ? 3 : b == 1.0f ? 4 : 0;
+        if (!b4 || l->a.lrn.size < 1 || l->a.lrn.size > 63) {
+            ir_diag_add(d, "backend: layer '%s' (LRN): beta %g or size %d not supported (beta 0.5, "
+                           "0.75 or 1; size up to 63)", l->name, (double)b, l->a.lrn.size);
+            return -1;
+        }
+        s->kind = BK_KIND_LRN;
+        s->u.softmax.beta4 = b4;
+        need_blocked(s, 0);
+        break;
+    }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
-        if (x->rank < 2 || l->a.softmax.axis != 1 || s->out.h * s->out.w != 1) {
-            ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over axis 1 of [N, C(,1,1)] "
+        if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
+            ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);
             return -1;
         }

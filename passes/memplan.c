@@ -50,6 +50,8 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         BkSched *s = sched(&g->l[li]);
         if (s && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW) && s->u.conv.zero_bytes > zero)
             zero = s->u.conv.zero_bytes;
+        if (s && s->kind == BK_KIND_PAD && s->u.pad.value == 0 && s->u.pad.row_bytes > zero)
+            zero = s->u.pad.row_bytes;
     }
     int64_t off = align(BK_BLOB_ZERO + zero, 256);
     for (int li = 0; li < g->n_l; li++) {
@@ -63,6 +65,17 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         if (c->b_off >= 0) {
             c->b_off = off;
             off = align(off + (int64_t)c->groups * c->nvco * 128, 256);
+        }
+    }
+    for (int li = 0; li < g->n_l; li++) { /* affine constants, pad value rows */
+        BkSched *s = sched(&g->l[li]);
+        if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0) {
+            s->u.pad.row_off = off;
+            off = align(off + s->u.pad.row_bytes, 256);
+        }
+        if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE) {
+            s->u.ew.st_off = off;
+            off = align(off + (int64_t)s->u.ew.ncb * 256, 256);
         }
     }
     int64_t blob = off;
@@ -145,10 +158,13 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         if (!s)
             continue;
         for (int k = 0; k < s->n_in; k++)
-            s->in[k].ddr = addr[l->in[k]];
+            s->in[k].ddr = addr[l->in[s->src[k]]];
+        if (s->kind == BK_KIND_CONCAT)
+            for (int k = 0; k < l->n_in; k++)
+                s->cat_addr[k] = addr[l->in[k]];
         if (s->pre.present) {
             int k = s->pre.k;
-            s->pre.nchw.ddr = g->t[l->in[k]].ddr_offset;
+            s->pre.nchw.ddr = g->t[l->in[s->src[k]]].ddr_offset;
             s->pre.blk.ddr = arena + bufs[pre_buf[li]].off;
             s->in[k].ddr = s->pre.blk.ddr;
         }

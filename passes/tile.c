@@ -308,32 +308,58 @@ static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *
     return 0;
 }
 
-static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m) {
+static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
-    p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
-    p->nvec = (int64_t)y->n * ((y->c + 31) / 32) * y->h * y->w;
-    int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = m->am_bytes / 4 / 128;
+    if (p->op != BK_EW_AFFINE)
+        p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+    p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
+    p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
+    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : 0;
+    int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;
     p->chunk = (int)(per < cap ? (per > 0 ? per : 1) : cap);
     int64_t slot = (int64_t)p->chunk * 128;
+    int two = p->op == BK_EW_ADD || p->op == BK_EW_MUL;
     p->am_a0 = 0, p->am_a1 = slot, p->am_b0 = 2 * slot, p->am_b1 = 3 * slot;
-    s->am_bytes = (p->op == BK_EW_ACT ? 2 : 4) * slot;
-    s->am_slots = p->op == BK_EW_ACT ? 2 : 4;
+    p->am_st = (two ? 4 : 2) * slot;
+    s->am_bytes = p->am_st + st;
+    s->am_slots = two ? 4 : 2;
+    if (cap < 1) {
+        ir_diag_add(d, "backend: layer '%s': AM too small for the element-wise layer", l->name);
+        return -1;
+    }
     return 0;
 }
 
-static int softmax_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+/* Softmax and LRN: as many pixels per item as fit (at most 64), enough
+ * items for every core. */
+static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkSoftmax *p = &s->u.softmax;
-    p->rows = s->out.n, p->c = s->out.c, p->nb = (s->out.c + 31) / 32;
-    p->am_x = 0, p->am_iota = (int64_t)p->nb * 128;
-    s->am_bytes = p->am_iota + 128;
-    s->am_slots = 1;
-    if (s->am_bytes > m->am_bytes) {
-        ir_diag_add(d, "backend: layer '%s': softmax over %d channels does not fit in AM", name, p->c);
+    p->nb = (s->out.c + 31) / 32, p->hw = s->out.h * s->out.w;
+    int lrn = s->kind == BK_KIND_LRN;
+    if (lrn) {
+        p->size = l->a.lrn.size, p->half = (p->size - 1) / 2;
+        p->alpha_over_size = l->a.lrn.alpha / (float)p->size, p->bias = l->a.lrn.bias;
+        p->sq_row = ((int64_t)(p->half + 31) / 32 + p->nb + 1) * 128;
+    }
+    int64_t per_px = (int64_t)p->nb * 128 + (lrn ? p->sq_row : 0);
+    int64_t fit = (m->am_bytes - 128) / per_px;
+    if (fit < 1) {
+        ir_diag_add(d, "backend: layer '%s': %d channels of one pixel do not fit in AM", l->name, s->out.c);
         return -1;
     }
+    int64_t want = ((int64_t)p->hw * s->out.n + m->cores - 1) / m->cores;
+    p->np = (int)(fit < want ? fit : want);
+    if (p->np > 64)
+        p->np = 64;
+    if (p->np > p->hw)
+        p->np = p->hw;
+    p->am_iota = 0, p->am_x = 128;
+    p->am_sq = p->am_x + (int64_t)p->nb * p->np * 128;
+    s->am_bytes = p->am_sq + (lrn ? p->np * p->sq_row : 0);
+    s->am_slots = 1;
     return 0;
 }
 
@@ -368,13 +394,22 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
                 bk_cost_simple(s, m);
             break;
         case BK_KIND_EW:
-            r = ew_tile(l, s, m);
+            r = ew_tile(l, s, m, d);
             bk_cost_simple(s, m);
             break;
         case BK_KIND_SOFTMAX:
-            r = softmax_tile(l->name, s, m, d);
+        case BK_KIND_LRN:
+            r = softmax_tile(l, s, m, d);
             if (!r)
                 bk_cost_simple(s, m);
+            break;
+        case BK_KIND_CONCAT:
+        case BK_KIND_PAD:
+            if (s->kind == BK_KIND_PAD) {
+                s->u.pad.row_bytes = (int64_t)s->out.w * 128;
+                s->u.pad.row_off = BK_BLOB_ZERO;
+            }
+            bk_cost_simple(s, m);
             break;
         case BK_KIND_ALIAS:
             break;

@@ -190,9 +190,48 @@ static float *ref_run(const IrGraph *g, int out, float **vals) {
             break;
         }
         case IR_ADD:
-            for (int64_t i = 0; i < ny; i++)
-                Y[i] = act_ref(&l->act, l->op, X[i] + vals[l->in[1]][i]);
+        case IR_MUL: { /* activations of one shape, or a scalar / per-channel constant */
+            int a = l->in[0], b = l->in[1];
+            if (g->t[a].f32)
+                a = l->in[1], b = l->in[0];
+            const float *A = vals[a], *B = g->t[b].f32 ? g->t[b].f32 : vals[b];
+            int64_t nb = ir_numel(&g->t[b]), hw = ny / N / Co;
+            for (int64_t i = 0; i < ny; i++) {
+                float bv = nb == ny ? B[i] : nb == 1 ? B[0] : B[i / hw % Co];
+                Y[i] = act_ref(&l->act, l->op, l->op == IR_ADD ? A[i] + bv : A[i] * bv);
+            }
             break;
+        }
+        case IR_CONCAT: {
+            int64_t off = 0;
+            for (int k = 0; k < l->n_in; k++) {
+                const IrTensor *t = &g->t[l->in[k]];
+                int64_t ck = t->dims[1], hw = t->dims[2] * t->dims[3];
+                for (int64_t n = 0; n < N; n++)
+                    memcpy(Y + (n * Co + off) * hw, vals[l->in[k]] + n * ck * hw, (size_t)(ck * hw) * sizeof(float));
+                off += ck;
+            }
+            break;
+        }
+        case IR_PAD: {
+            const int64_t *p = l->a.pad.pads;
+            for (int64_t i = 0; i < ny; i++)
+                Y[i] = l->a.pad.value;
+            for (int64_t nc = 0; nc < N * C; nc++)
+                for (int64_t i = 0; i < H; i++)
+                    for (int64_t j = 0; j < W; j++)
+                        Y[(nc * Ho + i + p[2]) * Wo + j + p[3]] = X[(nc * H + i) * W + j];
+            break;
+        }
+        case IR_BATCHNORM: {
+            const float *sc = g->t[l->in[1]].f32, *bi = g->t[l->in[2]].f32, *mu = g->t[l->in[3]].f32,
+                        *va = g->t[l->in[4]].f32;
+            for (int64_t i = 0; i < ny; i++) {
+                int64_t c = i / (H * W) % C;
+                Y[i] = (float)((X[i] - mu[c]) / sqrt(va[c] + l->a.bn.eps) * sc[c] + bi[c]);
+            }
+            break;
+        }
         case IR_SOFTMAX:
             for (int64_t n = 0; n < N; n++) {
                 double mx = -INFINITY, sum = 0;
@@ -408,6 +447,65 @@ static void test_grouped(void) {
     ir_graph_free(g);
 }
 
+/* Standalone BatchNorm, Add of a per-channel constant, Mul by a scalar
+ * constant given first, on 45 channels. */
+static void test_affine(void) {
+    IrGraph *g = ir_graph_new("affine");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 45, 5, 7});
+    ir_graph_add_input(g, x);
+    int64_t d4[4] = {2, 45, 5, 7};
+    int p[4];
+    for (int k = 0; k < 4; k++)
+        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){45});
+    for (int c = 0; c < 45; c++) /* a positive variance */
+        g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
+    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){x, p[0], p[1], p[2], p[3]}, 5,
+                          (int[]){y}, 1);
+    g->l[li].a.bn.eps = 1e-5f;
+    int cadd = tensor(g, "cadd", IR_T_CONST, 4, (int64_t[]){1, 45, 1, 1});
+    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, cadd}, 2, (int[]){y2}, 1);
+    int cmul = tensor(g, "cmul", IR_T_CONST, 1, (int64_t[]){1});
+    int y3 = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    li = ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){cmul, y2}, 2, (int[]){y3}, 1);
+    g->l[li].act.kind = IR_ACT_RELU;
+    ir_graph_add_output(g, y3);
+    double err = run_case(g, "affine", NULL, NULL);
+    printf("\n  affine: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Concat of 40 + 24 + 33 channels (inputs starting on and off block
+ * boundaries), a zero pad and a pad of 1.5, then a conv reading it all. */
+static void test_concat_pad(void) {
+    IrGraph *g = ir_graph_new("concat");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 6, 5});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
+    int b = conv(g, "b", x, 24, 1, 1, 0, IR_ACT_NONE);
+    int c = conv(g, "c", x, 33, 3, 1, 1, IR_ACT_RELU);
+    int y = tensor(g, "cat_y", IR_T_ACT, 4, (int64_t[]){2, 97, 6, 5});
+    int li = ir_add_layer(g, IR_CONCAT, "cat", "Concat", (int[]){a, b, c}, 3, (int[]){y}, 1);
+    g->l[li].a.axis = 1;
+    int p = tensor(g, "pad_y", IR_T_ACT, 4, (int64_t[]){2, 97, 9, 7});
+    li = ir_add_layer(g, IR_PAD, "pad", "Pad", (int[]){y}, 1, (int[]){p}, 1);
+    int64_t pads[8] = {0, 0, 2, 1, 0, 0, 1, 1};
+    memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
+    g->l[li].a.pad.value = 1.5f;
+    int p2 = tensor(g, "pad2_y", IR_T_ACT, 4, (int64_t[]){2, 97, 10, 7});
+    li = ir_add_layer(g, IR_PAD, "pad2", "Pad", (int[]){p}, 1, (int[]){p2}, 1);
+    int64_t pads2[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+    memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
+    int t = conv(g, "d", p2, 35, 3, 1, 0, IR_ACT_NONE);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "concat", NULL, NULL);
+    printf("\n  concat: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -472,6 +570,30 @@ static void test_vgg_layers(void) {
     printf("  average 3x3 conv efficiency on 4 cores: %.2f%%\n", 100 * sum / n);
 }
 
+/* VGG's FC 4096 -> 4096 at batch 1 (weight streaming, DDR-bound) and at
+ * batch 64 (weights reused across the batch as pixels). */
+static void test_fc_layers(void) {
+    static const int batch[] = {1, 64};
+    for (int i = 0; i < 2; i++) {
+        char tag[64];
+        snprintf(tag, sizeof tag, "fc_b%d", batch[i]);
+        IrGraph *g = ir_graph_new(tag);
+        int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){batch[i], 4096});
+        ir_graph_add_input(g, x);
+        int t = fc(g, "fc", x, 4096, IR_ACT_RELU);
+        t = fc(g, "fc2", t, 10, IR_ACT_NONE);
+        ir_graph_add_output(g, t);
+        char *rep = NULL;
+        double err = run_case(g, tag, NULL, &rep);
+        const BkSched *s = g->l[0].sched;
+        printf("\n  %s: FC 4096->4096 batch %d: efficiency %.2f%% (predicted %.2f%%), error %.3g\n", tag,
+               batch[i], 100 * region_eff(rep, "fc"), 100 * s->eff_pred, err);
+        CU_ASSERT(err >= 0 && err < 1e-4);
+        free(rep);
+        ir_graph_free(g);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: %s RUNTIME_INC SIM_INC DRIVER_C LIBSIM LIBRUNTIME [slow]\n", argv[0]);
@@ -486,6 +608,7 @@ int main(int argc, char **argv) {
     CU_pSuite s = CU_add_suite("codegen", NULL, NULL);
     if (slow) {
         CU_add_test(s, "VGG-16 conv layers", test_vgg_layers);
+        CU_add_test(s, "FC layers", test_fc_layers);
     } else {
         CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
         CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
@@ -493,6 +616,8 @@ int main(int argc, char **argv) {
         CU_add_test(s, "every dimension split", test_split_everything);
         CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
         CU_add_test(s, "grouped conv", test_grouped);
+        CU_add_test(s, "batchnorm, constant add/mul", test_affine);
+        CU_add_test(s, "concat and pad", test_concat_pad);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
