@@ -31,7 +31,7 @@ static const struct { const char *name; int layers; } models[] = {
     {"tests/models/pool_softmax_op11", 11},
     {"tests/models/pool_softmax_op9", 11},
     {"tests/models/softmax4d", 3},
-    {"tests/models/softmax4d_op11", 5}, /* Transpose + Softmax + Transpose */
+    {"tests/models/softmax4d_op11", 3}, /* Transpose + Softmax + Transpose -> Softmax */
     /* conv+relu, dwconv+relu6, conv+leaky, avgpool, fc+relu, fc: 3 BNs folded */
     {"tests/passes/models/bn_fold", 6},
     /* conv, maxpool, pad (zero into max pool stays), maxpool, avgpool, conv */
