@@ -19,6 +19,7 @@
 #include "passes.h"
 #include "shape.h"
 #include "tensor_file.h"
+#include "validate.h"
 
 #ifndef M7CC_VERSION
 #define M7CC_VERSION "unknown"
@@ -45,6 +46,10 @@ static const char usage_text[] =
     "  --batch N            set the batch (first) dimension of every graph input\n"
     "  --machine K=V,...    override machine parameters (see docs/machine.md)\n"
     "  --machine-file FILE  read machine parameters from FILE (key = value lines)\n"
+    "  --no-validate        do not check the emitted C with libclang\n"
+    "  --validate FILE.c    check a C file written against runtime/m7rt.h (clang\n"
+    "                       diagnostics and the device rules of docs/validate.md)\n"
+    "                       for the machine given by --machine; no model\n"
     "  --no-canonicalize    skip the canonicalisation passes (for debugging)\n"
     "  -h, --help           show this text\n"
     "  --version            show the version\n"
@@ -170,6 +175,19 @@ int main(int argc, char **argv) {
     M7Machine machine;
     IrGraph *g = NULL;
     int rc = load_machine(&o, &machine, &d);
+    if (o.validate) {
+        if (rc == 0) {
+            ValidateLimits lim;
+            validate_limits(&lim, &machine);
+            lim.runtime_include = M7CC_RUNTIME_INC;
+            rc = validate_c_file(o.validate, &lim, stderr);
+            if (rc == 0)
+                printf("%s: clean\n", o.validate);
+        }
+        ir_diag_print(&d, stderr);
+        ir_diag_free(&d);
+        return rc ? 1 : 0;
+    }
     if (rc == 0) {
         FrontendOptions fo = {.batch = o.batch};
         g = frontend_load_onnx(o.model, &fo, &d);
@@ -186,7 +204,7 @@ int main(int argc, char **argv) {
         if (rc == 0 && o.dump_ir)
             ir_dump(g, stdout);
         if (rc == 0 && o.out)
-            rc = output_program(g, &machine, o.out, &d);
+            rc = output_program(g, &machine, o.out, !o.no_validate, &d);
         if (rc == 0 && !o.out && !o.dump_ir)
             print_summary(g, &machine, o.model);
     }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "validate.h"
 
 extern char **environ;
 
@@ -48,7 +49,20 @@ static int run_command(char *const *argv, IrDiag *d) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int build_executable(const IrGraph *g, const M7Machine *m, const char *out, IrDiag *d) {
+/* The libclang check of an emitted file; its report goes to stderr. */
+static int check_emitted(const char *c_path, const M7Machine *m, IrDiag *d) {
+    ValidateLimits lim;
+    validate_limits(&lim, m);
+    lim.runtime_include = M7CC_RUNTIME_INC;
+    if (validate_c_file(c_path, &lim, stderr) == 0)
+        return 0;
+    ir_diag_add(d, "m7cc: the generated C breaks the rules above (internal error; --no-validate skips "
+                   "the check)");
+    return -1;
+}
+
+static int build_executable(const IrGraph *g, const M7Machine *m, const char *out, int validate,
+                            IrDiag *d) {
     char dir[] = "/tmp/m7cc-XXXXXX";
     if (!mkdtemp(dir)) {
         ir_diag_add(d, "m7cc: cannot make a temporary folder: %s", strerror(errno));
@@ -60,6 +74,10 @@ static int build_executable(const IrGraph *g, const M7Machine *m, const char *ou
     char *c_path = concat(stem2, ".c"), *h_path = concat(stem2, ".h");
     char *w_path = concat(out, ".weights"), *exe_tmp = concat(out, ".tmp");
     int rc = codegen_emit(g, m, c_path, h_path, w_path, d);
+    if (rc == 0 && validate && check_emitted(c_path, m, d)) {
+        remove(w_path);
+        rc = -1;
+    }
     if (rc == 0) {
         const char *cc = getenv("CC");
         char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-std=c11", "-O2", "-ffp-contract=off",
@@ -92,15 +110,21 @@ static int build_executable(const IrGraph *g, const M7Machine *m, const char *ou
     return rc;
 }
 
-int output_program(const IrGraph *g, const M7Machine *m, const char *out, IrDiag *d) {
+int output_program(const IrGraph *g, const M7Machine *m, const char *out, int validate, IrDiag *d) {
     if (!ends_with(out, ".c"))
-        return build_executable(g, m, out, d);
+        return build_executable(g, m, out, validate, d);
     size_t n = strlen(out) - 2;
     char *stem = ir_xmalloc(n + 1);
     memcpy(stem, out, n);
     stem[n] = 0;
     char *h_path = concat(stem, ".h"), *w_path = concat(stem, ".weights");
     int rc = codegen_emit(g, m, out, h_path, w_path, d);
+    if (rc == 0 && validate && check_emitted(out, m, d)) {
+        remove(out);
+        remove(h_path);
+        remove(w_path);
+        rc = -1;
+    }
     free(stem);
     free(h_path);
     free(w_path);

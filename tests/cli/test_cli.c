@@ -219,6 +219,22 @@ static void test_failed_compile_leaves_nothing(void) {
     CU_ASSERT_FALSE(exists(scratch_file("bad_exe.weights")));
 }
 
+/* --validate checks a hand-written kernel file on its own. */
+static void test_validate_mode(void) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/../validate/data/good_conv.c", models);
+    snprintf(bad, sizeof bad, "%s/../validate/data/bad_float.c", models);
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", good, NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "clean"));
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", bad, NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "float-op"));
+    /* the same file on a machine with a tiny AM breaks the capacity rule */
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", good, "--machine", "am_bytes=4096", NULL}), 1);
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", scratch_file("missing.c"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "missing.c"));
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--validate", good, NULL}), 2);
+}
+
 int main(int argc, char **argv) {
     if (argc != 5) {
         fprintf(stderr, "usage: test_cli M7CC SCRATCH_DIR NODE_DATA_DIR MODELS_DIR\n");
@@ -240,6 +256,7 @@ int main(int argc, char **argv) {
     CU_add_test(s, "compile to C", test_compile_to_c);
     CU_add_test(s, "compile to an executable", test_compile_to_executable);
     CU_add_test(s, "a failed compile leaves nothing", test_failed_compile_leaves_nothing);
+    CU_add_test(s, "--validate", test_validate_mode);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
