@@ -11,6 +11,7 @@
 #include "tensor_file.h"
 
 enum { MAX_TENSORS = 16 };
+#define TIMEOUT_S "120" /* per command; a compile takes ~0.3 s */
 
 static void copy(char *dst, size_t len, const char *src) {
     snprintf(dst, len, "%s", src);
@@ -80,17 +81,24 @@ static int data_files(const SuiteCase *c, const char *kind, char paths[][1300]) 
     return n;
 }
 
-/* Runs argv; RUN_PASS on exit 0, else `fail` with the first line in msg. */
+/* Runs argv under timeout(1), so a program that hangs fails its case
+ * instead of the whole test; RUN_PASS on exit 0, else `fail` with the first
+ * line of what it printed in msg. */
 static int run(char **argv, const char *scratch, const char *model, int fail, char *msg,
                size_t len, int *status) {
+    char *timed[8 + 4 * MAX_TENSORS + 3] = {"/usr/bin/timeout", TIMEOUT_S};
+    for (int i = 0; argv[i]; i++)
+        timed[i + 2] = argv[i];
     SpawnResult r;
-    if (spawn_run(argv, scratch, &r)) {
-        snprintf(msg, len, "cannot start %s", argv[0]);
+    if (spawn_run(timed, scratch, &r)) {
+        snprintf(msg, len, "cannot start %s", timed[0]);
         return fail;
     }
     *status = r.status;
     int outcome = r.status == 0 ? RUN_PASS : fail;
-    if (r.status > 128)
+    if (r.status == 124)
+        snprintf(msg, len, "%s timed out after %s s", argv[0], TIMEOUT_S);
+    else if (r.status > 128)
         snprintf(msg, len, "%s died of signal %d", argv[0], r.status - 128);
     else if (r.status)
         first_line(msg, len, &r, model);
