@@ -3,7 +3,6 @@
  * arithmetic of ir.h; every mismatch names the layer, its op and shapes. */
 #include "shape.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
