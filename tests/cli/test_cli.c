@@ -3,6 +3,8 @@
  * behind after a failure.  argv[1] is the m7cc binary, argv[2] a scratch
  * folder, argv[3] the ONNX node test data folder, argv[4] tests/models. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,21 +247,17 @@ int main(int argc, char **argv) {
     node_data = argv[3];
     models = argv[4];
     mkdir(scratch, 0755);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
-    CU_add_test(s, "usage errors", test_usage);
-    CU_add_test(s, "bad model files", test_bad_model_files);
-    CU_add_test(s, "every unsupported op is listed", test_unsupported_ops_listed);
-    CU_add_test(s, "interpret matches ONNX test data", test_interpret_matches_onnx);
-    CU_add_test(s, "interpret rejects wrong inputs", test_interpret_wrong_input);
-    CU_add_test(s, "compile to C", test_compile_to_c);
-    CU_add_test(s, "compile to an executable", test_compile_to_executable);
-    CU_add_test(s, "a failed compile leaves nothing", test_failed_compile_leaves_nothing);
-    CU_add_test(s, "--validate", test_validate_mode);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"usage errors", test_usage},
+        {"bad model files", test_bad_model_files},
+        {"every unsupported op is listed", test_unsupported_ops_listed},
+        {"interpret matches ONNX test data", test_interpret_matches_onnx},
+        {"interpret rejects wrong inputs", test_interpret_wrong_input},
+        {"compile to C", test_compile_to_c},
+        {"compile to an executable", test_compile_to_executable},
+        {"a failed compile leaves nothing", test_failed_compile_leaves_nothing},
+        {"--validate", test_validate_mode},
+        {NULL, NULL},
+    };
+    return cunit_run("cli", tests);
 }

@@ -5,6 +5,8 @@
  *
  *     test_e2e M7CC MODELS_DIR KNOWN_LIMITS SCRATCH_DIR */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,13 +121,9 @@ int main(int argc, char **argv) {
     limits = argv[3];
     scratch = argv[4];
     mkdir(scratch, 0755);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("e2e", NULL, NULL);
-    CU_add_test(s, "reference models on the simulator match PyTorch", test_all_models);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"reference models on the simulator match PyTorch", test_all_models},
+        {NULL, NULL},
+    };
+    return cunit_run("e2e", tests);
 }

@@ -5,6 +5,8 @@
  * Each planted bad file marks its problems with `// EXPECT rule` on the line
  * where they must be reported; the report must name exactly those. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,27 +251,23 @@ int main(int argc, char **argv) {
         return 2;
     }
     data_dir = argv[1];
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("validate", NULL, NULL);
-    CU_add_test(s, "good kernel passes", test_good);
-    CU_add_test(s, "good kernel runs right", test_good_runs);
-    CU_add_test(s, "machine limits", test_limits);
-    CU_add_test(s, "syntax error", test_syntax);
-    CU_add_test(s, "warning", test_unused);
-    CU_add_test(s, "libc calls", test_libc);
-    CU_add_test(s, "float arithmetic", test_float);
-    CU_add_test(s, "address cast", test_cast);
-    CU_add_test(s, "private members", test_private);
-    CU_add_test(s, "65 live vectors", test_vregs);
-    CU_add_test(s, "AM address", test_am_addr);
-    CU_add_test(s, "declared use", test_am_decl);
-    CU_add_test(s, "other rules", test_more);
-    CU_add_test(s, "bad input", test_bad_input);
-    CU_add_test(s, "copy of m7rt.h", test_runtime_copy);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"good kernel passes", test_good},
+        {"good kernel runs right", test_good_runs},
+        {"machine limits", test_limits},
+        {"syntax error", test_syntax},
+        {"warning", test_unused},
+        {"libc calls", test_libc},
+        {"float arithmetic", test_float},
+        {"address cast", test_cast},
+        {"private members", test_private},
+        {"65 live vectors", test_vregs},
+        {"AM address", test_am_addr},
+        {"declared use", test_am_decl},
+        {"other rules", test_more},
+        {"bad input", test_bad_input},
+        {"copy of m7rt.h", test_runtime_copy},
+        {NULL, NULL},
+    };
+    return cunit_run("validate", tests);
 }
