@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cunit_run.h"
 #include "known_limits.h"
 #include "suite_case.h"
 
@@ -232,13 +233,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     mkdir(scratch, 0755);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("onnx_suite", NULL, NULL);
-    CU_add_test(s, "ONNX test data: simulator and reference executor", test_suite);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"ONNX test data: simulator and reference executor", test_suite},
+        {NULL, NULL},
+    };
+    return cunit_run("onnx_suite", tests);
 }
