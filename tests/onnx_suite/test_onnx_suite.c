@@ -113,8 +113,14 @@ static Row *row_of(Row *rows, int *nrows, const char *op) {
     return &rows[(*nrows)++];
 }
 
+static int only_rejected(const Row *r) { return r->rejected == r->cases; }
+
+/* Rows with cases m7cc accepts first, then the unsupported ops; by name. */
 static int by_op(const void *a, const void *b) {
-    return strcmp(((const Row *)a)->op, ((const Row *)b)->op);
+    const Row *x = a, *y = b;
+    if (only_rejected(x) != only_rejected(y))
+        return only_rejected(x) - only_rejected(y);
+    return strcmp(x->op, y->op);
 }
 
 static const char *word(int outcome) {
@@ -142,11 +148,14 @@ static void print_table(Row *rows, int nrows) {
     Row t = {.op = "total"}; /* each case is in one row, so rows add up */
     printf("\n\n  %-34s %6s %6s %7s %6s %8s %6s\n", "op", "cases", "sim", "interp", "limits",
            "rejected", "FAILED");
+    static const char rule[] = "----------------------------------------------------------------"
+                               "------------------";
     for (int i = 0; i <= nrows; i++) {
         Row *r = i < nrows ? &rows[i] : &t;
+        if (i < nrows && only_rejected(r) && (i == 0 || !only_rejected(&rows[i - 1])))
+            printf("  %s\n  ops m7cc does not support (every case rejected):\n", rule);
         if (i == nrows)
-            printf("  %.*s\n", 82, "-----------------------------------------------------------"
-                                  "-----------------------------------");
+            printf("  %s\n", rule);
         printf("  %-34s %6d %6d %7d %6d %8d %6d\n", r->op, r->cases, r->sim, r->interp, r->limits,
                r->rejected, r->failed);
         t.cases += r->cases, t.sim += r->sim, t.interp += r->interp;
