@@ -106,7 +106,7 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
     fputs("    .act = ", f);
     act(f, &l->act, l->op);
     fprintf(f, ",\n    .sub_ci = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, .in_sh = %lluu, "
-               ".in_sw = %lluu,\n", c->sub_ci, U(s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
+               ".in_sw = %lluu,\n", c->sub_ci, U(c->in_gsm ? 0 : s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
             U(c->in_sh), U(c->in_sw));
     fprintf(f, "    .out = %lluu, .out_sn = %lluu, .out_sv = %lluu, .out_sh = %lluu, .out_sw = %lluu,\n",
             U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
@@ -114,6 +114,9 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
             U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
     fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
             U(c->g_out), U(c->g_wts), U(c->g_bias));
+    if (c->in_gsm)
+        fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
+                U(c->in_bytes));
     fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
                ".split = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk, c->ci_chunk, c->th,
             c->tw, c->split, c->resident);

@@ -20,11 +20,12 @@
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
 enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
 enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
-/* Register-block limits: acc + 2 weight vectors + 2 broadcast vectors per
- * block member stay within 24 + 8 + 24 = 56 of the 64 vector registers. */
+/* Register-block limits: accumulators + 2 weight vectors per output vector
+ * + 2 broadcasts per pixel stay within 28 + 8 + 24 = 60 of the 64 vector
+ * registers. */
 #define M7K_MAXV 4
 #define M7K_MAXP 12
-#define M7K_MAXACC 24
+#define M7K_MAXACC 28
 
 typedef struct {
     int act;
@@ -71,6 +72,10 @@ typedef struct {
      * SLDDW loads a channel pair) or 1 channel (planar NCHW) */
     int sub_ci, ci_base;            /* ci_base: first input channel (grouped conv) */
     uint64_t in, in_sn, in_ssub, in_sh, in_sw;
+    /* in_gsm: the input is first staged from DDR (stage_src, stage_bytes)
+     * into GSM at `in`, so the re-reads of every weight chunk run at GSM speed */
+    int in_gsm;
+    uint64_t stage_src, stage_bytes;
     /* output in DDR, blocked: vector block stride, row stride, pixel stride */
     uint64_t out, out_sn, out_sv, out_sh, out_sw;
     uint64_t wts, bias;             /* weight and bias blobs in DDR (bias = 0: none) */
@@ -151,12 +156,13 @@ static void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWi
     uint64_t src = p->in + (uint64_t)n * p->in_sn + (uint64_t)sub * p->in_ssub +
                    (uint64_t)v0 * p->in_sh + (uint64_t)u0 * p->in_sw;
     m7_addr d = rowdst + (uint64_t)(u0 - iw0) * win->sc;
+    int mem = p->in_gsm ? M7_MEM_GSM : M7_MEM_DDR;
     if (p->in_sw == win->sc) { /* pixels contiguous: one 2-D transfer */
-        m7_dma(ch, d, M7_DDR(src), (uint32_t)(v1 - v0), (uint32_t)((u1 - u0) * win->sc), win->sr,
+        m7_dma(ch, d, M7_ADDR(mem, src), (uint32_t)(v1 - v0), (uint32_t)((u1 - u0) * win->sc), win->sr,
                p->in_sh);
     } else { /* one transfer per row, a pixel per DMA row */
         for (int v = v0; v < v1; v++)
-            m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_DDR(src + (uint64_t)(v - v0) * p->in_sh),
+            m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_ADDR(mem, src + (uint64_t)(v - v0) * p->in_sh),
                    (uint32_t)(u1 - u0), (uint32_t)win->sc, win->sc, p->in_sw);
     }
 }
@@ -347,6 +353,16 @@ static void m7k_conv_group(const M7kConv *p) {
 }
 
 static void m7k_conv(const M7kConv *p) {
+    if (p->in_gsm) { /* every core stages its share, then all wait for all */
+        int core = m7_core_id(), ncores = m7_core_count();
+        uint64_t lo = p->stage_bytes * core / ncores / 128 * 128;
+        uint64_t hi = core == ncores - 1 ? p->stage_bytes : p->stage_bytes * (core + 1) / ncores / 128 * 128;
+        if (hi > lo) {
+            m7_dma(M7K_CH_IN, M7_GSM(p->in + lo), M7_DDR(p->stage_src + lo), 1, (uint32_t)(hi - lo), 0, 0);
+            m7_dma_wait(M7K_CH_IN);
+        }
+        m7_barrier();
+    }
     M7kConv q = *p;
     for (int g = 0; g < p->groups; g++) {
         q.ci_base = p->ci_base + g * p->cin;

@@ -54,6 +54,8 @@ typedef struct {
     int kh, kw, sh, sw, dh, dw, pt, pl;
     int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
     int groups;                     /* grouped conv: cin and nvco are per group */
+    int in_gsm;                     /* input staged in GSM (offset 0) first */
+    int64_t in_bytes;               /* the input's bytes (what staging copies) */
     int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
     int64_t in_sn, in_ssub, in_sh, in_sw;
     int64_t out_sn, out_sv, out_sh, out_sw;
@@ -144,6 +146,7 @@ typedef struct {
     int64_t dma_transfers, dma_bytes;
     int64_t flops;              /* useful, whole layer */
     double cyc_compute, cyc_dma, cyc_pred, eff_pred;
+    double cyc_exposed;         /* DMA before the first and after the last compute */
     int candidates;             /* tilings the cost model compared */
     /* program-wide figures (memplan), the same on every layer */
     int64_t prog_blob, prog_zero, prog_ddr, prog_peak, prog_total;
@@ -190,6 +193,7 @@ double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pai
 void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
                   int64_t *transfers, int64_t *bytes);
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
+double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
 void bk_cost_simple(BkSched *s, const M7Machine *m);
 void bk_cost_dw(BkSched *s, const M7Machine *m);
 

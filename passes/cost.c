@@ -30,6 +30,10 @@ double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast)
     return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / bw;
 }
 
+double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes) {
+    return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / m->gsm_bw;
+}
+
 /* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci channels. */
 static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, int nv, int nci) {
     double t = 0;
@@ -75,6 +79,8 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     }
     BkDmaStats st;
     bk_conv_dma(c, m, core, m->cores, &st);
+    if (c->in_gsm) /* staging: a share of the input, then a barrier */
+        st.cycles += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     *compute = comp * c->groups;
     *dma = st.cycles * c->groups;
     *transfers = st.transfers * c->groups;

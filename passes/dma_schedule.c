@@ -17,6 +17,17 @@ static void add(BkDmaStats *st, const M7Machine *m, int64_t rows, int64_t bytes,
     st->cycles += bk_dma_cycles(m, rows, bytes, bcast);
 }
 
+/* An input read: from GSM when the input is staged there. */
+static void add_in(BkDmaStats *st, const BkConv *c, const M7Machine *m, int64_t rows, int64_t bytes) {
+    if (!c->in_gsm) {
+        add(st, m, rows, bytes, 0);
+        return;
+    }
+    st->transfers++;
+    st->bytes += bytes;
+    st->cycles += bk_gsm_cycles(m, rows, bytes);
+}
+
 /* Input window of a tile for one sub-tile (m7k_conv_load_sub). */
 static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0) {
     int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
@@ -37,10 +48,10 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
     if (u1 < iw0 + cols)
         add(st, m, v1 - v0, (v1 - v0) * (iw0 + cols - u1) * sc, 0);
     if (c->in_sw == sc) {
-        add(st, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc, 0);
+        add_in(st, c, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc);
     } else {
         for (int v = v0; v < v1; v++)
-            add(st, m, u1 - u0, (u1 - u0) * sc, 0);
+            add_in(st, c, m, u1 - u0, (u1 - u0) * sc);
     }
 }
 

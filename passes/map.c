@@ -69,6 +69,8 @@ static void sched_dump(const void *p, FILE *f) {
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
                 c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "out channels",
                 c->resident ? ", outputs resident" : "");
+        if (c->in_gsm)
+            fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);
     } else if (s->kind == BK_KIND_DW) {
         fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
                 s->u.conv.px);
@@ -186,10 +188,18 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         s->kind = BK_KIND_CONV; /* reads NCHW directly ("planar") or blocked */
         break;
     case IR_MAXPOOL:
-    case IR_AVGPOOL:
+    case IR_AVGPOOL: {
+        const IrPoolAttr *pa = &l->a.pool;
+        if ((pa->dilation[0] > 1 || pa->dilation[1] > 1) || pa->kernel[0] < 1 || pa->kernel[1] < 1 ||
+            pa->stride[0] < 1 || pa->stride[1] < 1) {
+            ir_diag_add(d, "backend: layer '%s' (%s): dilated or degenerate pooling windows are not "
+                           "supported", l->name, l->onnx_op);
+            return -1;
+        }
         s->kind = BK_KIND_POOL;
         need_blocked(s, 0);
         break;
+    }
     case IR_GLOBAL_AVGPOOL:
     case IR_GLOBAL_MAXPOOL:
         s->kind = BK_KIND_GPOOL;

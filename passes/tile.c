@@ -11,10 +11,13 @@
 
 static int64_t round128(int64_t x) { return (x + 127) / 128 * 128; }
 
-/* Register blocks (vectors x pixels) worth trying: 24 accumulators keep
- * 3 FMAs per cycle busy when each weight load and broadcast feeds >= 1.5. */
-static const int blocks[][2] = {{4, 6}, {3, 8}, {2, 12}, {4, 4}, {3, 6}, {2, 8}, {1, 12},
-                                {4, 2}, {2, 6}, {1, 8},  {4, 1}, {2, 4}, {1, 4},  {1, 2}, {1, 1}};
+/* Register blocks (vectors x pixels) worth trying, at most 28 accumulators
+ * (M7K_MAXACC): >= 18 keep 3 FMAs per cycle busy behind the 6-cycle FMA
+ * latency when each weight load and broadcast feeds >= 1.5; 7 pixels fit
+ * the widths 7 * 2^k of VGG-like nets. */
+static const int blocks[][2] = {{4, 6}, {4, 7}, {3, 8}, {3, 9}, {2, 12}, {4, 5}, {4, 4}, {3, 6},
+                                {2, 8}, {1, 12}, {4, 2}, {2, 6}, {1, 8}, {4, 1}, {2, 4}, {1, 4},
+                                {1, 2}, {1, 1}};
 
 /* Memory of a candidate; 0 if it fits. */
 static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, int64_t *sm) {
@@ -45,6 +48,18 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     return *am > m->am_bytes || *sm > m->sm_bytes;
 }
 
+/* DMA that nothing overlaps: staging the input, the first weight chunk
+ * and input tile before any compute, the last output tile after it. */
+static double exposed_cycles(const BkConv *c, const M7Machine *m) {
+    int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->split == BK_SPLIT_ROWS);
+    e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
+    e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
+    if (c->in_gsm)
+        e += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
+    return e;
+}
+
 /* Powers of two up to n, and n itself. */
 static int steps(int n, int *out, int max) {
     int k = 0;
@@ -60,8 +75,11 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     int64_t min_am = INT64_MAX, min_sm = INT64_MAX;
     int fc = c->h == 1 && c->kh == 1 && c->kw == 1 && c->sub_ci == 0;
     s->candidates = 0;
-    for (int split = 0; split < 2; split++) {
+    for (int cand = 0; cand < 4; cand++) {
+        int split = cand & 1, gsm = cand >> 1;
         if (split == BK_SPLIT_CO && c->nvco < 2)
+            continue;
+        if (gsm && (c->in_bytes > m->gsm_bytes || c->in_bytes <= 0 || c->groups > 1))
             continue;
         int rows_core = split == BK_SPLIT_ROWS ? (c->ho + m->cores - 1) / m->cores : c->ho;
         int nv_core = split == BK_SPLIT_CO ? (c->nvco + m->cores - 1) / m->cores : c->nvco;
@@ -102,7 +120,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                     for (int it = 0; it < nth; it++)
                         for (int iw = 0; iw < ntw; iw++) {
                             BkConv t = *c;
-                            t.split = split, t.vco = vco, t.px = px;
+                            t.split = split, t.vco = vco, t.px = px, t.in_gsm = gsm;
                             t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
                             if (fc) {
                                 t.sub_ci = t.ci_chunk;
@@ -126,12 +144,14 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                              * not perfectly: tiles vary and each DMA waits for the
                              * instructions before it (MACHINE.md 5.4) */
                             double cost = comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
+                            cost += exposed_cycles(&t, m);
                             if (best_cost < 0 || cost < best_cost) {
                                 best_cost = cost;
                                 best = t;
                                 s->cyc_compute = comp, s->cyc_dma = dma;
                                 s->dma_transfers = tr, s->dma_bytes = by;
                                 s->am_bytes = am, s->sm_bytes = sm;
+                                s->cyc_exposed = exposed_cycles(&t, m);
                             }
                         }
         }
@@ -146,6 +166,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     *c = best;
     int nchunks = ((c->nvco + c->co_chunk - 1) / c->co_chunk) * ((c->cin + c->ci_chunk - 1) / c->ci_chunk);
     s->am_slots = (nchunks > 1 ? 2 : 1) + (c->resident ? 0 : 2);
+    s->gsm_bytes = c->in_gsm ? c->in_bytes : 0;
     s->sm_slots = 2;
     return 0;
 }
@@ -175,6 +196,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             return -1;
         }
         int64_t hw = (int64_t)x->h * x->w;
+        c->in_bytes = bk_act_bytes(x);
         if (x->layout == BK_LAYOUT_BLOCKED) {
             c->sub_ci = 32;
             c->in_sw = 128, c->in_sh = (int64_t)x->w * 128, c->in_ssub = hw * 128;
@@ -197,6 +219,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             return -1;
         }
         c->n = 1, c->cin = (int)k, c->h = 1, c->w = x->n, c->ho = 1, c->wo = x->n;
+        c->in_bytes = bk_act_bytes(x);
         c->sub_ci = 0; /* = the ci chunk, chosen by the search */
         c->in_sw = k * 4, c->in_sh = 0, c->in_sn = 0;
         c->out_sw = (int64_t)c->nvco * 128, c->out_sh = 0, c->out_sv = 128, c->out_sn = 0;
@@ -419,7 +442,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             continue;
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
-        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma);
+        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;
         if (s->kind != BK_KIND_ALIAS)
             s->cyc_pred += m->barrier_cycles + m->dma_setup;
         s->eff_pred = s->cyc_pred > 0 ? (double)s->flops / (s->cyc_pred * peak) : 0;

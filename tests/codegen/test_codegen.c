@@ -561,6 +561,8 @@ static void test_vgg_layers(void) {
         printf("\n  %s: 3x3 conv %d->%d on %dx%d: efficiency %.2f%% (predicted %.2f%%), pool %.2f%%, "
                "error %.3g\n", tag, c, c, hw, hw, 100 * eff, 100 * s->eff_pred,
                100 * region_eff(rep, "pool"), err);
+        if (getenv("M7CC_TEST_DUMP") && rep)
+            fputs(rep, stdout);
         CU_ASSERT(err >= 0 && err < 1e-4);
         CU_ASSERT(eff > 0 && eff <= 1);
         sum += eff;
