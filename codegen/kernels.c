@@ -132,7 +132,7 @@ static void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, 
 /* DMA of one sub (block or channel) of an input window into SM, with the
  * parts outside the image filled from the zero row. */
 static void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
-                              int sub, int ih0, int iw0) {
+                              int sub, int ih0, int iw0, uint32_t pix_bytes) {
     int v0 = m7k_max(ih0, 0), v1 = m7k_min(ih0 + win->rows, p->h);
     int u0 = m7k_max(iw0, 0), u1 = m7k_min(iw0 + win->cols, p->w);
     if (v0 > ih0) /* top padding rows */
@@ -163,7 +163,7 @@ static void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWi
     } else { /* one transfer per row, a pixel per DMA row */
         for (int v = v0; v < v1; v++)
             m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_ADDR(mem, src + (uint64_t)(v - v0) * p->in_sh),
-                   (uint32_t)(u1 - u0), (uint32_t)win->sc, win->sc, p->in_sw);
+                   (uint32_t)(u1 - u0), pix_bytes, win->sc, p->in_sw);
     }
 }
 
@@ -175,9 +175,10 @@ static void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, i
     int ci0 = p->ci_base + kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - kc * p->ci_chunk);
     int s0 = ci0 / p->sub_ci, s1 = m7k_cdiv(ci0 + nci, p->sub_ci);
     m7_addr base = M7_SM(slot ? p->sm_in1 : p->sm_in0);
-    for (int s = s0; s < s1; s++)
+    for (int s = s0; s < s1; s++) /* only the channels used: the last may end early */
         m7k_conv_load_sub(p, M7K_CH_IN + slot, base + (uint64_t)(s - s0) * win.sub_bytes, &win, n, s,
-                          r0 * p->sh - p->pt, c0 * p->sw - p->pl);
+                          r0 * p->sh - p->pt, c0 * p->sw - p->pl,
+                          (uint32_t)m7k_min(p->sub_ci, ci0 + nci - s * p->sub_ci) * 4);
 }
 
 /* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR. */
@@ -393,7 +394,7 @@ static void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slo
     int n = nb / p->ncb, cb = nb % p->ncb, r0 = ht * g->th;
     M7kWin win = m7k_conv_win(g, g->th, g->tw);
     m7k_conv_load_sub(g, M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0), &win, n, cb,
-                      r0 * g->sh - g->pt, -g->pl);
+                      r0 * g->sh - g->pt, -g->pl, 128);
 }
 
 static void m7k_dw(const M7kDw *p) {
@@ -835,7 +836,7 @@ static void m7k_pad(const M7kPad *p) {
     win.sub_bytes = win.rows * win.sr;
     for (int i = lo; i < hi; i++)
         m7k_conv_load_sub(&p->geo, M7K_CH_IN + (i & 1), M7_DDR(p->out + (uint64_t)i * win.sub_bytes), &win,
-                          i / p->ncb, i % p->ncb, -p->pt, -p->pl);
+                          i / p->ncb, i % p->ncb, -p->pt, -p->pl, 128);
     m7_dma_wait(M7K_CH_IN);
     m7_dma_wait(M7K_CH_IN + 1);
 }

@@ -29,7 +29,7 @@ static void add_in(BkDmaStats *st, const BkConv *c, const M7Machine *m, int64_t 
 }
 
 /* Input window of a tile for one sub-tile (m7k_conv_load_sub). */
-static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0) {
+static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0, int64_t pix) {
     int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
     int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
     int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
@@ -51,7 +51,7 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
         add_in(st, c, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc);
     } else {
         for (int v = v0; v < v1; v++)
-            add_in(st, c, m, u1 - u0, (u1 - u0) * sc);
+            add_in(st, c, m, u1 - u0, (u1 - u0) * pix);
     }
 }
 
@@ -81,8 +81,11 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
                     for (int wt = 0; wt < nwt; wt++) {
                         int r0 = r_lo + ht * c->th, c0 = wt * c->tw;
                         int nr = imin(c->th, r_hi - r0), nc = imin(c->tw, c->wo - c0);
-                        for (int s = 0; s < nsub; s++)
-                            window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl);
+                        for (int s = 0; s < nsub; s++) {
+                            int s_abs = ci0 / c->sub_ci + s, used = ci0 + nci - s_abs * c->sub_ci;
+                            window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl,
+                                   4LL * (used < c->sub_ci ? used : c->sub_ci));
+                        }
                         if (!last)
                             continue;
                         for (int j = 0; j < nv; j++) {
