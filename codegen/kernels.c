@@ -667,7 +667,7 @@ static m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
     m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
     m7_dma_wait(M7K_CH_CONST);
     int rem = c - (c - 1) / 32 * 32;
-    return m7_vcmpgt(m7_vsplat((float)rem - 0.5f), m7_vld(M7_AM(iota_am)));
+    return m7_vcmpgt(m7_vsplat((float)rem), m7_vld(M7_AM(iota_am))); /* lanes 0.5, 1.5, ... */
 }
 
 /* Item i -> (image, first pixel, pixels); moves its vectors in or out. */

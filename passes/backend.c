@@ -126,7 +126,7 @@ static void pack_affine(const IrGraph *g, const IrLayer *l, const BkSched *s, fl
 
 void bk_pack_weights(const IrGraph *g, float *blob) {
     for (int i = 0; i < 32; i++)
-        blob[BK_BLOB_IOTA / 4 + i] = (float)i;
+        blob[BK_BLOB_IOTA / 4 + i] = (float)i + 0.5f; /* lane k < c  <=>  c > k + 0.5 */
     for (int li = 0; li < g->n_l; li++) {
         const IrLayer *l = &g->l[li];
         const BkSched *s = l->dead ? NULL : l->sched;

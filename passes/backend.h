@@ -153,7 +153,7 @@ typedef struct {
 } BkSched;
 
 /* Constants at the start of the weights blob. */
-#define BK_BLOB_IOTA 0          /* 32 floats 0..31 */
+#define BK_BLOB_IOTA 0          /* 32 floats 0.5, 1.5, ..., 31.5 (lane masks) */
 #define BK_BLOB_ZERO 128        /* zeros (padding rows), bk_program.zero_bytes long */
 
 typedef struct {
