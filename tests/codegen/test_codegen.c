@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "dump.h"
 #ifdef HAVE_LIBCLANG
 #include "check_c.h"
 #endif
@@ -607,6 +608,38 @@ static void test_fc_layers(void) {
     }
 }
 
+/* Emission fails cleanly: an unwritable weights path leaves none of the
+ * three files (nor temporaries) behind; --dump-ir shows the decisions. */
+static void test_emit_errors_and_dump(void) {
+    IrGraph *g = ir_graph_new("emit");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 8, 8});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c1", x, 32, 3, 1, 1, IR_ACT_RELU);
+    ir_graph_add_output(g, t);
+    M7Machine m;
+    default_machine(&m);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    char c[300], h[300], cmd[700];
+    snprintf(c, sizeof c, "%s/emit.c", tmpdir);
+    snprintf(h, sizeof h, "%s/emit.h", tmpdir);
+    CU_ASSERT_EQUAL(codegen_emit(g, &m, c, h, "/nonexistent_dir/emit.weights", &d), -1);
+    CU_ASSERT(d.n == 1 && strstr(d.msg[0], "/nonexistent_dir/emit.weights"));
+    CU_ASSERT(access(c, F_OK) != 0 && access(h, F_OK) != 0);
+    snprintf(cmd, sizeof cmd, "ls %s | grep -q tmp", tmpdir);
+    CU_ASSERT(system(cmd) != 0); /* no temporaries left */
+    ir_diag_free(&d);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ir_dump(g, f);
+    fclose(f);
+    CU_ASSERT(buf && strstr(buf, "backend: conv, channels-in-lanes") && strstr(buf, "tiles: block") &&
+              strstr(buf, "predicted"));
+    free(buf);
+    ir_graph_free(g);
+}
+
 #ifdef HAVE_LIBCLANG
 /* The libclang checks fire: too many vectors, float arithmetic, a libc call. */
 static void test_checker(void) {
@@ -649,6 +682,7 @@ int main(int argc, char **argv) {
 #ifdef HAVE_LIBCLANG
         CU_add_test(s, "libclang checks fire", test_checker);
 #endif
+        CU_add_test(s, "emission errors, dump", test_emit_errors_and_dump);
         CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
         CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
         CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
