@@ -182,11 +182,12 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     act(f, &l->act, l->op);
     fprintf(f, ", .nvec = %lld, .chunk = %d,\n", (long long)p->nvec, p->chunk);
     fprintf(f, "    .a = %lluu, .b = %lluu, .out = %lluu,\n", U(s->in[0].ddr),
-            U(s->n_in > 1 ? s->in[1].ddr : 0), U(s->out.ddr));
+            U(s->n_in > 1 && p->op < BK_EW_AFFINE ? s->in[1].ddr : 0), U(s->out.ddr));
     fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
             U(p->am_b0), U(p->am_b1));
-    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu,\n};\n", p->hw, p->ncb, U(p->st_off),
-            U(p->am_st));
+    int bc = p->op > BK_EW_AFFINE;
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu,\n};\n", p->hw, p->ncb,
+            U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0));
 }
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {

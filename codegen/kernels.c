@@ -589,7 +589,9 @@ static void m7k_gpool(const M7kGPool *p) {
 
 /* ========================= element-wise ==================================
  * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE };
+/* ADD_BC/MUL_BC: b is [N][C] (one vector per image and block), broadcast
+ * over the pixels; it sits whole in AM at am_st (from st). */
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC };
 typedef struct {
     int op;
     M7kAct act;
@@ -599,7 +601,7 @@ typedef struct {
     uint64_t am_a[2], am_b[2];
     /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
     int hw, ncb;
-    uint64_t st, am_st;
+    uint64_t st, am_st, st_bytes;
 } M7kEw;
 
 static void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
@@ -615,8 +617,8 @@ static void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
-    if (n > 0 && p->op == M7K_EW_AFFINE) {
-        uint64_t bytes = (uint64_t)p->ncb * 256;
+    if (n > 0 && p->op >= M7K_EW_AFFINE) {
+        uint64_t bytes = p->op == M7K_EW_AFFINE ? (uint64_t)p->ncb * 256 : (uint64_t)p->st_bytes;
         m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
         m7_dma_wait(M7K_CH_CONST);
     }
@@ -643,6 +645,9 @@ static void m7k_ew(const M7kEw *p) {
                 uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
                 v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
                             m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            } else if (p->op != M7K_EW_ACT) { /* ADD_BC, MUL_BC: this pixel's image and block */
+                m7_vec bv = m7_vld(M7_AM(p->am_st + (uint64_t)((v0 + k) / p->hw) * 128));
+                v = p->op == M7K_EW_ADD_BC ? m7_vadd(v, bv) : m7_vmul(v, bv);
             }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }

@@ -81,7 +81,7 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE };  /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC }; /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
@@ -90,6 +90,7 @@ typedef struct {
      * scales and shifts [block][32] at st_off in the blob */
     int hw, ncb, const_in;
     int64_t st_off, am_st;
+    int64_t bc_bytes;           /* ADD_BC/MUL_BC: the [N][C] operand (in[1]) */
 } BkEw;
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */

@@ -133,7 +133,7 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_EW: {
         const BkEw *p = &s->u.ew;
         double v = (double)p->nvec / cores;
-        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : 1;
+        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : p->op > BK_EW_AFFINE ? 2 : 1;
         comp = v * (loads + 1) / m->n_vls;
         by = (int64_t)(v * 128 * (loads + 1));
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));

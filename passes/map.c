@@ -221,10 +221,20 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             break;
         }
         s->n_in = 2;
-        if (input_act(phys, l, 1, &s->in[1])) {
-            ir_diag_add(d, "backend: layer '%s' (%s): second operand is not an activation",
+        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
+            s->src[0] = 1, s->src[1] = 0; /* the full-size operand first */
+        if (input_act(phys, l, s->src[0], &s->in[0]) || input_act(phys, l, s->src[1], &s->in[1])) {
+            ir_diag_add(d, "backend: layer '%s' (%s): an operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
+        }
+        if (ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
+            s->in[1].c == s->out.c && s->in[1].h * s->in[1].w == 1 && s->out.h * s->out.w > 1 &&
+            s->in[1].layout == BK_LAYOUT_BLOCKED) { /* [N, C, 1, 1] over [N, C, H, W] */
+            s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_BC : BK_EW_MUL_BC;
+            s->u.ew.bc_bytes = bk_act_bytes(&s->in[1]);
+            need_blocked(s, 0);
+            break;
         }
         if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) || ir_numel(&g->t[l->in[1]]) != ir_numel(y)) {
             ir_diag_add(d, "backend: layer '%s' (%s): broadcasting operands are not supported yet",

@@ -334,11 +334,11 @@ static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *
 static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
-    if (p->op != BK_EW_AFFINE)
+    if (p->op < BK_EW_AFFINE)
         p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
     p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
     p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
-    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : 0;
+    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > BK_EW_AFFINE ? p->bc_bytes : 0;
     int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;

@@ -196,12 +196,12 @@ static float *ref_run(const IrGraph *g, int out, float **vals) {
         case IR_ADD:
         case IR_MUL: { /* activations of one shape, or a scalar / per-channel constant */
             int a = l->in[0], b = l->in[1];
-            if (g->t[a].f32)
+            if (g->t[a].f32 || ir_numel(&g->t[a]) != ny)
                 a = l->in[1], b = l->in[0];
             const float *A = vals[a], *B = g->t[b].f32 ? g->t[b].f32 : vals[b];
             int64_t nb = ir_numel(&g->t[b]), hw = ny / N / Co;
             for (int64_t i = 0; i < ny; i++) {
-                float bv = nb == ny ? B[i] : nb == 1 ? B[0] : B[i / hw % Co];
+                float bv = nb == ny ? B[i] : nb == 1 ? B[0] : nb == N * Co && N > 1 ? B[i / hw] : B[i / hw % Co];
                 Y[i] = act_ref(&l->act, l->op, l->op == IR_ADD ? A[i] + bv : A[i] * bv);
             }
             break;
@@ -518,6 +518,27 @@ static void test_concat_pad(void) {
     ir_graph_free(g);
 }
 
+/* A squeeze-and-excitation gate: [N, C, 1, 1] activations broadcast over
+ * the pixels by Mul and Add (batch 2, 40 channels). */
+static void test_broadcast(void) {
+    IrGraph *g = ir_graph_new("se");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 7, 6});
+    ir_graph_add_input(g, x);
+    int c1 = conv(g, "c1", x, 40, 3, 1, 1, IR_ACT_RELU);
+    int gp = unary(g, "gap", IR_GLOBAL_AVGPOOL, c1, 4, (int64_t[]){2, 40, 1, 1});
+    int sg = unary(g, "sig", IR_SIGMOID, gp, 4, (int64_t[]){2, 40, 1, 1});
+    int64_t d4[4] = {2, 40, 7, 6};
+    int y = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){sg, c1}, 2, (int[]){y}, 1);
+    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, gp}, 2, (int[]){y2}, 1);
+    ir_graph_add_output(g, y2);
+    double err = run_case(g, "se", NULL, NULL);
+    printf("\n  se: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -691,6 +712,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "grouped conv", test_grouped);
         CU_add_test(s, "batchnorm, constant add/mul", test_affine);
         CU_add_test(s, "concat and pad", test_concat_pad);
+        CU_add_test(s, "broadcast mul/add (SE gate)", test_broadcast);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
