@@ -190,9 +190,24 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
             U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0));
 }
 
+static void emit_transpose(Gen *G, const char *id, const BkSched *s) {
+    const BkTranspose *p = &s->u.tr;
+    fprintf(G->f, "static const M7kTranspose %s_plan = {\n    .blocked = %d, .d = {%d, %d, %d, %d}, .in = %lluu, "
+                  ".out = %lluu,\n    .ostr = {%lluu, %lluu, %lluu, %lluu},\n};\n",
+            id, s->in[0].layout == BK_LAYOUT_BLOCKED, p->d[0], p->d[1], p->d[2], p->d[3], U(s->in[0].ddr),
+            U(s->out.ddr), U(p->ostr[0]), U(p->ostr[1]), U(p->ostr[2]), U(p->ostr[3]));
+}
+
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     const BkSoftmax *p = &s->u.softmax;
     FILE *f = G->f;
+    if (p->by_rows) {
+        fprintf(f, "static const M7kSoftmaxRows %s_plan = {\n    .rows = %d, .len = %d, .chunk = %d, .in = %lluu, "
+                   ".out = %lluu, .iota = %lluu, .pitch = %lluu,\n    .am_x = %lluu, .am_iota = %lluu,\n};\n",
+                id, p->rows, p->len, p->chunk, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA),
+                U(p->pitch), U(p->am_x), U(p->am_iota));
+        return;
+    }
     int lrn = s->kind == BK_KIND_LRN;
     fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
     fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
@@ -253,7 +268,7 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
 }
 
 static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
-                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   ""};
+                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   "m7k_transpose", ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -291,6 +306,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_LRN: emit_softmax(G, id, s); break;
     case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
+    case BK_KIND_TRANSPOSE: emit_transpose(G, id, s); break;
     case BK_KIND_ALIAS: break;
     }
     if (s->pre.present)
@@ -304,7 +320,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, ":to_blocked", 0, call);
     }
     if (s->kind != BK_KIND_ALIAS) {
-        snprintf(call, sizeof call, "%s(&%s_plan)", kind_fn[s->kind], id);
+        snprintf(call, sizeof call, "%s(&%s_plan)",
+                 s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows ? "m7k_softmax_rows" : kind_fn[s->kind], id);
         region(G, l->name, "", (long long)s->flops, call);
     }
     if (s->post.present) {

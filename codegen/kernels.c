@@ -782,6 +782,86 @@ static void m7k_lrn(const M7kLrn *p) {
     m7_dma_wait(M7K_CH_OUT);
 }
 
+/* Softmax over the last axis of NCHW data: `rows` rows of `len` floats,
+ * several rows per DMA, each row at a 128-byte aligned AM pitch; the last
+ * vector of a row is masked (iota) and stored with m7_vst_n. */
+typedef struct {
+    int rows, len, chunk;           /* rows per item */
+    uint64_t in, out, iota, pitch;  /* pitch: AM bytes per row */
+    uint64_t am_x, am_iota;
+} M7kSoftmaxRows;
+
+static void m7k_softmax_rows(const M7kSoftmaxRows *p) {
+    int lo, hi;
+    m7k_range(p->rows, m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    int nv = m7k_cdiv(p->len, 32), rem = p->len - (nv - 1) * 32;
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->len);
+    m7_vec ninf = m7_vsplat(-__builtin_inff());
+    m7_addr x = M7_AM(p->am_x);
+    uint64_t rb = (uint64_t)p->len * 4;
+    for (int r0 = lo; r0 < hi; r0 += p->chunk) {
+        int nr = m7k_min(p->chunk, hi - r0);
+        m7_dma_wait(M7K_CH_OUT);
+        m7_dma(M7K_CH_IN, x, M7_DDR(p->in + (uint64_t)r0 * rb), (uint32_t)nr, (uint32_t)rb, p->pitch, rb);
+        m7_dma_wait(M7K_CH_IN);
+        for (int r = 0; r < nr; r++) {
+            m7_addr xr = x + (uint64_t)r * p->pitch;
+            m7_vec mx = ninf;
+            for (int k = 0; k < nv; k++) {
+                m7_vec v = m7_vld(xr + (uint64_t)k * 128);
+                mx = m7_vmax(mx, k == nv - 1 ? m7_vsel(mask, v, ninf) : v);
+            }
+            m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
+            for (int k = 0; k < nv; k++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(xr + (uint64_t)k * 128), vmx));
+                if (k == nv - 1)
+                    e = m7_vsel(mask, e, m7_vzero());
+                sum = m7_vadd(sum, e);
+                m7_vst(xr + (uint64_t)k * 128, e);
+            }
+            m7_vec inv = m7_vrcp(m7_vbcast(m7_vreduce_add(sum)));
+            for (int k = 0; k < nv; k++)
+                m7_vst_n(xr + (uint64_t)k * 128, m7_vmul(m7_vld(xr + (uint64_t)k * 128), inv),
+                         k == nv - 1 ? rem : 32);
+        }
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + (uint64_t)r0 * rb), x, (uint32_t)nr, (uint32_t)rb, rb, p->pitch);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ============================ transpose ==================================
+ * A 4-D permutation by DMA, DDR to DDR, one 4-byte DMA row per element of
+ * the innermost input axis.  Input NCHW or blocked (its channel axis then
+ * splits into block and lane); output NCHW with byte strides ostr[] per
+ * input axis.  Slow, and counted. */
+typedef struct {
+    int blocked;                    /* input layout */
+    int d[4];                       /* input dims */
+    uint64_t in, out, ostr[4];
+} M7kTranspose;
+
+static void m7k_transpose(const M7kTranspose *p) {
+    int lo, hi, ncb = m7k_cdiv(p->d[1], 32);
+    m7k_range(p->d[0] * p->d[1] * p->d[2], m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        int a2 = i % p->d[2], a1 = i / p->d[2] % p->d[1], a0 = i / p->d[2] / p->d[1];
+        uint64_t src, sstride;
+        if (p->blocked) {
+            src = p->in + ((((uint64_t)a0 * ncb + a1 / 32) * p->d[2] + a2) * p->d[3] * 32 + a1 % 32) * 4;
+            sstride = 128;
+        } else {
+            src = p->in + ((((uint64_t)a0 * p->d[1] + a1) * p->d[2] + a2) * p->d[3]) * 4;
+            sstride = 4;
+        }
+        uint64_t dst = p->out + a0 * p->ostr[0] + a1 * p->ostr[1] + a2 * p->ostr[2];
+        m7_dma(M7K_CH_IN + (i & 1), M7_DDR(dst), M7_DDR(src), (uint32_t)p->d[3], 4, p->ostr[3], sstride);
+    }
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}
+
 /* ============================ concat =====================================
  * Along channels, by DMA (DDR to DDR).  An input starting on a block
  * boundary copies its whole blocks in one transfer; its remaining channels

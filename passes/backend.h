@@ -30,6 +30,7 @@ typedef enum {
     BK_KIND_LRN,     /* plan in u.softmax */
     BK_KIND_CONCAT,  /* channel concat by DMA */
     BK_KIND_PAD,     /* constant spatial pad by DMA */
+    BK_KIND_TRANSPOSE, /* 4-D permutation by DMA, output NCHW */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
 } BkKind;
 
@@ -101,7 +102,15 @@ typedef struct {
     int size, half, beta4;
     float alpha_over_size, bias;
     int64_t am_sq, sq_row;
+    /* softmax over the last axis of NCHW data: rows x len, chunk rows per DMA */
+    int by_rows, rows, len, chunk;
+    int64_t pitch;
 } BkSoftmax;
+
+typedef struct {
+    int d[4];
+    int64_t ostr[4];            /* output byte stride of each input axis */
+} BkTranspose;
 
 typedef struct {
     int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
@@ -138,6 +147,7 @@ typedef struct {
         BkSoftmax softmax;
         BkConcat concat;
         BkPad pad;
+        BkTranspose tr;
     } u;
     int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
     int *cat_c;                 /* concat: every input's channels (owned) */

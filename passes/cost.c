@@ -142,6 +142,13 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
+        if (p->by_rows) {
+            double rows = (double)p->rows / cores;
+            comp = rows * ((p->len + 31) / 32 * 60.0 + 2 * m->lat_reduce);
+            by = (int64_t)(rows * p->len * 8);
+            tr = (int64_t)(rows / p->chunk * 2 + 2);
+            break;
+        }
         double px = (double)s->out.n * p->hw / cores, items = px / p->np + 1;
         comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
         by = (int64_t)(px * p->nb * 256);
@@ -153,6 +160,14 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         double rows = (double)tr * s->out.h * s->out.w;
         by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
         dma = rows * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_TRANSPOSE: { /* a DMA per innermost row, a DMA row per element */
+        const BkTranspose *p = &s->u.tr;
+        double rows = (double)p->d[0] * p->d[1] * p->d[2] / cores;
+        tr = (int64_t)rows + 1;
+        by = (int64_t)(rows * p->d[3] * 4);
+        dma = rows * p->d[3] * m->dma_row_overhead;
         break;
     }
     case BK_KIND_PAD: {

@@ -42,7 +42,7 @@ static void sched_free(void *p) {
 
 static const char *kind_name(BkKind k) {
     static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
-                              "lrn", "concat", "pad", "alias"};
+                              "lrn", "concat", "pad", "transpose", "alias"};
     return n[k];
 }
 
@@ -320,8 +320,41 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, 0);
         break;
     }
+    case IR_TRANSPOSE: {
+        const IrTensor *x = &g->t[l->in[0]];
+        if (x->rank != 4 || l->a.perm.n != 4) {
+            ir_diag_add(d, "backend: layer '%s' (Transpose): only 4-D transposes are supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_TRANSPOSE;
+        s->out.layout = BK_LAYOUT_NCHW;
+        int64_t str[4], acc = 4;
+        for (int j = 3; j >= 0; j--)
+            str[j] = acc, acc *= y->dims[j];
+        for (int j = 0; j < 4; j++) {
+            s->u.tr.d[j] = (int)x->dims[j];
+            s->u.tr.ostr[l->a.perm.v[j]] = str[j]; /* output axis j is input axis perm[j] */
+        }
+        break;
+    }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
+        int ax = l->a.softmax.axis;
+        if (s->in[0].layout == BK_LAYOUT_NCHW && x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d)) {
+            /* over the last axis (or the flattened tail) of NCHW data: rows */
+            int64_t len = 1, rows = 1;
+            for (int k = 0; k < x->rank; k++)
+                *(k < ax ? &rows : &len) *= x->dims[k];
+            if (len > (1 << 20)) {
+                ir_diag_add(d, "backend: layer '%s' (Softmax): rows of %lld values are too long", l->name,
+                            (long long)len);
+                return -1;
+            }
+            s->kind = BK_KIND_SOFTMAX;
+            s->u.softmax.by_rows = 1, s->u.softmax.rows = (int)rows, s->u.softmax.len = (int)len;
+            s->out.layout = BK_LAYOUT_NCHW;
+            break;
+        }
         if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
             ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);

@@ -360,6 +360,21 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
  * items for every core. */
 static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkSoftmax *p = &s->u.softmax;
+    if (p->by_rows) {
+        p->pitch = (int64_t)(p->len + 31) / 32 * 128;
+        int64_t fit = (m->am_bytes - 128) / p->pitch, per = (p->rows + m->cores - 1) / m->cores;
+        if (fit < 1) {
+            ir_diag_add(d, "backend: layer '%s': a softmax row does not fit in AM", l->name);
+            return -1;
+        }
+        p->chunk = (int)(fit < per ? fit : per > 0 ? per : 1);
+        if (p->chunk > 64)
+            p->chunk = 64;
+        p->am_iota = 0, p->am_x = 128;
+        s->am_bytes = 128 + p->chunk * p->pitch;
+        s->am_slots = 1;
+        return 0;
+    }
     p->nb = (s->out.c + 31) / 32, p->hw = s->out.h * s->out.w;
     int lrn = s->kind == BK_KIND_LRN;
     if (lrn) {
@@ -428,6 +443,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             break;
         case BK_KIND_CONCAT:
         case BK_KIND_PAD:
+        case BK_KIND_TRANSPOSE:
             if (s->kind == BK_KIND_PAD) {
                 s->u.pad.row_bytes = (int64_t)s->out.w * 128;
                 s->u.pad.row_off = BK_BLOB_ZERO;
