@@ -268,7 +268,8 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
 }
 
 static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
-                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   "m7k_transpose", ""};
+                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   "m7k_transpose",
+                                "m7k_convert", ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -307,6 +308,12 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
     case BK_KIND_TRANSPOSE: emit_transpose(G, id, s); break;
+    case BK_KIND_TO_NCHW: {
+        BkConvert cv = {1, 0, 0, s->in[0], s->in[0]};
+        cv.nchw.ddr = s->out.ddr;
+        emit_convert(G, id, "plan", &cv);
+        break;
+    }
     case BK_KIND_ALIAS: break;
     }
     if (s->pre.present)

@@ -170,6 +170,13 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         dma = rows * p->d[3] * m->dma_row_overhead;
         break;
     }
+    case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
+        const BkAct *x = &s->in[0];
+        tr = (int64_t)x->n * x->c / cores + 1;
+        by = (int64_t)((double)x->n * x->c * x->h * x->w * 4 / cores);
+        dma = (double)tr * x->h * x->w * m->dma_row_overhead;
+        break;
+    }
     case BK_KIND_PAD: {
         double items = (double)(s->out.n * ((s->out.c + 31) / 32) + cores - 1) / cores;
         tr = (int64_t)(items * 5);

@@ -42,7 +42,7 @@ static void sched_free(void *p) {
 
 static const char *kind_name(BkKind k) {
     static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
-                              "lrn", "concat", "pad", "transpose", "alias"};
+                              "lrn", "concat", "pad", "transpose", "to NCHW", "alias"};
     return n[k];
 }
 
@@ -366,20 +366,32 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     case IR_RESHAPE:
     case IR_FLATTEN:
+    case IR_SQUEEZE:
+    case IR_UNSQUEEZE:
     case IR_IDENTITY:
     case IR_DROPOUT: {
-        /* The data stays where it is: only a flatten to [N, rest] (or a
-         * shape-preserving no-op) keeps the meaning of blocked data. */
+        /* The data stays where it is when the machine layout means the same:
+         * the same geometry, a flatten to [N, rest] (FC reads the source's
+         * geometry), or any reshape of NCHW data.  Other reshapes of blocked
+         * data convert it to NCHW first. */
         const IrTensor *x = &g->t[l->in[0]];
-        int same = x->rank == y->rank && !memcmp(x->dims, y->dims, sizeof(int64_t) * (size_t)x->rank);
+        BkAct a = s->in[0];
+        int same = a.n == s->out.n && a.c == s->out.c && a.h == s->out.h && a.w == s->out.w;
         int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y);
-        if (!same && !flat) {
-            ir_diag_add(d, "backend: layer '%s' (%s): only reshapes to [N, C*H*W] are supported",
-                        l->name, l->onnx_op);
+        if (ir_numel(x) != ir_numel(y)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): element counts differ", l->name, l->onnx_op);
             return -1;
         }
-        s->kind = BK_KIND_ALIAS;
-        s->out = s->in[0];
+        if (same || flat) {
+            s->kind = BK_KIND_ALIAS;
+            s->out = s->in[0];
+        } else if (a.layout == BK_LAYOUT_NCHW) {
+            s->kind = BK_KIND_ALIAS;
+            s->out.layout = BK_LAYOUT_NCHW; /* y's geometry, same bytes */
+        } else {
+            s->kind = BK_KIND_TO_NCHW;
+            s->out.layout = BK_LAYOUT_NCHW;
+        }
         break;
     }
     default:

@@ -425,6 +425,25 @@ static void test_transpose_softmax(void) {
     ir_graph_free(g);
 }
 
+/* An FC output reshaped to an image (blocked data converted to NCHW), a
+ * conv on it, squeezed back to 2-D. */
+static void test_reshape(void) {
+    IrGraph *g = ir_graph_new("reshape");
+    int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){2, 20});
+    ir_graph_add_input(g, x);
+    int f = fc(g, "fc", x, 60, IR_ACT_RELU);
+    int r = unary(g, "unflatten", IR_RESHAPE, f, 4, (int64_t[]){2, 15, 2, 2});
+    int c = conv(g, "c", r, 33, 2, 1, 0, IR_ACT_NONE);
+    int q = unary(g, "squeeze", IR_SQUEEZE, c, 2, (int64_t[]){2, 33});
+    int l = g->t[q].producer;
+    g->l[l].a.axes.n = 2, g->l[l].a.axes.v[0] = 2, g->l[l].a.axes.v[1] = 3;
+    ir_graph_add_output(g, q);
+    double err = run_case(g, "reshape", NULL, NULL);
+    printf("\n  reshape: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -600,6 +619,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "concat and pad", test_concat_pad);
         CU_add_test(s, "broadcast mul/add (SE gate)", test_broadcast);
         CU_add_test(s, "transpose, softmax over the last axis", test_transpose_softmax);
+        CU_add_test(s, "reshape of blocked data, squeeze", test_reshape);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
