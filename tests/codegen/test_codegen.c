@@ -444,6 +444,36 @@ static void test_reshape(void) {
     ir_graph_free(g);
 }
 
+/* Many kernels in one graph, on 1, 2 and 7 cores (uneven splits, cores
+ * without work) and a small AM. */
+static void test_core_counts(void) {
+    static const char *mach[] = {"cores=1", "cores=2", "cores=7,am_bytes=98304,sm_bytes=16384"};
+    for (int i = 0; i < 3; i++) {
+        IrGraph *g = ir_graph_new("cores");
+        int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 11, 13});
+        ir_graph_add_input(g, x);
+        int a = conv(g, "a", x, 45, 3, 2, 1, IR_ACT_RELU);
+        int b = gconv(g, "dw", a, 45, 3, 1, 1, IR_ACT_NONE, 45);
+        int64_t d4[4] = {2, 45, 6, 7};
+        int s1 = tensor(g, "sum", IR_T_ACT, 4, d4);
+        ir_add_layer(g, IR_ADD, "add", "Add", (int[]){a, b}, 2, (int[]){s1}, 1);
+        int p = pool(g, "mp", IR_MAXPOOL, s1, 2, 2, 0);
+        int c = conv(g, "c", p, 20, 1, 1, 0, IR_ACT_NONE);
+        int cat = tensor(g, "cat", IR_T_ACT, 4, (int64_t[]){2, 65, 3, 3});
+        int li = ir_add_layer(g, IR_CONCAT, "concat", "Concat", (int[]){p, c}, 2, (int[]){cat}, 1);
+        g->l[li].a.axis = 1;
+        int gp = unary(g, "gap", IR_GLOBAL_AVGPOOL, cat, 4, (int64_t[]){2, 65, 1, 1});
+        int fl = unary(g, "flat", IR_FLATTEN, gp, 2, (int64_t[]){2, 65});
+        int f = fc(g, "fc", fl, 17, IR_ACT_NONE);
+        int y = unary(g, "prob", IR_SOFTMAX, f, 2, (int64_t[]){2, 17});
+        ir_graph_add_output(g, y);
+        double err = run_case(g, "cores", mach[i], NULL);
+        printf("\n  cores (%s): max relative error %.3g\n", mach[i], err);
+        CU_ASSERT(err >= 0 && err < 1e-4);
+        ir_graph_free(g);
+    }
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -620,6 +650,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "broadcast mul/add (SE gate)", test_broadcast);
         CU_add_test(s, "transpose, softmax over the last axis", test_transpose_softmax);
         CU_add_test(s, "reshape of blocked data, squeeze", test_reshape);
+        CU_add_test(s, "1, 2 and 7 cores", test_core_counts);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
