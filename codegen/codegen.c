@@ -114,6 +114,11 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
             U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
     fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
             U(c->g_out), U(c->g_wts), U(c->g_bias));
+    if (c->pool_k > 1) {
+        fprintf(f, "    .pool_k = %d, .pool_max = %d, .pool_scale = ", c->pool_k, c->pool_max);
+        flt(f, 1.0f / (float)(c->pool_k * c->pool_k));
+        fputs(",\n", f);
+    }
     if (c->in_gsm)
         fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
                 U(c->in_bytes));
@@ -269,7 +274,7 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
 
 static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
                                 "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   "m7k_transpose",
-                                "m7k_convert", ""};
+                                "m7k_convert", "", ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -292,8 +297,13 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
                 c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "output channels",
                 c->resident ? "partial sums resident in AM" : "output tiles double-buffered");
+        if (c->pool_k > 1)
+            fprintf(f, " * Then %dx%d %s pooling of each tile in AM (the pooling layer after it).\n", c->pool_k,
+                    c->pool_k, c->pool_max ? "max" : "average");
     } else {
-        fprintf(f, "%s.\n", s->kind == BK_KIND_ALIAS ? "no code, the data stays in place" : "channels in lanes");
+        fprintf(f, "%s.\n", s->kind == BK_KIND_ALIAS   ? "no code, the data stays in place"
+                           : s->kind == BK_KIND_FUSED ? "done by the conv before it, in AM"
+                                                      : "channels in lanes");
     }
     fprintf(f, " * AM %lld B, SM %lld B per core; predicted %.0f cycles, %.1f%% efficiency. */\n",
             (long long)s->am_bytes, (long long)s->sm_bytes, s->cyc_pred, 100 * s->eff_pred);
@@ -314,7 +324,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         emit_convert(G, id, "plan", &cv);
         break;
     }
-    case BK_KIND_ALIAS: break;
+    case BK_KIND_ALIAS:
+    case BK_KIND_FUSED: break;
     }
     if (s->pre.present)
         emit_convert(G, id, "pre", &s->pre);
@@ -326,7 +337,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
         region(G, l->name, ":to_blocked", 0, call);
     }
-    if (s->kind != BK_KIND_ALIAS) {
+    if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
         snprintf(call, sizeof call, "%s(&%s_plan)",
                  s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows ? "m7k_softmax_rows" : kind_fn[s->kind], id);
         region(G, l->name, "", (long long)s->flops, call);

@@ -84,6 +84,11 @@ typedef struct {
      * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
     int groups;
     uint64_t g_out, g_wts, g_bias;
+    /* a fused k x k, stride k pooling (pool_k > 1): tiles and core shares
+     * are whole windows; a finished tile is pooled in place in AM and only
+     * the pooled pixels leave (out_* strides are the pooled tensor's) */
+    int pool_k, pool_max;
+    float pool_scale;               /* 1 / k^2 for average pooling */
     uint64_t zero;                  /* a DDR row of zeros (padding) */
     /* tiling */
     int vco, px;                    /* register block */
@@ -181,8 +186,11 @@ static void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, i
                           (uint32_t)m7k_min(p->sub_ci, ci0 + nci - s * p->sub_ci) * 4);
 }
 
-/* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR. */
-static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc) {
+/* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR;
+ * part `part` of `parts` of it (private weights are fetched a part per
+ * tile, so the input windows queued on the same DMA link behind them are
+ * never late; a broadcast is collective and comes whole). */
+static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
     int cc = k / nkc, kc = k % nkc;
     int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
     int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
@@ -190,10 +198,13 @@ static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int 
     uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
     uint64_t bytes = (uint64_t)nv * nci * kk;
     m7_addr dst = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
-    if (p->split == M7K_SPLIT_ROWS)
+    if (p->split == M7K_SPLIT_ROWS) {
         m7_dma_bcast(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
-    else
-        m7_dma(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
+        return;
+    }
+    uint64_t lo = bytes / 128 * part / parts * 128, hi = bytes / 128 * (part + 1) / parts * 128;
+    if (hi > lo)
+        m7_dma(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
 }
 
 /* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
@@ -271,13 +282,36 @@ static void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv
     }
 }
 
+/* Pools a finished nr x nc tile in place: pooled pixel (r, c) goes to
+ * position r * tw + c, never past a position still to be read. */
+static void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int nc) {
+    int k = p->pool_k;
+    uint64_t jb = (uint64_t)p->th * p->tw * 128;
+    for (int j = 0; j < nv; j++)
+        for (int r = 0; r < nr / k; r++)
+            for (int c = 0; c < nc / k; c++) {
+                m7_addr w = obase + j * jb + ((uint64_t)r * k * p->tw + (uint64_t)c * k) * 128;
+                m7_vec acc = m7_vld(w);
+                for (int dy = 0; dy < k; dy++)
+                    for (int dx = dy ? 0 : 1; dx < k; dx++) {
+                        m7_vec v = m7_vld(w + ((uint64_t)dy * p->tw + dx) * 128);
+                        acc = p->pool_max ? m7_vmax(acc, v) : m7_vadd(acc, v);
+                    }
+                if (!p->pool_max)
+                    acc = m7_vmul(acc, m7_vsplat(p->pool_scale));
+                m7_vst(obase + j * jb + ((uint64_t)r * p->tw + c) * 128, acc);
+            }
+}
+
 static void m7k_conv_group(const M7kConv *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     M7kConvWork wk;
     wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
-    if (p->split == M7K_SPLIT_ROWS)
-        m7k_range(p->ho, core, ncores, &wk.r_lo, &wk.r_hi);
-    else
+    int pk = p->pool_k > 1 ? p->pool_k : 1;
+    if (p->split == M7K_SPLIT_ROWS) { /* in whole pooling windows */
+        m7k_range(p->ho / pk, core, ncores, &wk.r_lo, &wk.r_hi);
+        wk.r_lo *= pk, wk.r_hi *= pk;
+    } else
         m7k_range(p->nvco, core, ncores, &wk.co_lo, &wk.co_hi);
     wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
     wk.nwt = m7k_cdiv(p->wo, p->tw);
@@ -296,7 +330,7 @@ static void m7k_conv_group(const M7kConv *p) {
         else
             m7_dma(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
     }
-    m7k_conv_load_w(p, &wk, 0, nkc);
+    m7k_conv_load_w(p, &wk, 0, nkc, 0, 1);
     if (wk.ntiles)
         m7k_conv_load_tile(p, &wk, 0, 0, 0);
     if (p->bias)
@@ -304,8 +338,9 @@ static void m7k_conv_group(const M7kConv *p) {
     int total = nchunks * wk.ntiles, nstored = 0;
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
-        if (k + 1 < nchunks)
-            m7k_conv_load_w(p, &wk, k + 1, nkc);
+        int parts = p->split == M7K_SPLIT_ROWS ? 1 : wk.ntiles; /* CO split: ntiles > 0 */
+        if (k + 1 < nchunks && parts == 1)
+            m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));
         int v0 = wk.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.co_hi - v0);
         int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
@@ -319,6 +354,8 @@ static void m7k_conv_group(const M7kConv *p) {
             int it = k * wk.ntiles + t;
             if (it + 1 < total)
                 m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
+            if (k + 1 < nchunks && parts > 1)
+                m7k_conv_load_w(p, &wk, k + 1, nkc, t, parts);
             m7_dma_wait(M7K_CH_IN + (it & 1));
             int n, r0, nr, c0, nc;
             m7k_tile_of(p, &wk, t, &n, &r0, &nr, &c0, &nc);
@@ -344,7 +381,10 @@ static void m7k_conv_group(const M7kConv *p) {
                     }
             }
             if (kc == nkc - 1) {
-                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), obase, v0, nv, n, r0, nr, c0, nc);
+                if (pk > 1)
+                    m7k_conv_pool(p, obase, nv, nr, nc);
+                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), obase, v0, nv, n, r0 / pk, nr / pk, c0 / pk,
+                               nc / pk);
                 nstored++;
             }
         }

@@ -11,7 +11,10 @@ int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
                        "need 32 lanes)", m->cores, m->lanes);
         return -1;
     }
-    if (bk_map(g, d) || bk_tile(g, m, d) || bk_memplan(g, d))
+    if (bk_map(g, d))
+        return -1;
+    bk_fuse_pools(g);
+    if (bk_tile(g, m, d) || bk_memplan(g, d))
         return -1;
     return 0;
 }

@@ -33,6 +33,7 @@ typedef enum {
     BK_KIND_TRANSPOSE, /* 4-D permutation by DMA, output NCHW */
     BK_KIND_TO_NCHW, /* a reshape of blocked data: converted to NCHW (by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
+    BK_KIND_FUSED,   /* a pooling done by the conv before it (no code) */
 } BkKind;
 
 typedef enum { BK_LAYOUT_NCHW, BK_LAYOUT_BLOCKED } BkLayout;
@@ -67,6 +68,8 @@ typedef struct {
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
     int64_t w_bytes;
+    /* a fused k x k / stride k pooling of the output (0: none) */
+    int pool_k, pool_max;
     /* depthwise: channel blocks, pixels per block, AM input slots */
     int ncb;
     int64_t am_in0, am_in1;
@@ -136,6 +139,7 @@ typedef struct {
     BkKind kind;
     BkMapping map;
     int cores;                  /* the core count it was planned for */
+    int out_tensor;             /* the IR tensor it writes: l->out[0], or a fused pool's */
     int n_in;
     int src[2];                 /* the IR input each in[k] is */
     BkAct in[2], out;
@@ -189,8 +193,10 @@ void bk_pack_weights(const IrGraph *g, float *blob);
 /* Sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
 BkSched *bk_sched_attach(IrLayer *l);
 
-/* map.c: kinds, layouts and geometries of every live layer. */
+/* map.c: kinds, layouts and geometries of every live layer; then pools
+ * that can be are fused into the conv before them (fuse.c). */
 int bk_map(IrGraph *g, IrDiag *d);
+void bk_fuse_pools(IrGraph *g);
 /* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
 int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);

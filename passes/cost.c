@@ -45,6 +45,8 @@ static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, 
         if (rem)
             row += bk_mk_cycles(m, vb, rem, nci, kk, c->pairs);
         t += nr * row;
+        if (c->pool_k > 1) /* pooling in AM: k^2 loads and a store per pooled vector */
+            t += (double)vb * (nr / c->pool_k) * (nc / c->pool_k) * (c->pool_k * c->pool_k + 1) / m->n_vls;
     }
     return t;
 }
@@ -54,9 +56,11 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     const BkConv *c = &s->u.conv;
     /* the last core has the largest share (bk_range) */
     int core = m->cores - 1, r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    if (c->split == BK_SPLIT_ROWS)
-        bk_range(c->ho, core, m->cores, &r_lo, &r_hi);
-    else
+    int pk = c->pool_k > 1 ? c->pool_k : 1;
+    if (c->split == BK_SPLIT_ROWS) {
+        bk_range(c->ho / pk, core, m->cores, &r_lo, &r_hi);
+        r_lo *= pk, r_hi *= pk;
+    } else
         bk_range(c->nvco, core, m->cores, &v_lo, &v_hi);
     int rows = r_hi - r_lo, nv_core = v_hi - v_lo;
     int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;

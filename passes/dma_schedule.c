@@ -58,9 +58,11 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
 void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
     st->transfers = 0, st->bytes = 0, st->cycles = 0;
     int r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    if (c->split == BK_SPLIT_ROWS)
-        bk_range(c->ho, core, ncores, &r_lo, &r_hi);
-    else
+    int pk = c->pool_k > 1 ? c->pool_k : 1;
+    if (c->split == BK_SPLIT_ROWS) {
+        bk_range(c->ho / pk, core, ncores, &r_lo, &r_hi);
+        r_lo *= pk, r_hi *= pk;
+    } else
         bk_range(c->nvco, core, ncores, &v_lo, &v_hi);
     int bcast = c->split == BK_SPLIT_ROWS;
     int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
@@ -74,7 +76,9 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = imin(c->ci_chunk, c->cin - ci0);
             int last = ci0 + c->ci_chunk >= c->cin;
-            add(st, m, 1, nv * nci * kk * 128, bcast);
+            int parts = bcast || (v0 == v_lo && ci0 == 0) ? 1 : c->n * nht * nwt; /* the first comes whole */
+            for (int part = 0; part < parts; part++) /* private weights: a part per tile */
+                add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
             int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;
             for (int n = 0; n < c->n; n++)
                 for (int ht = 0; ht < nht; ht++)
@@ -88,6 +92,7 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
                         }
                         if (!last)
                             continue;
+                        nr /= pk, nc /= pk; /* only pooled pixels leave */
                         for (int j = 0; j < nv; j++) {
                             if (c->out_sw == 128)
                                 add(st, m, nr, (int64_t)nr * nc * 128, 0);

@@ -42,7 +42,8 @@ static void sched_free(void *p) {
 
 static const char *kind_name(BkKind k) {
     static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
-                              "lrn", "concat", "pad", "transpose", "to NCHW", "alias"};
+                              "lrn", "concat", "pad", "transpose", "to NCHW", "alias",
+                              "fused into the conv before"};
     return n[k];
 }
 
@@ -71,6 +72,8 @@ static void sched_dump(const void *p, FILE *f) {
                 c->resident ? ", outputs resident" : "");
         if (c->in_gsm)
             fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);
+        if (c->pool_k)
+            fprintf(f, "    fused %s pooling %dx%d\n", c->pool_max ? "max" : "average", c->pool_k, c->pool_k);
     } else if (s->kind == BK_KIND_DW) {
         fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
                 s->u.conv.px);
@@ -142,6 +145,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     BkSched *s = bk_sched_attach(l);
     s->map = BK_MAP_CHANNELS_IN_LANES;
     s->flops = ir_layer_flops(g, l);
+    s->out_tensor = l->out[0];
     if (geometry(y, &s->out)) {
         ir_diag_add(d, "backend: layer '%s' (%s): output '%s' has an unsupported shape (rank %d)",
                     l->name, l->onnx_op, y->name, y->rank);

@@ -81,7 +81,8 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
             continue;
         if (gsm && (c->in_bytes > m->gsm_bytes || c->in_bytes <= 0 || c->groups > 1))
             continue;
-        int rows_core = split == BK_SPLIT_ROWS ? (c->ho + m->cores - 1) / m->cores : c->ho;
+        int pk = c->pool_k > 1 ? c->pool_k : 1; /* tiles and shares in whole pooling windows */
+        int rows_core = split == BK_SPLIT_ROWS ? (c->ho / pk + m->cores - 1) / m->cores * pk : c->ho;
         int nv_core = split == BK_SPLIT_CO ? (c->nvco + m->cores - 1) / m->cores : c->nvco;
         if (rows_core < 1)
             rows_core = 1;
@@ -119,6 +120,8 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                 for (int ik = 0; ik < nci; ik++)
                     for (int it = 0; it < nth; it++)
                         for (int iw = 0; iw < ntw; iw++) {
+                            if (ths[it] % pk || tws[iw] % pk)
+                                continue;
                             BkConv t = *c;
                             t.split = split, t.vco = vco, t.px = px, t.in_gsm = gsm;
                             t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
@@ -175,7 +178,9 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     BkConv *c = &s->u.conv;
     const IrTensor *w = &g->t[l->in[1]];
     const BkAct *x = &s->in[0], *y = &s->out;
+    int pool_k = c->pool_k, pool_max = c->pool_max; /* set by bk_fuse_pools */
     memset(c, 0, sizeof *c);
+    c->pool_k = pool_k, c->pool_max = pool_max;
     c->groups = l->op == IR_CONV ? l->a.conv.group : 1;
     c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
@@ -186,7 +191,8 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
             return -1;
         }
-        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
+        int k = c->pool_k > 1 ? c->pool_k : 1; /* y is the pooled output then */
+        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h * k, c->wo = y->w * k;
         c->kh = (int)w->dims[2], c->kw = (int)w->dims[3];
         c->sh = l->a.conv.stride[0], c->sw = l->a.conv.stride[1];
         c->dh = l->a.conv.dilation[0], c->dw = l->a.conv.dilation[1];
@@ -452,6 +458,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             bk_cost_simple(s, m);
             break;
         case BK_KIND_ALIAS:
+        case BK_KIND_FUSED:
             break;
         }
         if (r) {
@@ -460,7 +467,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
         s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;
-        if (s->kind != BK_KIND_ALIAS)
+        if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED)
             s->cyc_pred += m->barrier_cycles + m->dma_setup;
         s->eff_pred = s->cyc_pred > 0 ? (double)s->flops / (s->cyc_pred * peak) : 0;
     }
