@@ -17,6 +17,10 @@
 
 #include "m7rt.h"
 
+/* Every program carries the whole library; a kernel it does not call is
+ * not a mistake. */
+#define M7K_LIB __attribute__((unused))
+
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
 enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
 enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
@@ -32,7 +36,7 @@ typedef struct {
     float alpha, lo, hi;
 } M7kAct;
 
-static m7_vec m7k_act(const M7kAct *a, m7_vec v) {
+static M7K_LIB m7_vec m7k_act(const M7kAct *a, m7_vec v) {
     switch (a->act) {
     case M7K_ACT_RELU:
         return m7_vmax(v, m7_vzero());
@@ -51,14 +55,14 @@ static m7_vec m7k_act(const M7kAct *a, m7_vec v) {
 }
 
 /* Split n items into ncores contiguous ranges; core k gets [*lo, *hi). */
-static void m7k_range(int n, int core, int ncores, int *lo, int *hi) {
+static M7K_LIB void m7k_range(int n, int core, int ncores, int *lo, int *hi) {
     *lo = (int)((int64_t)n * core / ncores);
     *hi = (int)((int64_t)n * (core + 1) / ncores);
 }
 
-static int m7k_min(int a, int b) { return a < b ? a : b; }
-static int m7k_max(int a, int b) { return a > b ? a : b; }
-static int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
+static M7K_LIB int m7k_min(int a, int b) { return a < b ? a : b; }
+static M7K_LIB int m7k_max(int a, int b) { return a > b ? a : b; }
+static M7K_LIB int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
 
 /* ======================= convolution (and FC) ==========================
  * Channels in lanes: 32 output channels per vector; weights in AM, input
@@ -107,7 +111,7 @@ typedef struct {
     uint64_t sr, sc, sub_bytes;     /* SM strides */
 } M7kWin;
 
-static M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
+static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
     M7kWin w;
     w.rows = (nr - 1) * p->sh + (p->kh - 1) * p->dh + 1;
     w.cols = (nc - 1) * p->sw + (p->kw - 1) * p->dw + 1;
@@ -123,7 +127,7 @@ typedef struct {
     int co_lo, co_hi;
 } M7kConvWork;
 
-static void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
+static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
                         int *c0, int *nc) {
     int per_n = wk->nht * wk->nwt;
     *n = t / per_n;
@@ -136,7 +140,7 @@ static void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, 
 
 /* DMA of one sub (block or channel) of an input window into SM, with the
  * parts outside the image filled from the zero row. */
-static void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
+static M7K_LIB void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
                               int sub, int ih0, int iw0, uint32_t pix_bytes) {
     int v0 = m7k_max(ih0, 0), v1 = m7k_min(ih0 + win->rows, p->h);
     int u0 = m7k_max(iw0, 0), u1 = m7k_min(iw0 + win->cols, p->w);
@@ -173,7 +177,7 @@ static void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWi
 }
 
 /* Brings the input window of tile t for the channels of weight chunk kc. */
-static void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, int kc, int slot) {
+static M7K_LIB void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, int kc, int slot) {
     int n, r0, nr, c0, nc;
     m7k_tile_of(p, wk, t, &n, &r0, &nr, &c0, &nc);
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
@@ -190,7 +194,7 @@ static void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, i
  * part `part` of `parts` of it (private weights are fetched a part per
  * tile, so the input windows queued on the same DMA link behind them are
  * never late; a broadcast is collective and comes whole). */
-static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
+static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
     int cc = k / nkc, kc = k % nkc;
     int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
     int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
@@ -208,7 +212,7 @@ static void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int 
 }
 
 /* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
-static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, int cioff,
+static M7K_LIB void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, int cioff,
                         m7_addr w0, uint64_t wj, int nci, m7_addr o0, uint64_t ovj, m7_addr bias,
                         int first, int last) {
     m7_vec acc[M7K_MAXACC], wv[2][M7K_MAXV], xv[2][M7K_MAXP];
@@ -265,7 +269,7 @@ static void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_
 }
 
 /* DMA of a finished output tile from AM to DDR (blocked layout). */
-static void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv, int n, int r0,
+static M7K_LIB void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv, int n, int r0,
                            int nr, int c0, int nc) {
     uint64_t jb = (uint64_t)p->th * p->tw * 128;
     for (int j = 0; j < nv; j++) {
@@ -284,7 +288,7 @@ static void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv
 
 /* Pools a finished nr x nc tile in place: pooled pixel (r, c) goes to
  * position r * tw + c, never past a position still to be read. */
-static void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int nc) {
+static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int nc) {
     int k = p->pool_k;
     uint64_t jb = (uint64_t)p->th * p->tw * 128;
     for (int j = 0; j < nv; j++)
@@ -303,7 +307,7 @@ static void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int n
             }
 }
 
-static void m7k_conv_group(const M7kConv *p) {
+static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     M7kConvWork wk;
     wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
@@ -393,7 +397,7 @@ static void m7k_conv_group(const M7kConv *p) {
     m7_dma_wait(M7K_CH_OUT + 1);
 }
 
-static void m7k_conv(const M7kConv *p) {
+static M7K_LIB void m7k_conv(const M7kConv *p) {
     if (p->in_gsm) { /* every core stages its share, then all wait for all */
         int core = m7_core_id(), ncores = m7_core_count();
         uint64_t lo = p->stage_bytes * core / ncores / 128 * 128;
@@ -428,7 +432,7 @@ typedef struct {
     uint64_t am_w, am_b, am_in0, am_in1, am_out0, am_out1;
 } M7kDw;
 
-static void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slot) {
+static M7K_LIB void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slot) {
     const M7kConv *g = &p->geo;
     int per = wk->nht, nb = item / per, ht = item % per;
     int n = nb / p->ncb, cb = nb % p->ncb, r0 = ht * g->th;
@@ -437,7 +441,7 @@ static void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slo
                       r0 * g->sh - g->pt, -g->pl, 128);
 }
 
-static void m7k_dw(const M7kDw *p) {
+static M7K_LIB void m7k_dw(const M7kDw *p) {
     const M7kConv *g = &p->geo;
     M7kConvWork wk;
     wk.nht = m7k_cdiv(g->ho, g->th);
@@ -504,12 +508,12 @@ typedef struct {
     const float *recip;             /* recip[k] = 1/k for k = 1..kh*kw */
 } M7kPool;
 
-static void m7k_pool_rows(const M7kPool *p, int r0, int nr, int *v0, int *v1) {
+static M7K_LIB void m7k_pool_rows(const M7kPool *p, int r0, int nr, int *v0, int *v1) {
     *v0 = m7k_max(r0 * p->sh - p->pt, 0);
     *v1 = m7k_min((r0 + nr - 1) * p->sh - p->pt + p->kh, p->h);
 }
 
-static void m7k_pool_load(const M7kPool *p, int item, int nht, int slot) {
+static M7K_LIB void m7k_pool_load(const M7kPool *p, int item, int nht, int slot) {
     int ht = item % nht, nb = item / nht;
     int r0 = ht * p->th, nr = m7k_min(p->th, p->ho - r0), v0, v1;
     m7k_pool_rows(p, r0, nr, &v0, &v1);
@@ -520,7 +524,7 @@ static void m7k_pool_load(const M7kPool *p, int item, int nht, int slot) {
                row, row);
 }
 
-static void m7k_pool(const M7kPool *p) {
+static M7K_LIB void m7k_pool(const M7kPool *p) {
     int nht = m7k_cdiv(p->ho, p->th), lo, hi;
     m7k_range(p->n * p->ncb * nht, m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo < hi)
@@ -585,7 +589,7 @@ typedef struct {
     float inv_hw;
 } M7kGPool;
 
-static void m7k_gpool(const M7kGPool *p) {
+static M7K_LIB void m7k_gpool(const M7kGPool *p) {
     int lo, hi;
     m7k_range(p->nb, m7_core_id(), m7_core_count(), &lo, &hi);
     int npieces = m7k_cdiv(p->hw, p->chunk), total = (hi - lo) * npieces;
@@ -644,7 +648,7 @@ typedef struct {
     uint64_t st, am_st, st_bytes;
 } M7kEw;
 
-static void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
+static M7K_LIB void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
     uint64_t bytes = (uint64_t)nv * 128;
     m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
            (uint32_t)bytes, 0, 0);
@@ -653,7 +657,7 @@ static void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
                (uint32_t)bytes, 0, 0);
 }
 
-static void m7k_ew(const M7kEw *p) {
+static M7K_LIB void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
@@ -708,15 +712,16 @@ typedef struct {
     uint64_t am_x, am_iota;
 } M7kSoftmax;
 
-static m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
+static M7K_LIB m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
     m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
     m7_dma_wait(M7K_CH_CONST);
     int rem = c - (c - 1) / 32 * 32;
-    return m7_vcmpgt(m7_vsplat((float)rem), m7_vld(M7_AM(iota_am))); /* lanes 0.5, 1.5, ... */
+    /* lane i is live when rem > i (iota holds 0.5, 1.5, ..., 31.5) */
+    return m7_vcmpgt(m7_vsplat((float)rem), m7_vld(M7_AM(iota_am)));
 }
 
 /* Item i -> (image, first pixel, pixels); moves its vectors in or out. */
-static int m7k_pixels_dma(int i, int hw, int np, int nb, uint64_t ddr, m7_addr am, int to_am, int *npix) {
+static M7K_LIB int m7k_pixels_dma(int i, int hw, int np, int nb, uint64_t ddr, m7_addr am, int to_am, int *npix) {
     int per = m7k_cdiv(hw, np), n = i / per, p0 = i % per * np;
     *npix = m7k_min(np, hw - p0);
     uint64_t at = ddr + ((uint64_t)n * nb * hw + p0) * 128;
@@ -729,7 +734,7 @@ static int m7k_pixels_dma(int i, int hw, int np, int nb, uint64_t ddr, m7_addr a
     return n;
 }
 
-static void m7k_softmax(const M7kSoftmax *p) {
+static M7K_LIB void m7k_softmax(const M7kSoftmax *p) {
     int lo, hi, np;
     m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo >= hi)
@@ -779,7 +784,7 @@ typedef struct {
     uint64_t am_x, am_sq, am_iota, sq_row; /* sq_row: bytes per pixel row of squares */
 } M7kLrn;
 
-static void m7k_lrn(const M7kLrn *p) {
+static M7K_LIB void m7k_lrn(const M7kLrn *p) {
     int lo, hi, np;
     m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo >= hi)
@@ -831,7 +836,7 @@ typedef struct {
     uint64_t am_x, am_iota;
 } M7kSoftmaxRows;
 
-static void m7k_softmax_rows(const M7kSoftmaxRows *p) {
+static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
     int lo, hi;
     m7k_range(p->rows, m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo >= hi)
@@ -882,7 +887,7 @@ typedef struct {
     uint64_t in, out, ostr[4];
 } M7kTranspose;
 
-static void m7k_transpose(const M7kTranspose *p) {
+static M7K_LIB void m7k_transpose(const M7kTranspose *p) {
     int lo, hi, ncb = m7k_cdiv(p->d[1], 32);
     m7k_range(p->d[0] * p->d[1] * p->d[2], m7_core_id(), m7_core_count(), &lo, &hi);
     for (int i = lo; i < hi; i++) {
@@ -915,7 +920,7 @@ typedef struct {
     uint64_t out, zero;
 } M7kConcat;
 
-static void m7k_concat(const M7kConcat *p) {
+static M7K_LIB void m7k_concat(const M7kConcat *p) {
     int core = m7_core_id(), ncores = m7_core_count(), job = 0;
     uint64_t blk = (uint64_t)p->hw * 128;
     for (int n = 0; n < p->n; n++) {
@@ -953,7 +958,7 @@ typedef struct {
     uint64_t out;
 } M7kPad;
 
-static void m7k_pad(const M7kPad *p) {
+static M7K_LIB void m7k_pad(const M7kPad *p) {
     int lo, hi;
     m7k_range(p->geo.n * p->ncb, m7_core_id(), m7_core_count(), &lo, &hi);
     M7kWin win;
@@ -975,7 +980,7 @@ typedef struct {
     uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
 } M7kConvert;
 
-static void m7k_convert(const M7kConvert *p) {
+static M7K_LIB void m7k_convert(const M7kConvert *p) {
     int lo, hi, ncb = m7k_cdiv(p->c, 32);
     m7k_range(p->n * p->c, m7_core_id(), m7_core_count(), &lo, &hi);
     for (int i = lo; i < hi; i++) {
