@@ -23,7 +23,6 @@
 
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
 enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
-enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
 /* Register-block limits: accumulators + 2 weight vectors per output vector
  * + 2 broadcasts per pixel stay within 28 + 8 + 24 = 60 of the 64 vector
  * registers. */
@@ -98,7 +97,7 @@ typedef struct {
     int vco, px;                    /* register block */
     int co_chunk, ci_chunk;         /* weight chunk: vectors x channels */
     int th, tw;                     /* output tile */
-    int split;                      /* M7K_SPLIT_* */
+    int row_parts;                  /* cores split rows in row_parts, channels in cores / row_parts */
     int resident;                   /* outputs stay in AM across ci chunks */
     /* on-chip placement (byte offsets) */
     uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
@@ -125,6 +124,7 @@ static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
 typedef struct {
     int r_lo, r_hi, nht, nwt, ntiles;
     int co_lo, co_hi;
+    int bcast;                      /* one channel range: weights broadcast */
 } M7kConvWork;
 
 static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
@@ -202,7 +202,7 @@ static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int
     uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
     uint64_t bytes = (uint64_t)nv * nci * kk;
     m7_addr dst = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
-    if (p->split == M7K_SPLIT_ROWS) {
+    if (wk->bcast) {
         m7_dma_bcast(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
         return;
     }
@@ -307,29 +307,40 @@ static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int n
             }
 }
 
-static M7K_LIB void m7k_conv_group(const M7kConv *p) {
+/* A core's share: row_parts ranges of rows (whole pooling windows) times
+ * cores / row_parts ranges of output-channel vectors.  With one channel
+ * range every core needs every weight, so weights are broadcast (DDR read
+ * once); otherwise each core fetches its own. */
+static M7K_LIB void m7k_conv_share(const M7kConv *p, M7kConvWork *wk) {
     int core = m7_core_id(), ncores = m7_core_count();
+    int rparts = m7k_max(1, m7k_min(p->row_parts, ncores)), cparts = ncores / rparts;
+    int rp = core / cparts, cp = core % cparts, pk = p->pool_k > 1 ? p->pool_k : 1;
+    wk->r_lo = wk->r_hi = 0;
+    if (rp < rparts) {
+        m7k_range(p->ho / pk, rp, rparts, &wk->r_lo, &wk->r_hi);
+        wk->r_lo *= pk, wk->r_hi *= pk;
+    }
+    m7k_range(p->nvco, cp, cparts, &wk->co_lo, &wk->co_hi);
+    wk->bcast = cparts == 1;
+}
+
+static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     M7kConvWork wk;
-    wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
+    m7k_conv_share(p, &wk);
     int pk = p->pool_k > 1 ? p->pool_k : 1;
-    if (p->split == M7K_SPLIT_ROWS) { /* in whole pooling windows */
-        m7k_range(p->ho / pk, core, ncores, &wk.r_lo, &wk.r_hi);
-        wk.r_lo *= pk, wk.r_hi *= pk;
-    } else
-        m7k_range(p->nvco, core, ncores, &wk.co_lo, &wk.co_hi);
     wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
     wk.nwt = m7k_cdiv(p->wo, p->tw);
     wk.ntiles = p->n * wk.nht * wk.nwt;
     int ncc = m7k_cdiv(wk.co_hi - wk.co_lo, p->co_chunk);
     int nkc = m7k_cdiv(p->cin, p->ci_chunk);
     int nchunks = ncc * nkc;
-    if (p->split == M7K_SPLIT_CO && (wk.ntiles == 0 || ncc == 0))
+    if (!wk.bcast && (wk.ntiles == 0 || ncc == 0))
         return; /* nothing for this core, and no collective to take part in */
     int kk = p->kh * p->kw;
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
     if (p->bias) {
         uint64_t bytes = (uint64_t)p->nvco * 128;
-        if (p->split == M7K_SPLIT_ROWS)
+        if (wk.bcast)
             m7_dma_bcast(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
         else
             m7_dma(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
@@ -342,7 +353,7 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int total = nchunks * wk.ntiles, nstored = 0;
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
-        int parts = p->split == M7K_SPLIT_ROWS ? 1 : wk.ntiles; /* CO split: ntiles > 0 */
+        int parts = wk.bcast ? 1 : wk.ntiles; /* private: ntiles > 0 */
         if (k + 1 < nchunks && parts == 1)
             m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));

@@ -58,11 +58,11 @@ static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int
     const float *w = g->t[l->in[1]].f32;
     int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
-    int nranges = c->split == BK_SPLIT_CO ? s->cores : 1;
+    int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
+    int nranges = s->cores / rparts; /* = m7k_conv_share's channel ranges */
     for (int r = 0; r < nranges; r++) {
-        int lo = 0, hi = c->nvco;
-        if (c->split == BK_SPLIT_CO)
-            bk_range(c->nvco, r, s->cores, &lo, &hi);
+        int lo, hi;
+        bk_range(c->nvco, r, nranges, &lo, &hi);
         for (int cv = lo; cv < hi; cv += c->co_chunk) {
             int nv = hi - cv < c->co_chunk ? hi - cv : c->co_chunk;
             for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {

@@ -49,7 +49,6 @@ typedef struct {
 /* Bytes of an activation in its layout. */
 int64_t bk_act_bytes(const BkAct *a);
 
-enum { BK_SPLIT_ROWS, BK_SPLIT_CO };  /* = M7K_SPLIT_* of kernels.c */
 
 typedef struct {
     /* geometry (FC: h = 1, w = batch, 1x1 kernel) */
@@ -63,7 +62,8 @@ typedef struct {
     int64_t in_sn, in_ssub, in_sh, in_sw;
     int64_t out_sn, out_sv, out_sh, out_sw;
     /* tiling */
-    int vco, px, co_chunk, ci_chunk, th, tw, split, resident;
+    int vco, px, co_chunk, ci_chunk, th, tw, resident;
+    int row_parts;              /* cores: row_parts row ranges x cores/row_parts channel ranges */
     int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
@@ -205,6 +205,9 @@ int bk_memplan(IrGraph *g, IrDiag *d);
 
 /* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
 void bk_range(int n, int core, int ncores, int *lo, int *hi);
+/* A conv core's rows and output-channel vectors (= m7k_conv_share); 1 if
+ * every core has every channel (weights broadcast). */
+int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, int *v_lo, int *v_hi);
 
 /* cost.c: predicted cycles. */
 double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);

@@ -7,3 +7,16 @@ void bk_range(int n, int core, int ncores, int *lo, int *hi) {
     *lo = (int)((int64_t)n * core / ncores);
     *hi = (int)((int64_t)n * (core + 1) / ncores);
 }
+
+int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, int *v_lo, int *v_hi) {
+    int rparts = c->row_parts < 1 ? 1 : c->row_parts > ncores ? ncores : c->row_parts;
+    int cparts = ncores / rparts, rp = core / cparts, cp = core % cparts;
+    int pk = c->pool_k > 1 ? c->pool_k : 1; /* rows in whole pooling windows */
+    *r_lo = *r_hi = 0;
+    if (rp < rparts) {
+        bk_range(c->ho / pk, rp, rparts, r_lo, r_hi);
+        *r_lo *= pk, *r_hi *= pk;
+    }
+    bk_range(c->nvco, cp, cparts, v_lo, v_hi);
+    return cparts == 1;
+}

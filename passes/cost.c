@@ -55,13 +55,8 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
                   int64_t *transfers, int64_t *bytes) {
     const BkConv *c = &s->u.conv;
     /* the last core has the largest share (bk_range) */
-    int core = m->cores - 1, r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    int pk = c->pool_k > 1 ? c->pool_k : 1;
-    if (c->split == BK_SPLIT_ROWS) {
-        bk_range(c->ho / pk, core, m->cores, &r_lo, &r_hi);
-        r_lo *= pk, r_hi *= pk;
-    } else
-        bk_range(c->nvco, core, m->cores, &v_lo, &v_hi);
+    int r_lo, r_hi, v_lo, v_hi;
+    bk_conv_share(c, m->cores - 1, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
     int rows = r_hi - r_lo, nv_core = v_hi - v_lo;
     int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
     int rlast = rows - (nht - 1) * c->th, clast = c->wo - (nwt - 1) * c->tw;
@@ -82,7 +77,7 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
         }
     }
     BkDmaStats st;
-    bk_conv_dma(c, m, core, m->cores, &st);
+    bk_conv_dma(c, m, m->cores - 1, m->cores, &st);
     if (c->in_gsm) /* staging: a share of the input, then a barrier */
         st.cycles += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     *compute = comp * c->groups;

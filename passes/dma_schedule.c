@@ -57,16 +57,10 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
 
 void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
     st->transfers = 0, st->bytes = 0, st->cycles = 0;
-    int r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    int pk = c->pool_k > 1 ? c->pool_k : 1;
-    if (c->split == BK_SPLIT_ROWS) {
-        bk_range(c->ho / pk, core, ncores, &r_lo, &r_hi);
-        r_lo *= pk, r_hi *= pk;
-    } else
-        bk_range(c->nvco, core, ncores, &v_lo, &v_hi);
-    int bcast = c->split == BK_SPLIT_ROWS;
+    int r_lo, r_hi, v_lo, v_hi, pk = c->pool_k > 1 ? c->pool_k : 1;
+    int bcast = bk_conv_share(c, core, ncores, &r_lo, &r_hi, &v_lo, &v_hi);
     int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
-    if (c->split == BK_SPLIT_CO && (v_hi <= v_lo || nht == 0))
+    if (!bcast && (v_hi <= v_lo || nht == 0))
         return;
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)

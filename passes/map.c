@@ -66,10 +66,10 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert to", &s->post.nchw);
     if (s->kind == BK_KIND_CONV) {
         const BkConv *c = &s->u.conv;
-        fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, split %s%s\n",
-                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
-                c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "out channels",
-                c->resident ? ", outputs resident" : "");
+        fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, cores: %d row x %d "
+                   "channel parts%s%s\n",
+                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw, c->row_parts, s->cores / c->row_parts,
+                c->row_parts == s->cores ? " (weights broadcast)" : "", c->resident ? ", outputs resident" : "");
         if (c->in_gsm)
             fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);
         if (c->pool_k)

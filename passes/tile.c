@@ -52,7 +52,7 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
  * and input tile before any compute, the last output tile after it. */
 static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
-    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->split == BK_SPLIT_ROWS);
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->row_parts == m->cores);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
     if (c->in_gsm)
@@ -75,15 +75,15 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     int64_t min_am = INT64_MAX, min_sm = INT64_MAX;
     int fc = c->h == 1 && c->kh == 1 && c->kw == 1 && c->sub_ci == 0;
     s->candidates = 0;
-    for (int cand = 0; cand < 4; cand++) {
-        int split = cand & 1, gsm = cand >> 1;
-        if (split == BK_SPLIT_CO && c->nvco < 2)
+    for (int cand = 0; cand < 2 * m->cores; cand++) {
+        int rparts = cand % m->cores + 1, gsm = cand / m->cores, cparts = m->cores / rparts;
+        if (m->cores % rparts || (cparts > 1 && c->nvco < 2))
             continue;
         if (gsm && (c->in_bytes > m->gsm_bytes || c->in_bytes <= 0 || c->groups > 1))
             continue;
         int pk = c->pool_k > 1 ? c->pool_k : 1; /* tiles and shares in whole pooling windows */
-        int rows_core = split == BK_SPLIT_ROWS ? (c->ho / pk + m->cores - 1) / m->cores * pk : c->ho;
-        int nv_core = split == BK_SPLIT_CO ? (c->nvco + m->cores - 1) / m->cores : c->nvco;
+        int rows_core = (c->ho / pk + rparts - 1) / rparts * pk;
+        int nv_core = (c->nvco + cparts - 1) / cparts;
         if (rows_core < 1)
             rows_core = 1;
         int ths[16], nth = steps(rows_core, ths, 16);
@@ -123,7 +123,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                             if (ths[it] % pk || tws[iw] % pk)
                                 continue;
                             BkConv t = *c;
-                            t.split = split, t.vco = vco, t.px = px, t.in_gsm = gsm;
+                            t.row_parts = rparts, t.vco = vco, t.px = px, t.in_gsm = gsm;
                             t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
                             if (fc) {
                                 t.sub_ci = t.ci_chunk;

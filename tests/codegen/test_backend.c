@@ -105,7 +105,8 @@ static void test_split_every_dimension(void) {
     CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
     const BkSched *s = g->l[1].sched;
     const BkConv *c = &s->u.conv;
-    int rows = c->split == BK_SPLIT_ROWS ? 10 : 40, vecs = c->split == BK_SPLIT_CO ? 2 : 8;
+    /* a core's share: 40 rows in row_parts, 8 vectors in 4 / row_parts */
+    int rows = (40 + c->row_parts - 1) / c->row_parts, vecs = (8 + 4 / c->row_parts - 1) / (4 / c->row_parts);
     CU_ASSERT(c->co_chunk < vecs);
     CU_ASSERT(c->ci_chunk < 256);
     CU_ASSERT(c->th < rows);

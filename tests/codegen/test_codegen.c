@@ -474,6 +474,24 @@ static void test_core_counts(void) {
     }
 }
 
+/* Six long rows of 128 channels: 4 row parts would be uneven (2,1,2,1),
+ * 4 channel parts leave one vector per core; the cores split both (2 x 2,
+ * private weights). */
+static void test_split_2d(void) {
+    IrGraph *g = ir_graph_new("split2d");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 6, 224});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c0", x, 128, 1, 1, 0, IR_ACT_NONE);
+    t = conv(g, "c1", t, 128, 3, 1, 1, IR_ACT_RELU);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "split2d", NULL, NULL);
+    const BkConv *c = &((const BkSched *)g->l[1].sched)->u.conv;
+    printf("\n  split2d: %d row parts, max relative error %.3g\n", c->row_parts, err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    CU_ASSERT_EQUAL(c->row_parts, 2);
+    ir_graph_free(g);
+}
+
 /* Memories so small that every dimension of the conv is split (weight
  * chunks of output and input channels, partial sums resident in AM, tiles
  * of rows and columns), on 3 cores. */
@@ -652,6 +670,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "transpose, softmax over the last axis", test_transpose_softmax);
         CU_add_test(s, "reshape of blocked data, squeeze", test_reshape);
         CU_add_test(s, "1, 2 and 7 cores", test_core_counts);
+        CU_add_test(s, "rows and channels split over the cores", test_split_2d);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
