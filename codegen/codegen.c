@@ -123,8 +123,8 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
         fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
                 U(c->in_bytes));
     fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
-               ".row_parts = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk, c->ci_chunk, c->th,
-            c->tw, c->row_parts, c->resident);
+               ".row_parts = %d, .slices = %d, .w_parts = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk,
+            c->ci_chunk, c->th, c->tw, c->row_parts, c->slices, c->w_parts, c->resident);
     fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
                ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
             U(c->sm_in0), U(c->sm_in1));

@@ -98,6 +98,8 @@ typedef struct {
     int co_chunk, ci_chunk;         /* weight chunk: vectors x channels */
     int th, tw;                     /* output tile */
     int row_parts;                  /* cores split rows in row_parts, channels in cores / row_parts */
+    int slices;                     /* channel parts as slices of broadcast weight chunks */
+    int w_parts;                    /* broadcast chunks come in this many parts (every core has >= w_parts tiles) */
     int resident;                   /* outputs stay in AM across ci chunks */
     /* on-chip placement (byte offsets) */
     uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
@@ -125,6 +127,7 @@ typedef struct {
     int r_lo, r_hi, nht, nwt, ntiles;
     int co_lo, co_hi;
     int bcast;                      /* one channel range: weights broadcast */
+    int slice, nslices;             /* this core computes slice `slice` of each chunk's vectors */
 } M7kConvWork;
 
 static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
@@ -191,9 +194,10 @@ static M7K_LIB void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, 
 }
 
 /* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR;
- * part `part` of `parts` of it (private weights are fetched a part per
- * tile, so the input windows queued on the same DMA link behind them are
- * never late; a broadcast is collective and comes whole). */
+ * part `part` of `parts` of it.  The next chunk is fetched a part per tile
+ * so the input windows queued on the same DMA link behind it are never
+ * late; a broadcast is collective, so its parts are as many as the core
+ * with the fewest tiles has (w_parts, the same on every core). */
 static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
     int cc = k / nkc, kc = k % nkc;
     int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
@@ -202,12 +206,14 @@ static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int
     uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
     uint64_t bytes = (uint64_t)nv * nci * kk;
     m7_addr dst = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
-    if (wk->bcast) {
-        m7_dma_bcast(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
-        return;
-    }
     uint64_t lo = bytes / 128 * part / parts * 128, hi = bytes / 128 * (part + 1) / parts * 128;
-    if (hi > lo)
+    if (part == parts - 1)
+        hi = bytes;
+    if (hi <= lo)
+        return;
+    if (wk->bcast)
+        m7_dma_bcast(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
+    else
         m7_dma(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
 }
 
@@ -320,6 +326,12 @@ static M7K_LIB void m7k_conv_share(const M7kConv *p, M7kConvWork *wk) {
         m7k_range(p->ho / pk, rp, rparts, &wk->r_lo, &wk->r_hi);
         wk->r_lo *= pk, wk->r_hi *= pk;
     }
+    wk->slice = 0, wk->nslices = 1;
+    if (p->slices && cparts > 1) { /* every core gets every weight; computes its slice */
+        wk->co_lo = 0, wk->co_hi = p->nvco, wk->bcast = 1;
+        wk->slice = cp, wk->nslices = cparts;
+        return;
+    }
     m7k_range(p->nvco, cp, cparts, &wk->co_lo, &wk->co_hi);
     wk->bcast = cparts == 1;
 }
@@ -353,7 +365,7 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int total = nchunks * wk.ntiles, nstored = 0;
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
-        int parts = wk.bcast ? 1 : wk.ntiles; /* private: ntiles > 0 */
+        int parts = wk.bcast ? m7k_max(p->w_parts, 1) : wk.ntiles; /* private: ntiles > 0 */
         if (k + 1 < nchunks && parts == 1)
             m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));
@@ -369,7 +381,7 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
             int it = k * wk.ntiles + t;
             if (it + 1 < total)
                 m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
-            if (k + 1 < nchunks && parts > 1)
+            if (k + 1 < nchunks && parts > 1 && t < parts)
                 m7k_conv_load_w(p, &wk, k + 1, nkc, t, parts);
             m7_dma_wait(M7K_CH_IN + (it & 1));
             int n, r0, nr, c0, nc;
@@ -383,8 +395,10 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
             }
             m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
             uint64_t ovj = (uint64_t)p->th * p->tw * 128;
-            for (int j0 = 0; j0 < nv; j0 += p->vco) {
-                int vb = m7k_min(p->vco, nv - j0);
+            int s_lo, s_hi; /* this core's vectors of the chunk */
+            m7k_range(nv, wk.slice, wk.nslices, &s_lo, &s_hi);
+            for (int j0 = s_lo; j0 < s_hi; j0 += p->vco) {
+                int vb = m7k_min(p->vco, s_hi - j0);
                 m7_addr bias = p->bias ? M7_AM(p->am_bias + (uint64_t)(v0 + j0) * 128) : 0;
                 for (int r = 0; r < nr; r++)
                     for (int q0 = 0; q0 < nc; q0 += p->px) {
@@ -396,10 +410,11 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                     }
             }
             if (kc == nkc - 1) {
+                m7_addr mine = obase + s_lo * ovj;
                 if (pk > 1)
-                    m7k_conv_pool(p, obase, nv, nr, nc);
-                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), obase, v0, nv, n, r0 / pk, nr / pk, c0 / pk,
-                               nc / pk);
+                    m7k_conv_pool(p, mine, s_hi - s_lo, nr, nc);
+                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), mine, v0 + s_lo, s_hi - s_lo, n, r0 / pk, nr / pk,
+                               c0 / pk, nc / pk);
                 nstored++;
             }
         }

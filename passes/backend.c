@@ -59,7 +59,7 @@ static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int
     int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
     int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
-    int nranges = s->cores / rparts; /* = m7k_conv_share's channel ranges */
+    int nranges = c->slices ? 1 : s->cores / rparts; /* = m7k_conv_share's channel ranges */
     for (int r = 0; r < nranges; r++) {
         int lo, hi;
         bk_range(c->nvco, r, nranges, &lo, &hi);

@@ -64,6 +64,8 @@ typedef struct {
     /* tiling */
     int vco, px, co_chunk, ci_chunk, th, tw, resident;
     int row_parts;              /* cores: row_parts row ranges x cores/row_parts channel ranges */
+    int slices;                 /* channel parts: slices of broadcast chunks (else own weights) */
+    int w_parts;                /* broadcast chunks: parts (min tiles over the cores) */
     int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
@@ -208,6 +210,8 @@ void bk_range(int n, int core, int ncores, int *lo, int *hi);
 /* A conv core's rows and output-channel vectors (= m7k_conv_share); 1 if
  * every core has every channel (weights broadcast). */
 int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, int *v_lo, int *v_hi);
+/* The slice of each chunk's vectors a core computes (0 of 1 unless slices). */
+void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices);
 
 /* cost.c: predicted cycles. */
 double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);

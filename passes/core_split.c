@@ -17,6 +17,18 @@ int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, i
         bk_range(c->ho / pk, rp, rparts, r_lo, r_hi);
         *r_lo *= pk, *r_hi *= pk;
     }
+    if (c->slices && cparts > 1) { /* all channels, broadcast; a slice of each chunk */
+        *v_lo = 0, *v_hi = c->nvco;
+        return 1;
+    }
     bk_range(c->nvco, cp, cparts, v_lo, v_hi);
     return cparts == 1;
+}
+
+void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices) {
+    int rparts = c->row_parts < 1 ? 1 : c->row_parts > ncores ? ncores : c->row_parts;
+    int cparts = ncores / rparts;
+    *slice = 0, *nslices = 1;
+    if (c->slices && cparts > 1)
+        *slice = core % cparts, *nslices = cparts;
 }

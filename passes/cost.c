@@ -61,8 +61,12 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
     int rlast = rows - (nht - 1) * c->th, clast = c->wo - (nwt - 1) * c->tw;
     double comp = 0;
+    int slice, nslices;
+    bk_conv_slice(c, m->cores - 1, m->cores, &slice, &nslices);
     for (int v0 = 0; v0 < nv_core; v0 += c->co_chunk) {
-        int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk;
+        int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk, s_lo, s_hi;
+        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the core's vectors of the chunk */
+        nv = s_hi - s_lo;
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
             double full = tile_compute(c, m, c->th, c->tw, nv, nci);

@@ -65,12 +65,15 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)
         add(st, m, 1, (int64_t)c->nvco * 128, bcast);
+    int slice, nslices;
+    bk_conv_slice(c, core, ncores, &slice, &nslices);
     for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {
-        int nv = imin(c->co_chunk, v_hi - v0);
+        int nv = imin(c->co_chunk, v_hi - v0), s_lo, s_hi;
+        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the outputs it stores */
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = imin(c->ci_chunk, c->cin - ci0);
             int last = ci0 + c->ci_chunk >= c->cin;
-            int parts = bcast || (v0 == v_lo && ci0 == 0) ? 1 : c->n * nht * nwt; /* the first comes whole */
+            int parts = v0 == v_lo && ci0 == 0 ? 1 : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
             for (int part = 0; part < parts; part++) /* private weights: a part per tile */
                 add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
             int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;
@@ -87,7 +90,7 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
                         if (!last)
                             continue;
                         nr /= pk, nc /= pk; /* only pooled pixels leave */
-                        for (int j = 0; j < nv; j++) {
+                        for (int j = s_lo; j < s_hi; j++) {
                             if (c->out_sw == 128)
                                 add(st, m, nr, (int64_t)nr * nc * 128, 0);
                             else

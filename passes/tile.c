@@ -52,12 +52,25 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
  * and input tile before any compute, the last output tile after it. */
 static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
-    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->row_parts == m->cores);
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->row_parts == m->cores || c->slices);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
     if (c->in_gsm)
         e += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     return e;
+}
+
+/* Parts a broadcast weight chunk comes in: the fewest tiles any core has
+ * (every core must issue the same collective calls). */
+static int conv_w_parts(const BkConv *c, const M7Machine *m) {
+    int parts = 1 << 20;
+    for (int k = 0; k < m->cores; k++) {
+        int r_lo, r_hi, v_lo, v_hi;
+        bk_conv_share(c, k, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
+        int t = c->n * ((r_hi - r_lo + c->th - 1) / c->th) * ((c->wo + c->tw - 1) / c->tw);
+        parts = t < parts ? t : parts;
+    }
+    return parts < 1 ? 1 : parts;
 }
 
 /* Powers of two up to n, and n itself. */
@@ -75,15 +88,16 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     int64_t min_am = INT64_MAX, min_sm = INT64_MAX;
     int fc = c->h == 1 && c->kh == 1 && c->kw == 1 && c->sub_ci == 0;
     s->candidates = 0;
-    for (int cand = 0; cand < 2 * m->cores; cand++) {
-        int rparts = cand % m->cores + 1, gsm = cand / m->cores, cparts = m->cores / rparts;
-        if (m->cores % rparts || (cparts > 1 && c->nvco < 2))
+    for (int cand = 0; cand < 4 * m->cores; cand++) {
+        int rparts = cand % m->cores + 1, gsm = cand / m->cores % 2, slices = cand / m->cores / 2;
+        int cparts = m->cores / rparts;
+        if (m->cores % rparts || (cparts > 1 && c->nvco < 2) || (slices && (cparts == 1 || rparts == 1)))
             continue;
         if (gsm && (c->in_bytes > m->gsm_bytes || c->in_bytes <= 0 || c->groups > 1))
             continue;
         int pk = c->pool_k > 1 ? c->pool_k : 1; /* tiles and shares in whole pooling windows */
         int rows_core = (c->ho / pk + rparts - 1) / rparts * pk;
-        int nv_core = (c->nvco + cparts - 1) / cparts;
+        int nv_core = slices ? c->nvco : (c->nvco + cparts - 1) / cparts;
         if (rows_core < 1)
             rows_core = 1;
         int ths[16], nth = steps(rows_core, ths, 16);
@@ -123,7 +137,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                             if (ths[it] % pk || tws[iw] % pk)
                                 continue;
                             BkConv t = *c;
-                            t.row_parts = rparts, t.vco = vco, t.px = px, t.in_gsm = gsm;
+                            t.row_parts = rparts, t.vco = vco, t.px = px, t.in_gsm = gsm, t.slices = slices;
                             t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
                             if (fc) {
                                 t.sub_ci = t.ci_chunk;
@@ -138,6 +152,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                                 continue;
                             }
                             s->candidates++;
+                            t.w_parts = conv_w_parts(&t, m);
                             BkSched tmp = *s;
                             tmp.u.conv = t;
                             double comp, dma;
@@ -167,6 +182,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
         return -1;
     }
     *c = best;
+    c->w_parts = conv_w_parts(c, m);
     int nchunks = ((c->nvco + c->co_chunk - 1) / c->co_chunk) * ((c->cin + c->ci_chunk - 1) / c->ci_chunk);
     s->am_slots = (nchunks > 1 ? 2 : 1) + (c->resident ? 0 : 2);
     s->gsm_bytes = c->in_gsm ? c->in_bytes : 0;
