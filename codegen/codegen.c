@@ -272,9 +272,12 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
-                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   "m7k_transpose",
-                                "m7k_convert", "", ""};
+static const char *kind_fn[] = {
+    [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
+    [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
+    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_CONCAT] = "m7k_concat",   [BK_KIND_PAD] = "m7k_pad",
+    [BK_KIND_TRANSPOSE] = "m7k_transpose", [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
+    [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -326,6 +329,10 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         emit_convert(G, id, "plan", &cv);
         break;
     }
+    case BK_KIND_COPY:
+        fprintf(f, "static const M7kCopy %s_plan = {.in = %lluu, .out = %lluu, .bytes = %lluu};\n", id,
+                U(s->in[0].ddr), U(s->out.ddr), U(bk_act_bytes(&s->in[0])));
+        break;
     case BK_KIND_ALIAS:
     case BK_KIND_FUSED: break;
     }

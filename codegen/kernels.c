@@ -1006,6 +1006,23 @@ typedef struct {
     uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
 } M7kConvert;
 
+/* A DDR-to-DDR copy (a graph output that is its input's bytes): each core
+ * moves its share of 128-byte lines in one transfer. */
+typedef struct {
+    uint64_t in, out, bytes;
+} M7kCopy;
+
+static M7K_LIB void m7k_copy(const M7kCopy *p) {
+    int64_t lines = (int64_t)((p->bytes + 127) / 128);
+    int lo, hi;
+    m7k_range((int)lines, m7_core_id(), m7_core_count(), &lo, &hi);
+    uint64_t from = (uint64_t)lo * 128, to = (uint64_t)hi * 128 < p->bytes ? (uint64_t)hi * 128 : p->bytes;
+    if (to > from) {
+        m7_dma(M7K_CH_IN, M7_DDR(p->out + from), M7_DDR(p->in + from), 1, (uint32_t)(to - from), 0, 0);
+        m7_dma_wait(M7K_CH_IN);
+    }
+}
+
 static M7K_LIB void m7k_convert(const M7kConvert *p) {
     int lo, hi, ncb = m7k_cdiv(p->c, 32);
     m7k_range(p->n * p->c, m7_core_id(), m7_core_count(), &lo, &hi);

@@ -32,6 +32,7 @@ typedef enum {
     BK_KIND_PAD,     /* constant spatial pad by DMA */
     BK_KIND_TRANSPOSE, /* 4-D permutation by DMA, output NCHW */
     BK_KIND_TO_NCHW, /* a reshape of blocked data: converted to NCHW (by DMA) */
+    BK_KIND_COPY,    /* NCHW data copied to a graph output (DDR to DDR by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
     BK_KIND_FUSED,   /* a pooling done by the conv before it (no code) */
 } BkKind;

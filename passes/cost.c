@@ -180,6 +180,11 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         dma = (double)tr * x->h * x->w * m->dma_row_overhead;
         break;
     }
+    case BK_KIND_COPY: { /* one transfer per core */
+        tr = 1;
+        by = (int64_t)((double)bk_act_bytes(&s->in[0]) / cores);
+        break;
+    }
     case BK_KIND_PAD: {
         double items = (double)(s->out.n * ((s->out.c + 31) / 32) + cores - 1) / cores;
         tr = (int64_t)(items * 5);

@@ -467,6 +467,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
         case BK_KIND_PAD:
         case BK_KIND_TRANSPOSE:
         case BK_KIND_TO_NCHW:
+        case BK_KIND_COPY:
             if (s->kind == BK_KIND_PAD) {
                 s->u.pad.row_bytes = (int64_t)s->out.w * 128;
                 s->u.pad.row_off = BK_BLOB_ZERO;
