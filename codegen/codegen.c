@@ -263,6 +263,32 @@ static void emit_convert(Gen *G, const char *id, const char *suffix, const BkCon
             cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
 }
 
+/* The packing step of run-time weights (passes/rt_weights.c): a table of
+ * DMAs, or BatchNormalization's parameters folded on the machine. */
+static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    FILE *f = G->f;
+    const IrGraph *g = G->g;
+    if (s->kind == BK_KIND_EW) {
+        fprintf(f, "static const M7kPackBn %s_pack = {\n    .c = %d, .ncb = %d, .eps = ", id, s->out.c,
+                s->u.ew.ncb);
+        flt(f, l->a.bn.eps);
+        fprintf(f, ",\n    .scale = %lluu, .bias = %lluu, .mean = %lluu, .var = %lluu, .st = %lluu, .am = 0,\n};\n",
+                U(g->t[l->in[1]].ddr_offset), U(g->t[l->in[2]].ddr_offset), U(g->t[l->in[3]].ddr_offset),
+                U(g->t[l->in[4]].ddr_offset), U(s->u.ew.st_off));
+        return;
+    }
+    BkDmaDesc *d;
+    int64_t n = bk_rt_pack_dma(g, l, &d);
+    fprintf(f, "static const M7kDmaDesc %s_dmas[%lld] = {\n", id, (long long)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        fprintf(f, "    {%lluu, %lluu, %lluu, %lluu, %uu, %uu},\n", U(d[i].dst), U(d[i].src), U(d[i].dst_stride),
+                U(d[i].src_stride), d[i].rows, d[i].row_bytes);
+    if (n == 0)
+        fputs("    {0},\n", f);
+    fprintf(f, "};\nstatic const M7kPackDma %s_pack = {%lld, %s_dmas};\n", id, (long long)n, id);
+    free(d);
+}
+
 static void region(Gen *G, const char *name, const char *suffix, long long flops, const char *call) {
     FILE *f = G->f;
     fputs("    m7_region_begin(", f);
@@ -336,12 +362,19 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_ALIAS:
     case BK_KIND_FUSED: break;
     }
+    int rt = bk_has_rt_pack(G->g, l);
+    if (rt)
+        emit_pack(G, id, l, s);
     if (s->pre.present)
         emit_convert(G, id, "pre", &s->pre);
     if (s->post.present)
         emit_convert(G, id, "post", &s->post);
     fprintf(f, "static void %s(void) {\n", id);
     char call[160];
+    if (rt) { /* before the layer: its kernel reads the packed copy as blob weights */
+        snprintf(call, sizeof call, "%s(&%s_pack)", s->kind == BK_KIND_EW ? "m7k_pack_bn" : "m7k_pack_dma", id);
+        region(G, l->name, ":pack_weights", 0, call);
+    }
     if (s->pre.present) {
         snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
         region(G, l->name, ":to_blocked", 0, call);

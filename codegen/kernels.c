@@ -1042,3 +1042,63 @@ static M7K_LIB void m7k_convert(const M7kConvert *p) {
     m7_dma_wait(M7K_CH_IN);
     m7_dma_wait(M7K_CH_IN + 1);
 }
+
+/* ================= packing run-time weights (graph inputs) ================
+ * Weights fed at run time arrive NCHW/OIHW in DDR; these steps put them in
+ * the blob layout the layer's kernel reads (passes/rt_weights.c). */
+typedef struct {
+    uint64_t dst, src, dst_stride, src_stride;
+    uint32_t rows, row_bytes;
+} M7kDmaDesc;
+
+typedef struct {
+    int n;
+    const M7kDmaDesc *d;
+} M7kPackDma;
+
+/* Each core issues its share of the transfers over 4 channels. */
+static M7K_LIB void m7k_pack_dma(const M7kPackDma *p) {
+    int lo, hi;
+    m7k_range(p->n, m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        const M7kDmaDesc *d = &p->d[i];
+        m7_dma(M7K_CH_IN + (i & 3), M7_DDR(d->dst), M7_DDR(d->src), d->rows, d->row_bytes, d->dst_stride,
+               d->src_stride);
+    }
+    for (int ch = 0; ch < 4; ch++)
+        m7_dma_wait(M7K_CH_IN + ch);
+}
+
+/* BatchNormalization parameters [C] -> scales and shifts [block][32] of the
+ * affine kernel: k = scale / sqrt(var + eps), shift = bias - mean * k.
+ * Each core takes whole channel blocks; AM holds 6 vectors at `am`. */
+typedef struct {
+    int c, ncb;
+    float eps;
+    uint64_t scale, bias, mean, var; /* DDR, [C] each */
+    uint64_t st;                     /* DDR: scales [ncb][32], then shifts */
+    uint64_t am;
+} M7kPackBn;
+
+static M7K_LIB void m7k_pack_bn(const M7kPackBn *p) {
+    int lo, hi;
+    const uint64_t src[4] = {p->scale, p->bias, p->mean, p->var};
+    m7k_range(p->ncb, m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int cb = lo; cb < hi; cb++) {
+        int n = m7k_min(32, p->c - cb * 32);
+        for (int k = 0; k < 4; k++) { /* padding lanes zero: scale 0 gives k = 0, shift 0 */
+            m7_vst(M7_AM(p->am + (uint64_t)k * 128), m7_vzero());
+            m7_dma(M7K_CH_CONST, M7_AM(p->am + (uint64_t)k * 128), M7_DDR(src[k] + (uint64_t)cb * 128), 1,
+                   (uint32_t)n * 4, 0, 0);
+        }
+        m7_dma_wait(M7K_CH_CONST);
+        m7_vec sc = m7_vld(M7_AM(p->am)), b = m7_vld(M7_AM(p->am + 128));
+        m7_vec mean = m7_vld(M7_AM(p->am + 256)), var = m7_vld(M7_AM(p->am + 384));
+        m7_vec k = m7_vmul(sc, m7_vrsqrt(m7_vadd(var, m7_vsplat(p->eps))));
+        m7_vst(M7_AM(p->am + 512), k);
+        m7_vst(M7_AM(p->am + 640), m7_vsub(b, m7_vmul(mean, k)));
+        m7_dma(M7K_CH_CONST, M7_DDR(p->st + (uint64_t)cb * 128), M7_AM(p->am + 512), 1, 128, 0, 0);
+        m7_dma(M7K_CH_CONST, M7_DDR(p->st + (uint64_t)(p->ncb + cb) * 128), M7_AM(p->am + 640), 1, 128, 0, 0);
+        m7_dma_wait(M7K_CH_CONST);
+    }
+}

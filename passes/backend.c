@@ -44,19 +44,25 @@ static int64_t weight_src(const IrLayer *l, const BkSched *s, int64_t co, int64_
     int kk = c->kh * c->kw;
     if (l->op == IR_CONV)
         return (co * c->cin + ci) * kk + t;
-    if (x->layout != BK_LAYOUT_BLOCKED)
-        return co * c->cin + ci;
-    /* FC on blocked data: ci runs over [C/32][H][W][32] of the input */
-    int64_t hw = (int64_t)x->h * x->w;
-    int64_t ch = ci / (32 * hw) * 32 + ci % 32, pix = ci / 32 % hw;
-    return ch < x->c ? co * x->c * hw + ch * hw + pix : -1;
+    int64_t m = s->out.c, k = ci;   /* FC: W[m][k], or [k][m] (bk_w_kmajor) */
+    if (x->layout == BK_LAYOUT_BLOCKED) {
+        /* FC on blocked data: ci runs over [C/32][H][W][32] of the input */
+        int64_t hw = (int64_t)x->h * x->w;
+        int64_t ch = ci / (32 * hw) * 32 + ci % 32, pix = ci / 32 % hw;
+        if (ch >= x->c)
+            return -1;
+        k = ch * hw + pix;
+    }
+    int64_t kdim = (int64_t)x->c * x->h * x->w;
+    return bk_w_kmajor(l) ? k * m + co : co * kdim + k;
 }
 
 /* One group's weights, chunk by chunk in the order m7k_conv reads them. */
-static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int grp, float *dst) {
+static void map_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int grp, int64_t dst,
+                      BkWeightFn fn, void *ctx) {
     const BkConv *c = &s->u.conv;
-    const float *w = g->t[l->in[1]].f32;
-    int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
+    int cout_g = s->out.c / c->groups, kk = c->kh * c->kw;
+    (void)g;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
     int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
     int nranges = c->slices ? 1 : s->cores / rparts; /* = m7k_conv_share's channel ranges */
@@ -74,45 +80,66 @@ static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int
                                 int col = (cv + j) * 32 + lane;
                                 int64_t src = col < cout_g ? weight_src(l, s, (int64_t)grp * cout_g + col, ci, t) : -1;
                                 if (src >= 0)
-                                    *dst = w[src];
+                                    fn(ctx, 1, dst, src);
                             }
             }
         }
     }
 }
 
+/* Bias element co: a [1] bias (Gemm) broadcasts. */
+static int64_t bias_src(const IrGraph *g, const IrLayer *l, int64_t co) {
+    return ir_numel(&g->t[l->in[2]]) == 1 ? 0 : co;
+}
+
 /* Conv weights W[co][ci][ky][kx] (FC: W[m][k]) into chunks of
- * [co vector][ci][tap][32 lanes]; padding lanes stay zero. */
-static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+ * [co vector][ci][tap][32 lanes], bias [group][vector][32]; depthwise
+ * W[c][1][ky][kx] into [block][tap][32], bias [block][32].  Padding lanes
+ * are not visited (they stay zero). */
+void bk_weight_map(const IrGraph *g, const IrLayer *l, BkWeightFn fn, void *ctx) {
+    const BkSched *s = l->sched;
     const BkConv *c = &s->u.conv;
+    int ch = s->out.c;
+    if (s->kind == BK_KIND_DW) {
+        int kk = c->kh * c->kw;
+        for (int k = 0; k < ch; k++)
+            for (int t = 0; t < kk; t++)
+                fn(ctx, 1, c->w_off / 4 + ((int64_t)(k / 32) * kk + t) * 32 + k % 32, (int64_t)k * kk + t);
+        if (c->b_off >= 0)
+            for (int k = 0; k < ch; k++)
+                fn(ctx, 2, c->b_off / 4 + k, bias_src(g, l, k));
+        return;
+    }
     for (int grp = 0; grp < c->groups; grp++)
-        pack_group(g, l, s, grp, blob + (c->w_off + grp * c->g_wts) / 4);
+        map_group(g, l, s, grp, (c->w_off + grp * c->g_wts) / 4, fn, ctx);
     if (c->b_off >= 0) {
-        const IrTensor *b = &g->t[l->in[2]];
-        int cout_g = (int)b->dims[0] / c->groups;
-        for (int grp = 0; grp < c->groups; grp++) /* [group][vector][32] */
+        int cout_g = ch / c->groups;
+        for (int grp = 0; grp < c->groups; grp++)
             for (int co = 0; co < cout_g; co++)
-                blob[(c->b_off + grp * c->g_bias) / 4 + co] = b->f32[grp * cout_g + co];
+                fn(ctx, 2, (c->b_off + grp * c->g_bias) / 4 + co, bias_src(g, l, (int64_t)grp * cout_g + co));
     }
 }
 
-/* Depthwise W[c][1][ky][kx] into [block][tap][32], bias [block][32]. */
-static void pack_dw(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
-    const BkConv *c = &s->u.conv;
-    const IrTensor *w = &g->t[l->in[1]];
-    int ch = (int)w->dims[0], kk = c->kh * c->kw;
-    for (int k = 0; k < ch; k++)
-        for (int t = 0; t < kk; t++)
-            blob[c->w_off / 4 + ((int64_t)(k / 32) * kk + t) * 32 + k % 32] = w->f32[(int64_t)k * kk + t];
-    if (c->b_off >= 0)
-        for (int k = 0; k < ch; k++)
-            blob[c->b_off / 4 + k] = g->t[l->in[2]].f32[k];
+typedef struct {
+    const IrGraph *g;
+    const IrLayer *l;
+    float *blob;
+} ConstPack;
+
+/* Compile-time packing: constants only (run-time ones: rt_weights.c). */
+static void put_const(void *ctx, int k, int64_t dst, int64_t src) {
+    ConstPack *p = ctx;
+    const IrTensor *t = &p->g->t[p->l->in[k]];
+    if (!bk_is_runtime(p->g, p->l->in[k]))
+        p->blob[dst] = t->f32[src];
 }
 
 /* Scales and shifts [block][32] of an affine element-wise layer. */
 static void pack_affine(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
     const BkEw *e = &s->u.ew;
     float *sc = blob + e->st_off / 4, *sh = sc + (int64_t)e->ncb * 32;
+    if (l->op == IR_BATCHNORM && bk_has_rt_pack(g, l))
+        return; /* computed on the machine (rt_weights.c) */
     for (int c = 0; c < s->out.c; c++) {
         if (l->op == IR_BATCHNORM) { /* (x - mean) / sqrt(var + eps) * scale + bias */
             double k = g->t[l->in[1]].f32[c] / sqrt((double)g->t[l->in[4]].f32[c] + l->a.bn.eps);
@@ -133,10 +160,10 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
     for (int li = 0; li < g->n_l; li++) {
         const IrLayer *l = &g->l[li];
         const BkSched *s = l->dead ? NULL : l->sched;
-        if (s && s->kind == BK_KIND_CONV)
-            pack_conv(g, l, s, blob);
-        else if (s && s->kind == BK_KIND_DW)
-            pack_dw(g, l, s, blob);
+        if (s && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW)) {
+            ConstPack p = {g, l, blob};
+            bk_weight_map(g, l, put_const, &p);
+        }
         else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
             pack_affine(g, l, s, blob);
         else if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0)

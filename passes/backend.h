@@ -230,4 +230,26 @@ typedef struct {
 } BkDmaStats;
 void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st);
 
+/* rt_weights.c: weights that are graph inputs, fed at run time (ONNX node
+ * tests, a host updating weights).  The blob keeps their packed place (zero:
+ * padding lanes stay zero); a step before the layer fills it on the machine
+ * by DMA from the input's NCHW/OIHW copy (docs/backend.md). */
+int bk_is_runtime(const IrGraph *g, int ti);        /* a graph input */
+int bk_w_kmajor(const IrLayer *l);                  /* FC weights K x M (Gemm transB=0) */
+/* Every weight/bias element of a conv, depthwise or FC layer: fn(ctx, k,
+ * dst, src) with k the layer input (1 weights, 2 bias), dst the float index
+ * in the blob, src the float index in the input tensor. */
+typedef void (*BkWeightFn)(void *ctx, int k, int64_t dst, int64_t src);
+void bk_weight_map(const IrGraph *g, const IrLayer *l, BkWeightFn fn, void *ctx);
+/* One 2-D DMA of a packing step (byte addresses in DDR). */
+typedef struct {
+    int64_t dst, src, dst_stride, src_stride;
+    uint32_t rows, row_bytes;
+} BkDmaDesc;
+/* The transfers that pack layer l's run-time weights (conv, depthwise, FC);
+ * *out is malloc'd (NULL if none); returns the count. */
+int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, BkDmaDesc **out);
+/* 1 if layer l has a packing step (run-time conv/FC weights or BN params). */
+int bk_has_rt_pack(const IrGraph *g, const IrLayer *l);
+
 #endif

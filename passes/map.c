@@ -107,6 +107,32 @@ static int is_const(const IrGraph *g, int ti) {
     return ti >= 0 && g->t[ti].f32 && (g->t[ti].role == IR_T_CONST || g->t[ti].role == IR_T_PARAM);
 }
 
+/* Conv/FC weights or bias: a constant, or a graph input packed on the
+ * machine before the layer (rt_weights.c). */
+static int is_weight(const IrGraph *g, int ti) { return is_const(g, ti) || bk_is_runtime(g, ti); }
+
+static int weights_ok(const IrGraph *g, const IrLayer *l) {
+    return is_weight(g, l->in[1]) && (l->n_in < 3 || l->in[2] < 0 || is_weight(g, l->in[2]));
+}
+
+/* Gemm that make_fc left because B is a graph input: compiled as FC when
+ * it is Y = A B (+ C) or A B^T (+ C), C a bias of one value per column or
+ * one value.  The weights are packed at run time (bk_w_kmajor: B is K x M). */
+static int gemm_as_fc(const IrGraph *g, const IrLayer *l) {
+    const IrGemmAttr *a = &l->a.gemm;
+    if (a->trans_a || a->alpha != 1.0f || l->n_in < 2 || !bk_is_runtime(g, l->in[1]) ||
+        g->t[l->in[0]].rank != 2 || g->t[l->in[1]].rank != 2)
+        return 0;
+    if (l->n_in < 3 || l->in[2] < 0)
+        return 1;
+    const IrTensor *c = &g->t[l->in[2]], *y = &g->t[l->out[0]];
+    if (y->rank != 2)
+        return 0;
+    int64_t n = ir_numel(c), m = y->dims[1];
+    return a->beta == 1.0f && is_weight(g, l->in[2]) && (n == m || n == 1) &&
+           (c->rank == 1 || (c->rank == 2 && c->dims[0] == 1));
+}
+
 /* A constant that broadcasts per channel of a [N, C, ...] activation: one
  * value, or C values along axis 1 ([C], [C,1,1], [1,C,1,1]). */
 static int const_per_channel(const IrTensor *t, int c) {
@@ -170,8 +196,8 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     switch (l->op) {
     case IR_CONV:
         if (l->a.conv.group > 1 && l->a.conv.group == s->in[0].c && s->out.c == s->in[0].c) {
-            if (!is_const(g, l->in[1]) || (l->n_in > 2 && l->in[2] >= 0 && !is_const(g, l->in[2]))) {
-                ir_diag_add(d, "backend: layer '%s' (Conv): weights must be compile-time constants",
+            if (!weights_ok(g, l)) {
+                ir_diag_add(d, "backend: layer '%s' (Conv): weights must be constants or graph inputs",
                             l->name);
                 return -1;
             }
@@ -188,8 +214,14 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         }
         /* fall through */
     case IR_FC:
-        if (!is_const(g, l->in[1]) || (l->n_in > 2 && l->in[2] >= 0 && !is_const(g, l->in[2]))) {
-            ir_diag_add(d, "backend: layer '%s' (%s): weights must be compile-time constants",
+    case IR_GEMM:
+        if (l->op == IR_GEMM && !gemm_as_fc(g, l)) {
+            ir_diag_add(d, "backend: layer '%s' (Gemm): with B a graph input, only transA=0, alpha=1 "
+                           "and a per-column bias (beta=1) are supported", l->name);
+            return -1;
+        }
+        if (!weights_ok(g, l)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): weights must be constants or graph inputs",
                         l->name, l->onnx_op);
             return -1;
         }
@@ -256,13 +288,19 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         }
         need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
         break;
-    case IR_BATCHNORM:
+    case IR_BATCHNORM: {
+        /* all constants (folded at compile time) or all graph inputs (m7k_pack_bn) */
+        int nrt = 0;
+        for (int k = 1; k < 5 && k < l->n_in; k++)
+            nrt += bk_is_runtime(g, l->in[k]);
         for (int k = 1; k < 5; k++)
-            if (k >= l->n_in || !is_const(g, l->in[k]) || ir_numel(&g->t[l->in[k]]) != s->out.c) {
-                ir_diag_add(d, "backend: layer '%s' (BatchNormalization): parameters must be "
-                               "constants with one value per channel", l->name);
+            if (k >= l->n_in || !(nrt ? bk_is_runtime(g, l->in[k]) : is_const(g, l->in[k])) ||
+                ir_numel(&g->t[l->in[k]]) != s->out.c) {
+                ir_diag_add(d, "backend: layer '%s' (BatchNormalization): parameters must be all "
+                               "constants or all graph inputs, with one value per channel", l->name);
                 return -1;
             }
+        }
         s->kind = BK_KIND_EW;
         s->u.ew.op = BK_EW_AFFINE;
         need_blocked(s, 0);

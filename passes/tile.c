@@ -236,7 +236,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     } else { /* FC: a 1x1 conv over a 1-row image of the batch */
         int64_t k = x->layout == BK_LAYOUT_BLOCKED ? (int64_t)(x->c + 31) / 32 * 32 * x->h * x->w
                                                    : (int64_t)x->c * x->h * x->w;
-        if (w->rank != 2 || w->dims[1] != (int64_t)x->c * x->h * x->w || k > (1 << 28)) {
+        if (w->rank != 2 || w->dims[bk_w_kmajor(l) ? 0 : 1] != (int64_t)x->c * x->h * x->w || k > (1 << 28)) {
             ir_diag_add(d, "backend: layer '%s': FC weights do not match the input size", l->name);
             return -1;
         }
