@@ -164,20 +164,28 @@ static double run_case(IrGraph *g, const char *tag, const char *mach, char **rep
         fprintf(stderr, "failed: %s\n", cmd);
         return -1;
     }
-    int x = g->inputs[0];
-    int64_t nx = ir_numel(&g->t[x]);
-    float **vals = calloc((size_t)g->n_t, sizeof *vals); /* only the input is set */
-    vals[x] = malloc((size_t)nx * sizeof(float));
-    for (int64_t i = 0; i < nx; i++)
-        vals[x][i] = frand();
-    write_raw(in, vals[x], nx);
-    snprintf(cmd, sizeof cmd, "%s %s %s %s > %s", exe, wts, in, out, rep);
+    /* every graph input: random, or the values a weight had before it
+     * became an input (to_input); fed to the program and the executor */
+    float **vals = calloc((size_t)g->n_t, sizeof *vals);
+    const float *ins[16] = {0};
+    int n = snprintf(cmd, sizeof cmd, "%s %s", exe, wts);
+    for (int i = 0; i < g->n_inputs && i < 16; i++) {
+        IrTensor *t = &g->t[g->inputs[i]];
+        int64_t nx = ir_numel(t);
+        vals[g->inputs[i]] = malloc((size_t)nx * sizeof(float));
+        for (int64_t k = 0; k < nx; k++)
+            vals[g->inputs[i]][k] = t->f32 ? t->f32[k] : frand();
+        ins[i] = vals[g->inputs[i]];
+        snprintf(in, sizeof in, "%s/%s.in%d", tmpdir, tag, i);
+        write_raw(in, ins[i], nx);
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " %s", in);
+    }
+    snprintf(cmd + n, sizeof cmd - (size_t)n, " %s > %s", out, rep);
     double err = -1;
-    if (system(cmd) == 0) {
+    if (g->n_inputs <= 16 && system(cmd) == 0) {
         int y = g->outputs[0];
         int64_t ny = ir_numel(&g->t[y]);
         float *outs[8] = {0}, *got = malloc((size_t)ny * sizeof(float));
-        const float *ins[1] = {vals[x]};
         IrDiag ed = {0};
         if (g->n_outputs > 8 || ir_eval(g, ins, outs, &ed)) { /* the reference executor is the oracle */
             ir_diag_print(&ed, stderr);
@@ -309,6 +317,101 @@ static void test_grouped(void) {
     ir_graph_add_output(g, t);
     double err = run_case(g, "grouped", NULL, NULL);
     printf("\n  grouped: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Weights fed at run time: the constant t becomes a graph input (its
+ * values are what run_case feeds). */
+static void to_input(IrGraph *g, int t) {
+    g->t[t].role = IR_T_INPUT;
+    ir_graph_add_input(g, t);
+}
+
+/* Layer l's weights (and bias) as graph inputs. */
+static void weights_to_inputs(IrGraph *g, int l) {
+    for (int k = 1; k < g->l[l].n_in; k++)
+        to_input(g, g->l[l].in[k]);
+}
+
+static int producer(const IrGraph *g, int t) { return g->t[t].producer; }
+
+/* Run-time weights packed on the machine: a planar conv (40 outputs,
+ * padding lanes), a conv whose 96 outputs are split over the cores, a
+ * depthwise conv, a standalone BatchNorm and an FC on blocked data (its
+ * weights permuted), all with weights and biases as graph inputs; the
+ * packing steps are regions of their own with no useful FLOPs. */
+static void test_runtime_weights(void) {
+    IrGraph *g = ir_graph_new("rtw");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 9, 8});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU);
+    weights_to_inputs(g, producer(g, t));
+    t = conv(g, "c2", t, 96, 3, 1, 1, IR_ACT_NONE);
+    weights_to_inputs(g, producer(g, t));
+    t = gconv(g, "dw", t, 96, 3, 1, 1, IR_ACT_NONE, 96);
+    weights_to_inputs(g, producer(g, t));
+    int64_t d4[4] = {2, 96, 5, 4};
+    int p[4];
+    for (int k = 0; k < 4; k++)
+        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){96});
+    for (int c = 0; c < 96; c++) /* a positive variance */
+        g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
+    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){t, p[0], p[1], p[2], p[3]}, 5,
+                          (int[]){y}, 1);
+    g->l[li].a.bn.eps = 1e-3f;
+    weights_to_inputs(g, li);
+    t = unary(g, "flat", IR_FLATTEN, y, 2, (int64_t[]){2, 96 * 5 * 4});
+    t = fc(g, "fc", t, 11, IR_ACT_NONE);
+    weights_to_inputs(g, producer(g, t));
+    ir_graph_add_output(g, t);
+    char *rep = NULL;
+    double err = run_case(g, "rtw", NULL, &rep);
+    printf("\n  rtw: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    const char *names[] = {"c1", "c2", "dw", "bn", "fc"};
+    for (int i = 0; i < 5; i++) { /* "region NAME:pack_weights CYCLES EFF BOUND" with no FLOPs */
+        char key[64];
+        snprintf(key, sizeof key, "region %s:pack_weights ", names[i]);
+        const char *r = rep ? strstr(rep, key) : NULL;
+        unsigned long long cyc = 0;
+        double eff = -1;
+        CU_ASSERT(r && sscanf(r + strlen(key), "%llu %lf", &cyc, &eff) == 2 && cyc > 0 && eff == 0);
+    }
+    free(rep);
+    ir_graph_free(g);
+}
+
+/* Gemm with B a graph input (what make_fc leaves): B as K x M (transB=0,
+ * packed transposed on the machine) with a constant [1, M] bias, then
+ * B^T as M x K (transB=1) with a run-time one-value bias. */
+static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdims) {
+    int64_t n = g->t[a].dims[0], k = g->t[a].dims[1];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_B", name);
+    int b = tensor(g, nm, IR_T_CONST, 2, trans_b ? (int64_t[]){m, k} : (int64_t[]){k, m});
+    to_input(g, b);
+    snprintf(nm, sizeof nm, "%s_C", name);
+    int c = tensor(g, nm, IR_T_CONST, cdims == 1 ? 1 : 2, cdims == 1 ? (int64_t[]){1} : (int64_t[]){1, m});
+    if (cdims == 1)
+        to_input(g, c);
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
+    int li = ir_add_layer(g, IR_GEMM, name, "Gemm", (int[]){a, b, c}, 3, (int[]){y}, 1);
+    g->l[li].a.gemm = (IrGemmAttr){1.0f, 1.0f, 0, trans_b};
+    return y;
+}
+
+static void test_runtime_gemm(void) {
+    IrGraph *g = ir_graph_new("rtgemm");
+    int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){3, 45});
+    ir_graph_add_input(g, x);
+    int t = gemm(g, "g1", x, 37, 0, 2);
+    t = gemm(g, "g2", t, 9, 1, 1);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "rtgemm", NULL, NULL);
+    printf("\n  rtgemm: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
 }
@@ -634,6 +737,8 @@ int main(int argc, char **argv) {
         CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
         CU_add_test(s, "grouped conv", test_grouped);
         CU_add_test(s, "batchnorm, constant add/mul", test_affine);
+        CU_add_test(s, "weights as graph inputs", test_runtime_weights);
+        CU_add_test(s, "Gemm with B a graph input", test_runtime_gemm);
         CU_add_test(s, "concat and pad", test_concat_pad);
         CU_add_test(s, "broadcast mul/add (SE gate)", test_broadcast);
         CU_add_test(s, "transpose, softmax over the last axis", test_transpose_softmax);
