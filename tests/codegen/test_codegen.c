@@ -381,6 +381,20 @@ static void test_runtime_weights(void) {
     }
     free(rep);
     ir_graph_free(g);
+    /* grouped convs, from NCHW and from blocked data (batch 1: a grouped conv
+     * on blocked data at batch 2 races in SM with constant weights as well) */
+    g = ir_graph_new("rtgroup");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 6, 9, 8});
+    ir_graph_add_input(g, x);
+    t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
+    weights_to_inputs(g, producer(g, t));
+    t = gconv(g, "g2", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    weights_to_inputs(g, producer(g, t));
+    ir_graph_add_output(g, t);
+    err = run_case(g, "rtgroup", NULL, NULL);
+    printf("\n  rtgroup: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
 }
 
 /* Gemm with B a graph input (what make_fc leaves): B as K x M (transB=0,
