@@ -263,6 +263,13 @@ static void emit_convert(Gen *G, const char *id, const char *suffix, const BkCon
             cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
 }
 
+/* Gemm with alpha or beta != 1 on a run-time B or C: a scaling pass after
+ * the packing DMAs. */
+static int rt_scaled(const IrGraph *g, const IrLayer *l) {
+    return (bk_is_runtime(g, l->in[1]) && bk_gemm_scale(l, 1) != 1.0f) ||
+           (l->n_in > 2 && bk_is_runtime(g, l->in[2]) && bk_gemm_scale(l, 2) != 1.0f);
+}
+
 /* The packing step of run-time weights (passes/rt_weights.c): a table of
  * DMAs, or BatchNormalization's parameters folded on the machine. */
 static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
@@ -287,6 +294,17 @@ static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s
         fputs("    {0},\n", f);
     fprintf(f, "};\nstatic const M7kPackDma %s_pack = {%lld, %s_dmas};\n", id, (long long)n, id);
     free(d);
+    if (!rt_scaled(g, l))
+        return;
+    const BkConv *c = &s->u.conv; /* Gemm's alpha, beta on what was packed at run time */
+    int sw = bk_is_runtime(g, l->in[1]), sb = c->b_off >= 0 && bk_is_runtime(g, l->in[2]);
+    fprintf(f, "static const M7kPackScale %s_scale = {\n    .addr = {%lluu, %lluu}, .lines = {%lluu, %lluu}, .s = {",
+            id, U(c->w_off), U(sb ? c->b_off : 0), U(sw ? c->w_bytes / 128 : 0),
+            U(sb ? (int64_t)c->groups * c->nvco : 0));
+    flt(f, bk_gemm_scale(l, 1));
+    fputs(", ", f);
+    flt(f, bk_gemm_scale(l, 2));
+    fputs("}, .am = 0,\n};\n", f);
 }
 
 static void region(Gen *G, const char *name, const char *suffix, long long flops, const char *call) {
@@ -370,9 +388,13 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     if (s->post.present)
         emit_convert(G, id, "post", &s->post);
     fprintf(f, "static void %s(void) {\n", id);
-    char call[160];
+    char call[400];
     if (rt) { /* before the layer: its kernel reads the packed copy as blob weights */
-        snprintf(call, sizeof call, "%s(&%s_pack)", s->kind == BK_KIND_EW ? "m7k_pack_bn" : "m7k_pack_dma", id);
+        if (s->kind != BK_KIND_EW && rt_scaled(G->g, l))
+            snprintf(call, sizeof call, "m7k_pack_dma(&%s_pack);\n    m7_barrier();\n    m7k_pack_scale(&%s_scale)",
+                     id, id);
+        else
+            snprintf(call, sizeof call, "%s(&%s_pack)", s->kind == BK_KIND_EW ? "m7k_pack_bn" : "m7k_pack_dma", id);
         region(G, l->name, ":pack_weights", 0, call);
     }
     if (s->pre.present) {

@@ -1102,3 +1102,29 @@ static M7K_LIB void m7k_pack_bn(const M7kPackBn *p) {
         m7_dma_wait(M7K_CH_CONST);
     }
 }
+
+/* Gemm's alpha / beta on packed run-time weights / bias: each range of
+ * 128-byte lines through AM (at `am`, 64 lines a time), times s[k]. */
+typedef struct {
+    uint64_t addr[2], lines[2];
+    float s[2];
+    uint64_t am;
+} M7kPackScale;
+
+static M7K_LIB void m7k_pack_scale(const M7kPackScale *p) {
+    for (int k = 0; k < 2; k++) {
+        int lo, hi;
+        m7k_range((int)p->lines[k], m7_core_id(), m7_core_count(), &lo, &hi);
+        for (int l0 = lo; l0 < hi; l0 += 64) {
+            int n = m7k_min(64, hi - l0);
+            uint64_t ddr = p->addr[k] + (uint64_t)l0 * 128;
+            m7_dma(M7K_CH_CONST, M7_AM(p->am), M7_DDR(ddr), 1, (uint32_t)n * 128, 0, 0);
+            m7_dma_wait(M7K_CH_CONST);
+            m7_vec s = m7_vsplat(p->s[k]);
+            for (int i = 0; i < n; i++)
+                m7_vst(M7_AM(p->am + (uint64_t)i * 128), m7_vmul(m7_vld(M7_AM(p->am + (uint64_t)i * 128)), s));
+            m7_dma(M7K_CH_CONST, M7_DDR(ddr), M7_AM(p->am), 1, (uint32_t)n * 128, 0, 0);
+            m7_dma_wait(M7K_CH_CONST);
+        }
+    }
+}

@@ -131,7 +131,7 @@ static void put_const(void *ctx, int k, int64_t dst, int64_t src) {
     ConstPack *p = ctx;
     const IrTensor *t = &p->g->t[p->l->in[k]];
     if (!bk_is_runtime(p->g, p->l->in[k]))
-        p->blob[dst] = t->f32[src];
+        p->blob[dst] = bk_gemm_scale(p->l, k) * t->f32[src];
 }
 
 /* Scales and shifts [block][32] of an affine element-wise layer. */

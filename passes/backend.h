@@ -235,7 +235,8 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
  * padding lanes stay zero); a step before the layer fills it on the machine
  * by DMA from the input's NCHW/OIHW copy (docs/backend.md). */
 int bk_is_runtime(const IrGraph *g, int ti);        /* a graph input */
-int bk_w_kmajor(const IrLayer *l);                  /* FC weights K x M (Gemm transB=0) */
+int bk_w_kmajor(const IrLayer *l);                  /* FC weights K x M (Gemm transB=0, MatMul) */
+float bk_gemm_scale(const IrLayer *l, int k);       /* Gemm: alpha (k 1, weights), beta (k 2, bias); else 1 */
 /* Every weight/bias element of a conv, depthwise or FC layer: fn(ctx, k,
  * dst, src) with k the layer input (1 weights, 2 bias), dst the float index
  * in the blob, src the float index in the input tensor. */

@@ -115,22 +115,20 @@ static int weights_ok(const IrGraph *g, const IrLayer *l) {
     return is_weight(g, l->in[1]) && (l->n_in < 3 || l->in[2] < 0 || is_weight(g, l->in[2]));
 }
 
-/* Gemm that make_fc left because B is a graph input: compiled as FC when
- * it is Y = A B (+ C) or A B^T (+ C), C a bias of one value per column or
- * one value.  The weights are packed at run time (bk_w_kmajor: B is K x M). */
+/* Gemm / MatMul that make_fc left (B a graph input, alpha != 1, or beta
+ * != 1): compiled as FC when it is Y = alpha A B (+ beta C) or alpha A B^T
+ * (+ beta C), C a bias of one value per column or one value.  alpha and beta
+ * scale the packed weights and bias (bk_gemm_scale); B as K x M is read
+ * transposed (bk_w_kmajor). */
 static int gemm_as_fc(const IrGraph *g, const IrLayer *l) {
-    const IrGemmAttr *a = &l->a.gemm;
-    if (a->trans_a || a->alpha != 1.0f || l->n_in < 2 || !bk_is_runtime(g, l->in[1]) ||
-        g->t[l->in[0]].rank != 2 || g->t[l->in[1]].rank != 2)
+    if ((l->op == IR_GEMM && l->a.gemm.trans_a) || l->n_in < 2 || !is_weight(g, l->in[1]) ||
+        g->t[l->in[0]].rank != 2 || g->t[l->in[1]].rank != 2 || g->t[l->out[0]].rank != 2)
         return 0;
-    if (l->n_in < 3 || l->in[2] < 0)
-        return 1;
-    const IrTensor *c = &g->t[l->in[2]], *y = &g->t[l->out[0]];
-    if (y->rank != 2)
-        return 0;
-    int64_t n = ir_numel(c), m = y->dims[1];
-    return a->beta == 1.0f && is_weight(g, l->in[2]) && (n == m || n == 1) &&
-           (c->rank == 1 || (c->rank == 2 && c->dims[0] == 1));
+    if (l->op == IR_MATMUL || l->n_in < 3 || l->in[2] < 0)
+        return l->op == IR_GEMM || l->n_in == 2;
+    const IrTensor *c = &g->t[l->in[2]];
+    int64_t n = ir_numel(c), m = g->t[l->out[0]].dims[1];
+    return is_weight(g, l->in[2]) && (n == m || n == 1) && (c->rank == 1 || (c->rank == 2 && c->dims[0] == 1));
 }
 
 /* A constant that broadcasts per channel of a [N, C, ...] activation: one
@@ -215,9 +213,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         /* fall through */
     case IR_FC:
     case IR_GEMM:
-        if (l->op == IR_GEMM && !gemm_as_fc(g, l)) {
-            ir_diag_add(d, "backend: layer '%s' (Gemm): with B a graph input, only transA=0, alpha=1 "
-                           "and a per-column bias (beta=1) are supported", l->name);
+    case IR_MATMUL:
+        if ((l->op == IR_GEMM || l->op == IR_MATMUL) && !gemm_as_fc(g, l)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): only 2-D A x B or A x B^T (transA=0) with a per-column "
+                           "bias is supported", l->name, l->onnx_op);
             return -1;
         }
         if (!weights_ok(g, l)) {

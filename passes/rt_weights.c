@@ -15,7 +15,11 @@ int bk_is_runtime(const IrGraph *g, int ti) {
     return ti >= 0 && g->t[ti].is_graph_input && g->t[ti].dtype == IR_F32;
 }
 
-int bk_w_kmajor(const IrLayer *l) { return l->op == IR_GEMM && !l->a.gemm.trans_b; }
+int bk_w_kmajor(const IrLayer *l) { return l->op == IR_MATMUL || (l->op == IR_GEMM && !l->a.gemm.trans_b); }
+
+float bk_gemm_scale(const IrLayer *l, int k) {
+    return l->op != IR_GEMM ? 1.0f : k == 1 ? l->a.gemm.alpha : l->a.gemm.beta;
+}
 
 int bk_has_rt_pack(const IrGraph *g, const IrLayer *l) {
     const BkSched *s = l->dead ? NULL : l->sched;

@@ -398,9 +398,9 @@ static void test_runtime_weights(void) {
 }
 
 /* Gemm with B a graph input (what make_fc leaves): B as K x M (transB=0,
- * packed transposed on the machine) with a constant [1, M] bias, then
- * B^T as M x K (transB=1) with a run-time one-value bias. */
-static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdims) {
+ * packed transposed on the machine), alpha 0.5, a constant [1, M] bias; then
+ * B^T as M x K (transB=1) with a run-time one-value bias, beta 3. */
+static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdims, float alpha, float beta) {
     int64_t n = g->t[a].dims[0], k = g->t[a].dims[1];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_B", name);
@@ -413,7 +413,7 @@ static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdi
     snprintf(nm, sizeof nm, "%s_y", name);
     int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
     int li = ir_add_layer(g, IR_GEMM, name, "Gemm", (int[]){a, b, c}, 3, (int[]){y}, 1);
-    g->l[li].a.gemm = (IrGemmAttr){1.0f, 1.0f, 0, trans_b};
+    g->l[li].a.gemm = (IrGemmAttr){alpha, beta, 0, trans_b};
     return y;
 }
 
@@ -421,8 +421,8 @@ static void test_runtime_gemm(void) {
     IrGraph *g = ir_graph_new("rtgemm");
     int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){3, 45});
     ir_graph_add_input(g, x);
-    int t = gemm(g, "g1", x, 37, 0, 2);
-    t = gemm(g, "g2", t, 9, 1, 1);
+    int t = gemm(g, "g1", x, 37, 0, 2, 0.5f, 1.0f);
+    t = gemm(g, "g2", t, 9, 1, 1, 1.0f, 3.0f);
     ir_graph_add_output(g, t);
     double err = run_case(g, "rtgemm", NULL, NULL);
     printf("\n  rtgemm: max relative error %.3g\n", err);
