@@ -12,11 +12,11 @@ int64_t bk_act_bytes(const BkAct *a) {
     return (int64_t)a->n * c * a->h * a->w * 4;
 }
 
-/* Geometry of an IR tensor read as [N, C, spatial...]. */
+/* Geometry of an IR tensor read as [N, C, spatial...] (a scalar: one value). */
 static int geometry(const IrTensor *t, BkAct *a) {
     memset(a, 0, sizeof *a);
     a->ddr = -1;
-    if (t->rank < 1 || t->rank > 4)
+    if (t->rank < 0 || t->rank > 4)
         return -1;
     int64_t d[4] = {1, 1, 1, 1};
     if (t->rank == 1)
@@ -128,7 +128,7 @@ static int gemm_as_fc(const IrGraph *g, const IrLayer *l) {
         return l->op == IR_GEMM || l->n_in == 2;
     const IrTensor *c = &g->t[l->in[2]];
     int64_t n = ir_numel(c), m = g->t[l->out[0]].dims[1];
-    return is_weight(g, l->in[2]) && (n == m || n == 1) && (c->rank == 1 || (c->rank == 2 && c->dims[0] == 1));
+    return is_weight(g, l->in[2]) && (n == m || n == 1) && (c->rank <= 1 || (c->rank == 2 && c->dims[0] == 1));
 }
 
 /* A constant that broadcasts per channel of a [N, C, ...] activation: one
