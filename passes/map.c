@@ -111,8 +111,13 @@ static int is_const(const IrGraph *g, int ti) {
  * machine before the layer (rt_weights.c). */
 static int is_weight(const IrGraph *g, int ti) { return is_const(g, ti) || bk_is_runtime(g, ti); }
 
-static int weights_ok(const IrGraph *g, const IrLayer *l) {
-    return is_weight(g, l->in[1]) && (l->n_in < 3 || l->in[2] < 0 || is_weight(g, l->in[2]));
+static int weights_ok(const IrGraph *g, const IrLayer *l, int cout) {
+    if (!is_weight(g, l->in[1]))
+        return 0;
+    if (l->n_in < 3 || l->in[2] < 0)
+        return 1;
+    int64_t nb = ir_numel(&g->t[l->in[2]]); /* the packing reads cout values (Gemm: or one) */
+    return is_weight(g, l->in[2]) && (nb == cout || (l->op == IR_GEMM && nb == 1));
 }
 
 /* Gemm / MatMul that make_fc left (B a graph input, alpha != 1, or beta
@@ -194,8 +199,9 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     switch (l->op) {
     case IR_CONV:
         if (l->a.conv.group > 1 && l->a.conv.group == s->in[0].c && s->out.c == s->in[0].c) {
-            if (!weights_ok(g, l)) {
-                ir_diag_add(d, "backend: layer '%s' (Conv): weights must be constants or graph inputs",
+            if (!weights_ok(g, l, s->out.c)) {
+                ir_diag_add(d, "backend: layer '%s' (Conv): weights and bias must be constants or graph inputs, "
+                               "one bias per output channel",
                             l->name);
                 return -1;
             }
@@ -219,8 +225,9 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
                            "bias is supported", l->name, l->onnx_op);
             return -1;
         }
-        if (!weights_ok(g, l)) {
-            ir_diag_add(d, "backend: layer '%s' (%s): weights must be constants or graph inputs",
+        if (!weights_ok(g, l, s->out.c)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): weights and bias must be constants or graph inputs, one "
+                           "bias per output channel",
                         l->name, l->onnx_op);
             return -1;
         }

@@ -1,6 +1,7 @@
 /* Unit tests of the backend passes: tiling under capacities (exact fit,
  * every dimension split, cannot fit), the cost model, the memory plan. */
 #include <CUnit/Basic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -194,6 +195,74 @@ static void test_unsupported(void) {
     ir_diag_free(&d);
 }
 
+/* Run-time weights: the packing DMAs move every weight once, in far fewer
+ * transfers than elements; weights that are neither constants nor graph
+ * inputs, a Gemm with transA, BatchNorm with mixed parameters are refused
+ * by name. */
+static void test_runtime_weights(void) {
+    M7Machine m;
+    machine(&m);
+    IrGraph *g = ir_graph_new("rt");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 6, 6});
+    int w = tensor(g, "w", IR_T_INPUT, 4, (int64_t[]){40, 5, 3, 3});
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, w);
+    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 40, 6, 6});
+    int li = ir_add_layer(g, IR_CONV, "conv", "Conv", (int[]){x, w}, 2, (int[]){y}, 1);
+    IrConvAttr *a = &g->l[li].a.conv;
+    a->kernel[0] = a->kernel[1] = 3;
+    a->stride[0] = a->stride[1] = a->dilation[0] = a->dilation[1] = a->group = 1;
+    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = 1;
+    ir_graph_add_output(g, y);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    CU_ASSERT(bk_has_rt_pack(g, &g->l[li]));
+    BkDmaDesc *dm;
+    int64_t n = bk_rt_pack_dma(g, &g->l[li], &dm), bytes = 0;
+    for (int64_t i = 0; i < n; i++)
+        bytes += (int64_t)dm[i].rows * dm[i].row_bytes;
+    CU_ASSERT_EQUAL(bytes, 40 * 5 * 9 * 4);
+    CU_ASSERT(n > 0 && n <= 2 * 5 * 9); /* at most one per output vector and (ci, tap) */
+    free(dm);
+    ir_graph_free(g);
+
+    /* refusals */
+    g = ir_graph_new("rt_bad");
+    int xa = tensor(g, "xa", IR_T_INPUT, 2, (int64_t[]){4, 3});
+    int b = tensor(g, "b", IR_T_INPUT, 2, (int64_t[]){4, 5});
+    int c = tensor(g, "c", IR_T_INPUT, 4, (int64_t[]){1, 5, 2, 2});
+    ir_graph_add_input(g, xa);
+    ir_graph_add_input(g, b);
+    ir_graph_add_input(g, c);
+    int ya = tensor(g, "ya", IR_T_ACT, 2, (int64_t[]){3, 5});
+    li = ir_add_layer(g, IR_GEMM, "gemm_ta", "Gemm", (int[]){xa, b}, 2, (int[]){ya}, 1);
+    g->l[li].a.gemm = (IrGemmAttr){1.0f, 1.0f, 1, 0};
+    int p[4] = {tensor(g, "s", IR_T_INPUT, 1, (int64_t[]){5}), tensor(g, "t", IR_T_CONST, 1, (int64_t[]){5}),
+                tensor(g, "mu", IR_T_CONST, 1, (int64_t[]){5}), tensor(g, "var", IR_T_CONST, 1, (int64_t[]){5})};
+    ir_graph_add_input(g, p[0]);
+    int yb = tensor(g, "yb", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
+    ir_add_layer(g, IR_BATCHNORM, "bn_mixed", "BatchNormalization", (int[]){c, p[0], p[1], p[2], p[3]}, 5,
+                 (int[]){yb}, 1);
+    int wr = tensor(g, "wr", IR_T_ACT, 4, (int64_t[]){5, 5, 1, 1}); /* weights computed by a layer */
+    int w0 = tensor(g, "w0", IR_T_INPUT, 4, (int64_t[]){5, 5, 1, 1});
+    ir_graph_add_input(g, w0);
+    ir_add_layer(g, IR_RELU, "relu_w", "Relu", (int[]){w0}, 1, (int[]){wr}, 1);
+    int yc = tensor(g, "yc", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
+    li = ir_add_layer(g, IR_CONV, "conv_wr", "Conv", (int[]){yb, wr}, 2, (int[]){yc}, 1);
+    a = &g->l[li].a.conv;
+    a->kernel[0] = a->kernel[1] = 1;
+    a->stride[0] = a->stride[1] = a->dilation[0] = a->dilation[1] = a->group = 1;
+    ir_graph_add_output(g, ya);
+    ir_graph_add_output(g, yc);
+    CU_ASSERT_EQUAL(backend_run(g, &m, &d), -1);
+    CU_ASSERT_EQUAL(d.n, 3);
+    CU_ASSERT(d.n == 3 && strstr(d.msg[0], "gemm_ta") && strstr(d.msg[0], "transA"));
+    CU_ASSERT(d.n == 3 && strstr(d.msg[1], "bn_mixed") && strstr(d.msg[1], "all graph inputs"));
+    CU_ASSERT(d.n == 3 && strstr(d.msg[2], "conv_wr") && strstr(d.msg[2], "constants or graph inputs"));
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
 int main(void) {
     CU_initialize_registry();
     CU_pSuite s = CU_add_suite("backend", NULL, NULL);
@@ -203,6 +272,7 @@ int main(void) {
     CU_add_test(s, "micro-kernel cost", test_mk_cost);
     CU_add_test(s, "memory plan reuses buffers", test_memplan_reuse);
     CU_add_test(s, "unsupported layers named", test_unsupported);
+    CU_add_test(s, "run-time weights: packing DMAs, refusals", test_runtime_weights);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int fails = (int)CU_get_number_of_failures();
