@@ -146,7 +146,7 @@ static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(G->f, "  },\n  .ncb = %d, .px = %d, .am_w = %lluu, .am_b = %lluu, .am_in0 = %lluu, .am_in1 = %lluu,\n"
                   "  .am_out0 = %lluu, .am_out1 = %lluu,\n};\n",
             c->ncb, c->px, U(c->am_w0), U(c->am_bias), U(c->am_in0), U(c->am_in1), U(c->am_out),
-            U(c->am_out + c->out_tile_bytes));
+            U(c->am_out + (c->am_in1 != c->am_in0 ? c->out_tile_bytes : 0))); /* one slot: single-buffered */
 }
 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {

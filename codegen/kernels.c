@@ -491,9 +491,10 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
     m7_dma_wait(M7K_CH_CONST);
     M7kWin win = m7k_conv_win(g, g->th, g->tw);
     m7_vec acc[M7K_DW_MAXP], xs[M7K_DW_MAXX], wv[M7K_DW_MAXP];
+    int sb = p->am_in1 == p->am_in0; /* single-buffered: the next load after the compute */
     for (int it = lo; it < hi; it++) {
-        int slot = (it - lo) & 1;
-        if (it + 1 < hi)
+        int slot = sb ? 0 : (it - lo) & 1;
+        if (it + 1 < hi && !sb)
             m7k_dw_load(p, &wk, it + 1, slot ^ 1);
         m7_dma_wait(M7K_CH_IN + slot);
         m7_dma_wait(M7K_CH_OUT + slot); /* the slot's last tile has left */
@@ -522,6 +523,8 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
         uint64_t bytes = (uint64_t)nr * g->wo * 128;
         m7_dma(M7K_CH_OUT + slot, M7_DDR(g->out + (uint64_t)nb * g->out_sv + (uint64_t)r0 * g->out_sh), out, 1,
                (uint32_t)bytes, bytes, bytes);
+        if (it + 1 < hi && sb)
+            m7k_dw_load(p, &wk, it + 1, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
@@ -563,9 +566,10 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
     m7k_range(p->n * p->ncb * nht, m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo < hi)
         m7k_pool_load(p, lo, nht, 0);
+    int sb = p->am_in1 == p->am_in0; /* single-buffered: the next load after the compute */
     for (int it = lo; it < hi; it++) {
-        int slot = (it - lo) & 1;
-        if (it + 1 < hi)
+        int slot = sb ? 0 : (it - lo) & 1;
+        if (it + 1 < hi && !sb)
             m7k_pool_load(p, it + 1, nht, slot ^ 1);
         m7_dma_wait(M7K_CH_IN + slot);
         m7_dma_wait(M7K_CH_OUT + slot);
@@ -608,6 +612,8 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
         uint64_t row = (uint64_t)p->wo * 128;
         m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + ((uint64_t)nb * p->ho + r0) * row), out, 1,
                (uint32_t)(nr * row), row, row);
+        if (it + 1 < hi && sb)
+            m7k_pool_load(p, it + 1, nht, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);

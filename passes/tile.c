@@ -257,7 +257,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
 
 /* Depthwise: rows of full width per item; as many rows as fit, but enough
  * items for every core. */
-static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     if (conv_setup(g, l, s, d))
         return -1;
     BkConv *c = &s->u.conv;
@@ -280,7 +280,7 @@ static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDia
     int64_t fixed = (int64_t)c->ncb * (kk + 1) * 128, fit = 0;
     for (int th = 1; th <= c->ho; th++) {
         int64_t rows = (int64_t)(th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
-        if (fixed + 2 * rows * cols * 128 + 2 * (int64_t)th * c->wo * 128 > m->am_bytes)
+        if (fixed + slots * (rows * cols * 128 + (int64_t)th * c->wo * 128) > m->am_bytes)
             break;
         fit = th;
     }
@@ -296,11 +296,11 @@ static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDia
     c->am_w0 = 0;
     c->am_bias = (int64_t)c->ncb * kk * 128;
     c->am_in0 = c->am_bias + (int64_t)c->ncb * 128;
-    c->am_in1 = c->am_in0 + in_slot;
+    c->am_in1 = c->am_in0 + (slots > 1 ? in_slot : 0); /* = am_in0: single-buffered */
     c->am_out = c->am_in1 + in_slot;
     c->zero_bytes = (int64_t)cols * 128;
-    s->am_bytes = c->am_out + 2 * c->out_tile_bytes;
-    s->am_slots = 4;
+    s->am_bytes = c->am_out + slots * c->out_tile_bytes;
+    s->am_slots = 2 * slots;
     bk_cost_dw(s, m);
     return 0;
 }
@@ -317,12 +317,12 @@ static void pool_setup(const IrLayer *l, BkSched *s) {
     p->count_include_pad = l->a.pool.count_include_pad;
 }
 
-static int pool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+static int pool_tile(const char *name, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     BkPool *p = &s->u.pool;
     int items = p->n * p->ncb, fit = 0;
     for (int th = 1; th <= p->ho; th++) {
         int64_t rows = (int64_t)(th - 1) * p->sh + p->kh;
-        int64_t am = 2 * (rows * p->w * 128) + 2 * ((int64_t)th * p->wo * 128);
+        int64_t am = slots * (rows * p->w * 128 + (int64_t)th * p->wo * 128);
         if (am > m->am_bytes)
             break;
         fit = th;
@@ -337,9 +337,13 @@ static int pool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d
     p->th = th < fit ? th : fit;
     int64_t in_slot = ((int64_t)(p->th - 1) * p->sh + p->kh) * p->w * 128;
     int64_t out_slot = (int64_t)p->th * p->wo * 128;
-    p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
-    s->am_bytes = 2 * (in_slot + out_slot);
-    s->am_slots = 4;
+    if (slots > 1) {
+        p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
+    } else { /* single-buffered: the second slots are the first */
+        p->am_in0 = p->am_in1 = 0, p->am_out0 = p->am_out1 = in_slot;
+    }
+    s->am_bytes = slots * (in_slot + out_slot);
+    s->am_slots = 2 * slots;
     return 0;
 }
 
@@ -436,7 +440,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         BkSched *s = l->sched;
         if (l->dead || !s)
             continue;
-        int r = 0;
+        int r = 0, slots = o->double_buffer ? 2 : 1;
         s->cores = m->cores;
         switch (s->kind) {
         case BK_KIND_CONV:
@@ -447,11 +451,11 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
                 r = bk_tile_conv(l->name, s, m, d);
             break;
         case BK_KIND_DW:
-            r = dw_tile(g, l, s, m, d);
+            r = dw_tile(g, l, s, m, slots, d);
             break;
         case BK_KIND_POOL:
             pool_setup(l, s);
-            r = pool_tile(l->name, s, m, d);
+            r = pool_tile(l->name, s, m, slots, d);
             if (!r)
                 bk_cost_simple(s, m);
             break;
@@ -491,7 +495,8 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             continue;
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
-        if (s->kind == BK_KIND_CONV && s->u.conv.single_buf) /* nothing overlaps */
+        int single = slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL);
+        if (single) /* nothing overlaps */
             s->cyc_pred = s->cyc_compute + s->cyc_dma;
         else
             s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;

@@ -512,8 +512,8 @@ static void test_split_everything(void) {
 }
 
 /* Double buffering and weight sharing off, apart and together: convs from
- * NCHW and blocked data with rows split (weights broadcast by default), an
- * FC; on the default machine and on one so small that weight chunks
+ * NCHW and blocked data with rows split (weights broadcast by default), a
+ * depthwise conv, a pool, an FC; on the default machine and on one so small that weight chunks
  * alternate and partial sums stay resident.  The simulator fails a run on
  * any race, so the single slots must be waited for properly. */
 static void test_options_off(void) {
@@ -525,9 +525,10 @@ static void test_options_off(void) {
             int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 19, 23});
             ir_graph_add_input(g, x);
             int t = conv(g, "c1", x, 70, 3, 1, 1, IR_ACT_RELU);
+            t = gconv(g, "dw", t, 70, 3, 1, 1, IR_ACT_NONE, 70);
             t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
-            t = pool(g, "mp", IR_MAXPOOL, t, 2, 2, 0);
-            t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 100 * 9 * 11});
+            t = pool(g, "mp", IR_MAXPOOL, t, 3, 2, 1); /* padded: a pool of its own */
+            t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 100 * 10 * 12});
             t = fc(g, "fc", t, 40, IR_ACT_NONE);
             ir_graph_add_output(g, t);
             char tag[32];
@@ -538,6 +539,10 @@ static void test_options_off(void) {
             CU_ASSERT(err >= 0 && err < 1e-4);
             for (int li = 0; li < g->n_l; li++) { /* the plans say what was asked */
                 const BkSched *s = g->l[li].sched;
+                if (s && s->kind == BK_KIND_DW && !o.double_buffer)
+                    CU_ASSERT_EQUAL(s->u.conv.am_in1, s->u.conv.am_in0);
+                if (s && s->kind == BK_KIND_POOL && !o.double_buffer)
+                    CU_ASSERT(s->u.pool.am_in1 == s->u.pool.am_in0 && s->u.pool.am_out1 == s->u.pool.am_out0);
                 if (!s || s->kind != BK_KIND_CONV)
                     continue;
                 const BkConv *c = &s->u.conv;
