@@ -145,9 +145,11 @@ def main():
             continue
         summary.append((v["label"],) + print_table(v))
     if len(summary) > 1:
-        print(f"\n## what each buys\n{'variant':<10} {'conv eff%':>10} {'FC % of bound':>14} {'cycles':>12}")
+        base = summary[0][3]
+        print(f"\n## what each buys (cycles relative to {summary[0][0]})\n"
+              f"{'variant':<10} {'conv eff%':>10} {'FC % of bound':>14} {'cycles':>12} {'x default':>10}")
         for label, conv, fc, cycles in summary:
-            print(f"{label:<10} {conv:10.2f} {fc:14.1f} {cycles:12d}")
+            print(f"{label:<10} {conv:10.2f} {fc:14.1f} {cycles:12d} {cycles / base:10.2f}")
 
 
 if __name__ == "__main__":

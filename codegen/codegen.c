@@ -123,8 +123,9 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
         fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
                 U(c->in_bytes));
     fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
-               ".row_parts = %d, .slices = %d, .w_parts = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk,
-            c->ci_chunk, c->th, c->tw, c->row_parts, c->slices, c->w_parts, c->resident);
+               ".row_parts = %d, .slices = %d, .w_parts = %d, .resident = %d, .single_buf = %d, .no_share = %d,\n",
+            c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw, c->row_parts, c->slices, c->w_parts,
+            c->resident, c->single_buf, c->no_share);
     fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
                ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
             U(c->sm_in0), U(c->sm_in1));
@@ -145,7 +146,7 @@ static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(G->f, "  },\n  .ncb = %d, .px = %d, .am_w = %lluu, .am_b = %lluu, .am_in0 = %lluu, .am_in1 = %lluu,\n"
                   "  .am_out0 = %lluu, .am_out1 = %lluu,\n};\n",
             c->ncb, c->px, U(c->am_w0), U(c->am_bias), U(c->am_in0), U(c->am_in1), U(c->am_out),
-            U(c->am_out + c->out_tile_bytes));
+            U(c->am_out + (c->am_in1 != c->am_in0 ? c->out_tile_bytes : 0))); /* one slot: single-buffered */
 }
 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {
@@ -342,10 +343,11 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         fprintf(f, " * Register block %d output vectors x %d pixels; weight chunk %d vectors x %d "
                    "channels;\n * output tile %d x %d; split over %s; %s.\n",
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
-                c->row_parts == s->cores ? "rows (weights broadcast)"
+                c->row_parts == s->cores ? (c->no_share ? "rows (weights read by each core)" : "rows (weights broadcast)")
                 : c->row_parts == 1      ? "output channels"
                                          : "rows and output channels",
-                c->resident ? "partial sums resident in AM" : "output tiles double-buffered");
+                c->resident ? "partial sums resident in AM"
+                : c->single_buf ? "one slot per stream (no double buffering)" : "output tiles double-buffered");
         if (c->pool_k > 1)
             fprintf(f, " * Then %dx%d %s pooling of each tile in AM (the pooling layer after it).\n", c->pool_k,
                     c->pool_k, c->pool_max ? "max" : "average");

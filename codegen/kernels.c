@@ -101,6 +101,8 @@ typedef struct {
     int slices;                     /* channel parts as slices of broadcast weight chunks */
     int w_parts;                    /* broadcast chunks come in this many parts (every core has >= w_parts tiles) */
     int resident;                   /* outputs stay in AM across ci chunks */
+    int single_buf;                 /* one slot per stream (w1 = w0, in1 = in0): each DMA after the compute it would overwrite */
+    int no_share;                   /* every core reads its own weights, never a broadcast */
     /* on-chip placement (byte offsets) */
     uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
     uint64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes;
@@ -328,12 +330,12 @@ static M7K_LIB void m7k_conv_share(const M7kConv *p, M7kConvWork *wk) {
     }
     wk->slice = 0, wk->nslices = 1;
     if (p->slices && cparts > 1) { /* every core gets every weight; computes its slice */
-        wk->co_lo = 0, wk->co_hi = p->nvco, wk->bcast = 1;
+        wk->co_lo = 0, wk->co_hi = p->nvco, wk->bcast = !p->no_share;
         wk->slice = cp, wk->nslices = cparts;
         return;
     }
     m7k_range(p->nvco, cp, cparts, &wk->co_lo, &wk->co_hi);
-    wk->bcast = cparts == 1;
+    wk->bcast = !p->no_share && cparts == 1;
 }
 
 static M7K_LIB void m7k_conv_group(const M7kConv *p) {
@@ -366,7 +368,8 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
         int parts = wk.bcast ? m7k_max(p->w_parts, 1) : wk.ntiles; /* private: ntiles > 0 */
-        if (k + 1 < nchunks && parts == 1)
+        int sb = p->single_buf;
+        if (k + 1 < nchunks && parts == 1 && !sb)
             m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));
         int v0 = wk.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.co_hi - v0);
@@ -379,19 +382,20 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
         }
         for (int t = 0; t < wk.ntiles; t++) {
             int it = k * wk.ntiles + t;
-            if (it + 1 < total)
+            if (it + 1 < total && !sb)
                 m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
-            if (k + 1 < nchunks && parts > 1 && t < parts)
+            if (k + 1 < nchunks && parts > 1 && t < parts && !sb)
                 m7k_conv_load_w(p, &wk, k + 1, nkc, t, parts);
             m7_dma_wait(M7K_CH_IN + (it & 1));
             int n, r0, nr, c0, nc;
             m7k_tile_of(p, &wk, t, &n, &r0, &nr, &c0, &nc);
             m7_addr obase;
+            int os = sb ? 0 : nstored & 1; /* output slot */
             if (p->resident) {
                 obase = M7_AM(p->am_out + (uint64_t)t * p->out_tile_bytes);
             } else {
-                obase = M7_AM(p->am_out + (uint64_t)(nstored & 1) * p->out_tile_bytes);
-                m7_dma_wait(M7K_CH_OUT + (nstored & 1)); /* its last store has left */
+                obase = M7_AM(p->am_out + (uint64_t)os * p->out_tile_bytes);
+                m7_dma_wait(M7K_CH_OUT + os); /* its last store has left */
             }
             m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
             uint64_t ovj = (uint64_t)p->th * p->tw * 128;
@@ -413,11 +417,15 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                 m7_addr mine = obase + s_lo * ovj;
                 if (pk > 1)
                     m7k_conv_pool(p, mine, s_hi - s_lo, nr, nc);
-                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), mine, v0 + s_lo, s_hi - s_lo, n, r0 / pk, nr / pk,
+                m7k_conv_store(p, M7K_CH_OUT + os, mine, v0 + s_lo, s_hi - s_lo, n, r0 / pk, nr / pk,
                                c0 / pk, nc / pk);
                 nstored++;
             }
+            if (it + 1 < total && sb) /* the one slot is free once this compute is issued */
+                m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
         }
+        if (k + 1 < nchunks && sb)
+            m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
@@ -483,9 +491,10 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
     m7_dma_wait(M7K_CH_CONST);
     M7kWin win = m7k_conv_win(g, g->th, g->tw);
     m7_vec acc[M7K_DW_MAXP], xs[M7K_DW_MAXX], wv[M7K_DW_MAXP];
+    int sb = p->am_in1 == p->am_in0; /* single-buffered: the next load after the compute */
     for (int it = lo; it < hi; it++) {
-        int slot = (it - lo) & 1;
-        if (it + 1 < hi)
+        int slot = sb ? 0 : (it - lo) & 1;
+        if (it + 1 < hi && !sb)
             m7k_dw_load(p, &wk, it + 1, slot ^ 1);
         m7_dma_wait(M7K_CH_IN + slot);
         m7_dma_wait(M7K_CH_OUT + slot); /* the slot's last tile has left */
@@ -514,6 +523,8 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
         uint64_t bytes = (uint64_t)nr * g->wo * 128;
         m7_dma(M7K_CH_OUT + slot, M7_DDR(g->out + (uint64_t)nb * g->out_sv + (uint64_t)r0 * g->out_sh), out, 1,
                (uint32_t)bytes, bytes, bytes);
+        if (it + 1 < hi && sb)
+            m7k_dw_load(p, &wk, it + 1, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
@@ -555,9 +566,10 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
     m7k_range(p->n * p->ncb * nht, m7_core_id(), m7_core_count(), &lo, &hi);
     if (lo < hi)
         m7k_pool_load(p, lo, nht, 0);
+    int sb = p->am_in1 == p->am_in0; /* single-buffered: the next load after the compute */
     for (int it = lo; it < hi; it++) {
-        int slot = (it - lo) & 1;
-        if (it + 1 < hi)
+        int slot = sb ? 0 : (it - lo) & 1;
+        if (it + 1 < hi && !sb)
             m7k_pool_load(p, it + 1, nht, slot ^ 1);
         m7_dma_wait(M7K_CH_IN + slot);
         m7_dma_wait(M7K_CH_OUT + slot);
@@ -600,6 +612,8 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
         uint64_t row = (uint64_t)p->wo * 128;
         m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + ((uint64_t)nb * p->ho + r0) * row), out, 1,
                (uint32_t)(nr * row), row, row);
+        if (it + 1 < hi && sb)
+            m7k_pool_load(p, it + 1, nht, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);

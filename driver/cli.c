@@ -42,6 +42,10 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
             o->dump_ir = 1;
         } else if (strcmp(a, "--interpret") == 0) {
             o->interpret = 1;
+        } else if (strcmp(a, "--no-double-buffer") == 0) {
+            o->no_double_buffer = 1;
+        } else if (strcmp(a, "--no-weight-sharing") == 0) {
+            o->no_weight_sharing = 1;
         } else if (strcmp(a, "--no-validate") == 0) {
             o->no_validate = 1;
         } else if (TAKES("--validate")) {

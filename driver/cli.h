@@ -12,6 +12,8 @@ typedef struct {
     int help, version;
     int dump_ir, interpret, no_canon;
     int no_validate;            /* skip the libclang check of emitted C */
+    int no_double_buffer;       /* backend choices off (BkOptions) */
+    int no_weight_sharing;
     const char *validate;       /* --validate FILE.c: check a C file and exit */
     const char *out;            /* compile mode: -o NAME.c (C, header, weights) or -o NAME (executable) */
     const char *inputs[CLI_MAX_FILES];

@@ -46,6 +46,10 @@ static const char usage_text[] =
     "  --batch N            set the batch (first) dimension of every graph input\n"
     "  --machine K=V,...    override machine parameters (see docs/machine.md)\n"
     "  --machine-file FILE  read machine parameters from FILE (key = value lines)\n"
+    "  --no-double-buffer   conv DMA does not overlap compute (one buffer per\n"
+    "                       stream; to measure what double buffering buys)\n"
+    "  --no-weight-sharing  every core reads its conv weights from DDR itself\n"
+    "                       instead of one broadcast to all cores\n"
     "  --no-validate        do not check the emitted C with libclang\n"
     "  --validate FILE.c    check a C file written against runtime/m7rt.h (clang\n"
     "                       diagnostics and the device rules of docs/validate.md)\n"
@@ -200,7 +204,11 @@ int main(int argc, char **argv) {
     if (rc == 0 && o.interpret) {
         rc = interpret(g, &o, &d);
     } else if (rc == 0) {
-        rc = backend_run(g, &machine, &d);
+        BkOptions bo;
+        bk_options_default(&bo);
+        bo.double_buffer = !o.no_double_buffer;
+        bo.weight_sharing = !o.no_weight_sharing;
+        rc = backend_run_opts(g, &machine, &bo, &d);
         if (rc == 0 && o.dump_ir)
             ir_dump(g, stdout);
         if (rc == 0 && o.out)

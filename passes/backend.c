@@ -5,7 +5,18 @@
 
 #include "backend.h"
 
+void bk_options_default(BkOptions *o) {
+    o->double_buffer = 1;
+    o->weight_sharing = 1;
+}
+
 int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
+    BkOptions o;
+    bk_options_default(&o);
+    return backend_run_opts(g, m, &o, d);
+}
+
+int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
     if (m->cores < 1 || m->lanes != 32 || m->am_bytes < 4096 || m->sm_bytes < 1024) {
         ir_diag_add(d, "backend: machine description unsupported (cores %d, lanes %d; the kernels "
                        "need 32 lanes)", m->cores, m->lanes);
@@ -14,7 +25,7 @@ int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
     if (bk_map(g, d))
         return -1;
     bk_fuse_pools(g);
-    if (bk_tile(g, m, d) || bk_memplan(g, d))
+    if (bk_tile(g, m, o, d) || bk_memplan(g, d))
         return -1;
     return 0;
 }

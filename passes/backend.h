@@ -67,6 +67,8 @@ typedef struct {
     int row_parts;              /* cores: row_parts row ranges x cores/row_parts channel ranges */
     int slices;                 /* channel parts: slices of broadcast chunks (else own weights) */
     int w_parts;                /* broadcast chunks: parts (min tiles over the cores) */
+    int single_buf;             /* BkOptions.double_buffer off: one slot per stream */
+    int no_share;               /* BkOptions.weight_sharing off: every core reads its own weights */
     int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
@@ -184,10 +186,20 @@ typedef struct {
     double cyc_pred;
 } BkProgram;
 
+/* Compiler choices (not machine facts) the backend honours; both on by
+ * default.  Off, they show what each buys (bench/vgg16.py --variants). */
+typedef struct {
+    int double_buffer;          /* conv DMA overlaps compute (ping-pong slots) */
+    int weight_sharing;         /* conv weights broadcast to the cores (DDR read once) */
+} BkOptions;
+void bk_options_default(BkOptions *o);
+
 /* ---- the passes ---------------------------------------------------------- */
 /* All backend passes; 0, or -1 with messages in d (graph left annotated as
- * far as it got; ir_graph_free frees the annotations). */
+ * far as it got; ir_graph_free frees the annotations).  backend_run uses
+ * the default options. */
 int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d);
+int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 /* Program-wide figures, after backend_run. */
 void bk_program(const IrGraph *g, BkProgram *p);
 /* Fills blob (p->weights_bytes, zeroed by the caller) with every layer's
@@ -201,7 +213,7 @@ BkSched *bk_sched_attach(IrLayer *l);
 int bk_map(IrGraph *g, IrDiag *d);
 void bk_fuse_pools(IrGraph *g);
 /* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
-int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d);
+int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
 /* memplan.c: DDR placement of activations (liveness) and of weights. */
 int bk_memplan(IrGraph *g, IrDiag *d);

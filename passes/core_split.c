@@ -19,10 +19,10 @@ int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, i
     }
     if (c->slices && cparts > 1) { /* all channels, broadcast; a slice of each chunk */
         *v_lo = 0, *v_hi = c->nvco;
-        return 1;
+        return !c->no_share;
     }
     bk_range(c->nvco, cp, cparts, v_lo, v_hi);
-    return cparts == 1;
+    return !c->no_share && cparts == 1;
 }
 
 void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices) {

@@ -2,7 +2,8 @@
  *
  * The schedule itself is fixed by the kernel library (codegen/kernels.c,
  * m7k_conv): bias once; weight chunks ping-pong in two AM slots (broadcast
- * to all cores when rows are split, so DDR is read once); per tile the input
+ * to all cores when rows are split and weights are shared, so DDR is read
+ * once; single-buffered: one slot, loaded whole between chunks); per tile the input
  * window of each channel sub-tile into one of two SM slots, with padding
  * filled from a zero row; finished tiles leave from two AM output slots.
  * This file walks the same sequence to count transfers, bytes and cycles. */
@@ -73,7 +74,8 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = imin(c->ci_chunk, c->cin - ci0);
             int last = ci0 + c->ci_chunk >= c->cin;
-            int parts = v0 == v_lo && ci0 == 0 ? 1 : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
+            int parts = (v0 == v_lo && ci0 == 0) || c->single_buf ? 1 /* whole, between chunks */
+                        : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
             for (int part = 0; part < parts; part++) /* private weights: a part per tile */
                 add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
             int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;

@@ -72,7 +72,7 @@ static void sched_dump(const void *p, FILE *f) {
         fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, cores: %d row x %d "
                    "channel parts%s%s\n",
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw, c->row_parts, s->cores / c->row_parts,
-                c->row_parts == s->cores || c->slices ? " (weights broadcast)" : "",
+                (c->row_parts == s->cores || c->slices) && !c->no_share ? " (weights broadcast)" : "",
                 c->resident ? ", outputs resident" : "");
         if (c->in_gsm)
             fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);

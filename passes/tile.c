@@ -36,23 +36,28 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     c->w_slot_bytes = (int64_t)c->co_chunk * c->ci_chunk * kk * 128;
     c->out_tile_bytes = (int64_t)c->co_chunk * c->th * c->tw * 128;
     c->resident = nkc > 1;
-    int wslots = nkc * ncc_max > 1 ? 2 : 1;
+    int slots = c->single_buf ? 1 : 2; /* per stream */
+    int wslots = nkc * ncc_max > 1 ? slots : 1;
     c->am_bias = 0;
     c->am_w0 = round128((int64_t)c->nvco * 128);
     c->am_w1 = c->am_w0 + (wslots > 1 ? c->w_slot_bytes : 0);
     c->am_out = c->am_w1 + c->w_slot_bytes;
-    *am = c->am_out + (c->resident ? ntiles_max : 2) * c->out_tile_bytes;
+    *am = c->am_out + (c->resident ? ntiles_max : slots) * c->out_tile_bytes;
     c->sm_in0 = 0;
-    c->sm_in1 = c->sm_slot_bytes;
-    *sm = 2 * c->sm_slot_bytes;
+    c->sm_in1 = slots > 1 ? c->sm_slot_bytes : 0;
+    *sm = slots * c->sm_slot_bytes;
     return *am > m->am_bytes || *sm > m->sm_bytes;
 }
 
 /* DMA that nothing overlaps: staging the input, the first weight chunk
- * and input tile before any compute, the last output tile after it. */
+ * and input tile before any compute, the last output tile after it.
+ * Single-buffered, nothing overlaps at all (the cost is compute + DMA). */
 static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
-    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->row_parts == m->cores || c->slices);
+    if (c->single_buf)
+        return 0;
+    int bcast = (c->row_parts == m->cores || c->slices) && !c->no_share;
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, bcast);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
     if (c->in_gsm)
@@ -161,7 +166,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                             /* double buffering hides the smaller of the two, but
                              * not perfectly: tiles vary and each DMA waits for the
                              * instructions before it (MACHINE.md 5.4) */
-                            double cost = comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
+                            double cost = t.single_buf ? comp + dma : comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
                             cost += exposed_cycles(&t, m);
                             if (best_cost < 0 || cost < best_cost) {
                                 best_cost = cost;
@@ -184,9 +189,10 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     *c = best;
     c->w_parts = conv_w_parts(c, m);
     int nchunks = ((c->nvco + c->co_chunk - 1) / c->co_chunk) * ((c->cin + c->ci_chunk - 1) / c->ci_chunk);
-    s->am_slots = (nchunks > 1 ? 2 : 1) + (c->resident ? 0 : 2);
+    int slots = c->single_buf ? 1 : 2;
+    s->am_slots = (nchunks > 1 ? slots : 1) + (c->resident ? 0 : slots);
     s->gsm_bytes = c->in_gsm ? c->in_bytes : 0;
-    s->sm_slots = 2;
+    s->sm_slots = slots;
     return 0;
 }
 
@@ -251,7 +257,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
 
 /* Depthwise: rows of full width per item; as many rows as fit, but enough
  * items for every core. */
-static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     if (conv_setup(g, l, s, d))
         return -1;
     BkConv *c = &s->u.conv;
@@ -274,7 +280,7 @@ static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDia
     int64_t fixed = (int64_t)c->ncb * (kk + 1) * 128, fit = 0;
     for (int th = 1; th <= c->ho; th++) {
         int64_t rows = (int64_t)(th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
-        if (fixed + 2 * rows * cols * 128 + 2 * (int64_t)th * c->wo * 128 > m->am_bytes)
+        if (fixed + slots * (rows * cols * 128 + (int64_t)th * c->wo * 128) > m->am_bytes)
             break;
         fit = th;
     }
@@ -290,11 +296,11 @@ static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDia
     c->am_w0 = 0;
     c->am_bias = (int64_t)c->ncb * kk * 128;
     c->am_in0 = c->am_bias + (int64_t)c->ncb * 128;
-    c->am_in1 = c->am_in0 + in_slot;
+    c->am_in1 = c->am_in0 + (slots > 1 ? in_slot : 0); /* = am_in0: single-buffered */
     c->am_out = c->am_in1 + in_slot;
     c->zero_bytes = (int64_t)cols * 128;
-    s->am_bytes = c->am_out + 2 * c->out_tile_bytes;
-    s->am_slots = 4;
+    s->am_bytes = c->am_out + slots * c->out_tile_bytes;
+    s->am_slots = 2 * slots;
     bk_cost_dw(s, m);
     return 0;
 }
@@ -311,12 +317,12 @@ static void pool_setup(const IrLayer *l, BkSched *s) {
     p->count_include_pad = l->a.pool.count_include_pad;
 }
 
-static int pool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+static int pool_tile(const char *name, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     BkPool *p = &s->u.pool;
     int items = p->n * p->ncb, fit = 0;
     for (int th = 1; th <= p->ho; th++) {
         int64_t rows = (int64_t)(th - 1) * p->sh + p->kh;
-        int64_t am = 2 * (rows * p->w * 128) + 2 * ((int64_t)th * p->wo * 128);
+        int64_t am = slots * (rows * p->w * 128 + (int64_t)th * p->wo * 128);
         if (am > m->am_bytes)
             break;
         fit = th;
@@ -331,9 +337,13 @@ static int pool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d
     p->th = th < fit ? th : fit;
     int64_t in_slot = ((int64_t)(p->th - 1) * p->sh + p->kh) * p->w * 128;
     int64_t out_slot = (int64_t)p->th * p->wo * 128;
-    p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
-    s->am_bytes = 2 * (in_slot + out_slot);
-    s->am_slots = 4;
+    if (slots > 1) {
+        p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
+    } else { /* single-buffered: the second slots are the first */
+        p->am_in0 = p->am_in1 = 0, p->am_out0 = p->am_out1 = in_slot;
+    }
+    s->am_bytes = slots * (in_slot + out_slot);
+    s->am_slots = 2 * slots;
     return 0;
 }
 
@@ -423,27 +433,29 @@ static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     return 0;
 }
 
-int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
+int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
     int rc = 0;
     for (int li = 0; li < g->n_l; li++) {
         IrLayer *l = &g->l[li];
         BkSched *s = l->sched;
         if (l->dead || !s)
             continue;
-        int r = 0;
+        int r = 0, slots = o->double_buffer ? 2 : 1;
         s->cores = m->cores;
         switch (s->kind) {
         case BK_KIND_CONV:
             r = conv_setup(g, l, s, d);
+            s->u.conv.single_buf = !o->double_buffer;
+            s->u.conv.no_share = !o->weight_sharing;
             if (!r)
                 r = bk_tile_conv(l->name, s, m, d);
             break;
         case BK_KIND_DW:
-            r = dw_tile(g, l, s, m, d);
+            r = dw_tile(g, l, s, m, slots, d);
             break;
         case BK_KIND_POOL:
             pool_setup(l, s);
-            r = pool_tile(l->name, s, m, d);
+            r = pool_tile(l->name, s, m, slots, d);
             if (!r)
                 bk_cost_simple(s, m);
             break;
@@ -483,7 +495,11 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             continue;
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
-        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;
+        int single = slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL);
+        if (single) /* nothing overlaps */
+            s->cyc_pred = s->cyc_compute + s->cyc_dma;
+        else
+            s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;
         if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED)
             s->cyc_pred += m->barrier_cycles + m->dma_setup;
         s->eff_pred = s->cyc_pred > 0 ? (double)s->flops / (s->cyc_pred * peak) : 0;

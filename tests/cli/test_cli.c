@@ -184,12 +184,12 @@ static void test_compile_to_c(void) {
     CU_ASSERT_TRUE(exists(w));
 }
 
-/* -o NAME builds an executable that runs on the simulator and matches PyTorch,
- * also when started from another folder than its own. */
-static void test_compile_to_executable(void) {
-    const char *exe = scratch_file("vgg_exe");
+/* Compiles vgg_cifar into scratch/NAME with one extra flag (or none), runs
+ * it on the simulator (whose race checks fail a run) against PyTorch. */
+static void compile_run_matches(const char *name, const char *flag) {
+    const char *exe = scratch_file(name);
     unlink(exe);
-    CU_ASSERT_EQUAL_FATAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "-o", exe, NULL}), 0);
+    CU_ASSERT_EQUAL_FATAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "-o", exe, flag, NULL}), 0);
     char *argv[] = {(char *)exe, "-i", (char *)model_file("vgg_cifar", "input_0.pb"), "--expect",
                     (char *)model_file("vgg_cifar", "output_0.pb"), NULL};
     SpawnResult r;
@@ -200,6 +200,28 @@ static void test_compile_to_executable(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "matches"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "eff"));
     spawn_result_free(&r);
+}
+
+/* -o NAME builds an executable that runs on the simulator and matches PyTorch,
+ * also when started from another folder than its own. */
+static void test_compile_to_executable(void) { compile_run_matches("vgg_exe", NULL); }
+
+/* The backend options that measure what double buffering and weight
+ * sharing buy: accepted, visible in --dump-ir, and the program still right. */
+static void test_backend_options_off(void) {
+    const char *model = model_file("vgg_cifar", "model.onnx");
+    CU_ASSERT_EQUAL(run((const char *[]){"--help", NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "--no-double-buffer"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "--no-weight-sharing"));
+    CU_ASSERT_EQUAL(run((const char *[]){model, "--dump-ir", NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "B (2 slots), GSM"));
+    CU_ASSERT_EQUAL(run((const char *[]){model, "--dump-ir", "--no-double-buffer", NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "B (1 slots), GSM")); /* a conv's one SM input slot */
+    CU_ASSERT_PTR_NULL(strstr(out_text, "B (2 slots), GSM"));
+    CU_ASSERT_EQUAL(run((const char *[]){model, "--dump-ir", "--no-weight-sharing", NULL}), 0);
+    CU_ASSERT_PTR_NULL(strstr(out_text, "weights broadcast"));
+    compile_run_matches("vgg_nodb", "--no-double-buffer");
+    compile_run_matches("vgg_noshare", "--no-weight-sharing");
 }
 
 /* A model the backend cannot compile leaves no file behind. */
@@ -256,6 +278,7 @@ int main(int argc, char **argv) {
         {"compile to C", test_compile_to_c},
         {"compile to an executable", test_compile_to_executable},
         {"a failed compile leaves nothing", test_failed_compile_leaves_nothing},
+        {"--no-double-buffer, --no-weight-sharing", test_backend_options_off},
         {"--validate", test_validate_mode},
         {NULL, NULL},
     };

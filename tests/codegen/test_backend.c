@@ -263,12 +263,55 @@ static void test_runtime_weights(void) {
     ir_diag_free(&d);
 }
 
+/* Options off, priced: a DMA-heavy layer (512 channels at 7x7: every
+ * weight used by 49 pixels only) costs more without double buffering, as
+ * compute and DMA no longer overlap, and its single-buffered plan has one
+ * slot per stream; without weight sharing no core takes part in a
+ * broadcast and the DMA bytes do not shrink. */
+static void test_options_cost(void) {
+    M7Machine m;
+    machine(&m);
+    BkOptions o[3];
+    for (int k = 0; k < 3; k++) {
+        bk_options_default(&o[k]);
+        o[k].double_buffer = k != 1;
+        o[k].weight_sharing = k != 2;
+    }
+    BkSched s[3];
+    IrDiag d = {0};
+    for (int k = 0; k < 3; k++) {
+        IrGraph *g = one_conv(512, 512, 7, 7, 3);
+        CU_ASSERT_EQUAL_FATAL(backend_run_opts(g, &m, &o[k], &d), 0);
+        s[k] = *(BkSched *)g->l[1].sched;
+        ir_graph_free(g);
+    }
+    printf("\n  512x512 3x3 at 7x7: predicted %.0f cycles (dma %.0f), no double buffering %.0f, "
+           "no weight sharing %.0f (dma %.0f)\n", s[0].cyc_pred, s[0].cyc_dma, s[1].cyc_pred, s[2].cyc_pred,
+           s[2].cyc_dma);
+    CU_ASSERT(s[0].cyc_dma > 0.3 * s[0].cyc_compute); /* DMA-heavy indeed */
+    CU_ASSERT(s[1].cyc_pred > s[0].cyc_pred);
+    CU_ASSERT(s[1].cyc_pred >= s[1].cyc_compute + s[1].cyc_dma);
+    const BkConv *c = &s[1].u.conv;
+    CU_ASSERT(c->single_buf && c->sm_in1 == c->sm_in0 && c->am_w1 == c->am_w0);
+    CU_ASSERT_EQUAL(s[1].sm_bytes, c->sm_slot_bytes);
+    CU_ASSERT_EQUAL(s[0].sm_bytes, 2 * s[0].u.conv.sm_slot_bytes);
+    for (int k = 0; k < m.cores; k++) {
+        int r0, r1, v0, v1;
+        CU_ASSERT_EQUAL(bk_conv_share(&s[2].u.conv, k, m.cores, &r0, &r1, &v0, &v1), 0);
+    }
+    CU_ASSERT(s[2].dma_bytes >= s[0].dma_bytes);
+    CU_ASSERT(s[2].cyc_pred >= s[0].cyc_pred);
+    CU_ASSERT_EQUAL(d.n, 0);
+    ir_diag_free(&d);
+}
+
 int main(void) {
     CU_initialize_registry();
     CU_pSuite s = CU_add_suite("backend", NULL, NULL);
     CU_add_test(s, "tiles fit exactly", test_fits_exactly);
     CU_add_test(s, "every dimension split", test_split_every_dimension);
     CU_add_test(s, "cannot fit", test_cannot_fit);
+    CU_add_test(s, "options off, priced", test_options_cost);
     CU_add_test(s, "micro-kernel cost", test_mk_cost);
     CU_add_test(s, "memory plan reuses buffers", test_memplan_reuse);
     CU_add_test(s, "unsupported layers named", test_unsupported);

@@ -116,10 +116,11 @@ static int write_raw(const char *path, const float *p, int64_t n) {
     return fclose(f) || k != (size_t)n ? -1 : 0;
 }
 
-/* Compiles g, runs it on the simulator; returns the max relative error of
- * output 0 against the reference (or -1 on failure).  Region lines of the
- * run go to *report (malloc'd) when report is not NULL. */
-static double run_case(IrGraph *g, const char *tag, const char *mach, char **report) {
+/* Compiles g with backend options o (NULL: defaults), runs it on the
+ * simulator; returns the max relative error of output 0 against the
+ * reference (or -1 on failure).  Region lines of the run go to *report
+ * (malloc'd) when report is not NULL. */
+static double run_case_opts(IrGraph *g, const char *tag, const char *mach, const BkOptions *o, char **report) {
     M7Machine m;
     default_machine(&m);
     char merr[256];
@@ -128,7 +129,9 @@ static double run_case(IrGraph *g, const char *tag, const char *mach, char **rep
         return -1;
     }
     IrDiag d = {0};
-    if (backend_run(g, &m, &d)) {
+    BkOptions def;
+    bk_options_default(&def);
+    if (backend_run_opts(g, &m, o ? o : &def, &d)) {
         ir_diag_print(&d, stderr);
         ir_diag_free(&d);
         return -1;
@@ -227,6 +230,10 @@ static double run_case(IrGraph *g, const char *tag, const char *mach, char **rep
         free(vals[i]);
     free(vals);
     return err;
+}
+
+static double run_case(IrGraph *g, const char *tag, const char *mach, char **report) {
+    return run_case_opts(g, tag, mach, NULL, report);
 }
 
 /* conv(3->13, planar NCHW input) + relu, maxpool, conv(13->37) + relu,
@@ -621,6 +628,54 @@ static void test_split_everything(void) {
     ir_graph_free(g);
 }
 
+/* Double buffering and weight sharing off, apart and together: convs from
+ * NCHW and blocked data with rows split (weights broadcast by default), a
+ * depthwise conv, a pool, an FC; on the default machine and on one so small that weight chunks
+ * alternate and partial sums stay resident.  The simulator fails a run on
+ * any race, so the single slots must be waited for properly. */
+static void test_options_off(void) {
+    static const char *mach[] = {NULL, "am_bytes=131072,sm_bytes=4096,cores=3"};
+    for (int i = 0; i < 2; i++)
+        for (int v = 1; v < 4; v++) {
+            BkOptions o = {.double_buffer = !(v & 1), .weight_sharing = !(v & 2)};
+            IrGraph *g = ir_graph_new("options");
+            int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 19, 23});
+            ir_graph_add_input(g, x);
+            int t = conv(g, "c1", x, 70, 3, 1, 1, IR_ACT_RELU);
+            t = gconv(g, "dw", t, 70, 3, 1, 1, IR_ACT_NONE, 70);
+            t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
+            t = pool(g, "mp", IR_MAXPOOL, t, 3, 2, 1); /* padded: a pool of its own */
+            t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 100 * 10 * 12});
+            t = fc(g, "fc", t, 40, IR_ACT_NONE);
+            ir_graph_add_output(g, t);
+            char tag[32];
+            snprintf(tag, sizeof tag, "options%d_%d", i, v);
+            double err = run_case_opts(g, tag, mach[i], &o, NULL);
+            printf("\n  %s (double buffer %d, weight sharing %d, %s): max relative error %.3g\n", tag,
+                   o.double_buffer, o.weight_sharing, mach[i] ? mach[i] : "default machine", err);
+            CU_ASSERT(err >= 0 && err < 1e-4);
+            for (int li = 0; li < g->n_l; li++) { /* the plans say what was asked */
+                const BkSched *s = g->l[li].sched;
+                if (s && s->kind == BK_KIND_DW && !o.double_buffer)
+                    CU_ASSERT_EQUAL(s->u.conv.am_in1, s->u.conv.am_in0);
+                if (s && s->kind == BK_KIND_POOL && !o.double_buffer)
+                    CU_ASSERT(s->u.pool.am_in1 == s->u.pool.am_in0 && s->u.pool.am_out1 == s->u.pool.am_out0);
+                if (!s || s->kind != BK_KIND_CONV)
+                    continue;
+                const BkConv *c = &s->u.conv;
+                CU_ASSERT_EQUAL(c->single_buf, !o.double_buffer);
+                CU_ASSERT_EQUAL(c->no_share, !o.weight_sharing);
+                if (!o.double_buffer)
+                    CU_ASSERT(c->sm_in1 == c->sm_in0 && c->am_w1 == c->am_w0);
+                for (int k = 0; k < s->cores && !o.weight_sharing; k++) {
+                    int r0, r1, v0, v1;
+                    CU_ASSERT_EQUAL(bk_conv_share(c, k, s->cores, &r0, &r1, &v0, &v1), 0);
+                }
+            }
+            ir_graph_free(g);
+        }
+}
+
 /* Efficiency of a layer's region in a driver report; -1 if absent. */
 static double region_eff(const char *rep, const char *name) {
     char key[128];
@@ -759,6 +814,7 @@ int main(int argc, char **argv) {
         CU_add_test(s, "reshape of blocked data, squeeze", test_reshape);
         CU_add_test(s, "1, 2 and 7 cores", test_core_counts);
         CU_add_test(s, "rows and channels split over the cores", test_split_2d);
+        CU_add_test(s, "double buffering, weight sharing off", test_options_off);
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
