@@ -404,18 +404,20 @@ static void test_runtime_weights(void) {
     ir_graph_free(g);
 }
 
-/* Gemm with B a graph input (what make_fc leaves): B as K x M (transB=0,
- * packed transposed on the machine), alpha 0.5, a constant [1, M] bias; then
- * B^T as M x K (transB=1) with a run-time one-value bias, beta 3. */
-static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdims, float alpha, float beta) {
+/* Gemm as make_fc leaves it (B a graph input, or alpha/beta != 1): B is
+ * K x M (transB=0, packed transposed) or M x K; C is [1, M] or [1]; rt:
+ * bit 0 B, bit 1 C are graph inputs (else constants). */
+static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdims, int rt, float alpha,
+                float beta) {
     int64_t n = g->t[a].dims[0], k = g->t[a].dims[1];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_B", name);
     int b = tensor(g, nm, IR_T_CONST, 2, trans_b ? (int64_t[]){m, k} : (int64_t[]){k, m});
-    to_input(g, b);
+    if (rt & 1)
+        to_input(g, b);
     snprintf(nm, sizeof nm, "%s_C", name);
     int c = tensor(g, nm, IR_T_CONST, cdims == 1 ? 1 : 2, cdims == 1 ? (int64_t[]){1} : (int64_t[]){1, m});
-    if (cdims == 1)
+    if (rt & 2)
         to_input(g, c);
     snprintf(nm, sizeof nm, "%s_y", name);
     int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
@@ -424,12 +426,15 @@ static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdi
     return y;
 }
 
+/* alpha on run-time B^T with a constant bias; beta on a run-time one-value
+ * bias; alpha and beta on constants (scaled at compile time). */
 static void test_runtime_gemm(void) {
     IrGraph *g = ir_graph_new("rtgemm");
     int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){3, 45});
     ir_graph_add_input(g, x);
-    int t = gemm(g, "g1", x, 37, 0, 2, 0.5f, 1.0f);
-    t = gemm(g, "g2", t, 9, 1, 1, 1.0f, 3.0f);
+    int t = gemm(g, "g1", x, 37, 0, 2, 1, 0.5f, 1.0f);
+    t = gemm(g, "g2", t, 9, 1, 1, 3, 1.0f, 3.0f);
+    t = gemm(g, "g3", t, 6, 0, 2, 0, 0.75f, 0.5f);
     ir_graph_add_output(g, t);
     double err = run_case(g, "rtgemm", NULL, NULL);
     printf("\n  rtgemm: max relative error %.3g\n", err);
