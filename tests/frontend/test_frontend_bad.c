@@ -236,6 +236,30 @@ static void test_bad_graph(void) {
     expect_file_error(fe_path("nograph.onnx"), "no graph");
 }
 
+/* The in-memory entry point: same model, same result; bad bytes name the buffer. */
+static void test_buffer(void) {
+    Onnx__ModelProto *m = small_model();
+    size_t n = onnx__model_proto__get_packed_size(m);
+    uint8_t *buf = ir_xmalloc(n);
+    onnx__model_proto__pack(m, buf);
+    onnx__model_proto__free_unpacked(m, NULL);
+    IrDiag d = {0};
+    IrGraph *g = frontend_load_onnx_buffer(buf, n, "mem.onnx", NULL, &d);
+    CU_ASSERT_PTR_NOT_NULL(g);
+    CU_ASSERT_EQUAL(d.n, 0);
+    if (g)
+        CU_ASSERT_PTR_NOT_NULL(fe_layer(g, "z"));
+    ir_graph_free(g);
+    g = frontend_load_onnx_buffer(buf, n / 2, "half.onnx", NULL, &d);
+    CU_ASSERT_PTR_NULL(g);
+    CU_ASSERT(fe_diag_has(&d, "half.onnx: not a valid ONNX model"));
+    ir_diag_free(&d);
+    CU_ASSERT_PTR_NULL(frontend_load_onnx_buffer(NULL, 10, NULL, NULL, &d));
+    CU_ASSERT(fe_diag_has(&d, "<memory>: empty file"));
+    ir_diag_free(&d);
+    free(buf);
+}
+
 int main(void) {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
@@ -251,6 +275,7 @@ int main(void) {
     CU_add_test(s, "huge shapes", test_huge_shapes);
     CU_add_test(s, "bad payloads and input types", test_bad_payloads);
     CU_add_test(s, "bad graphs and attributes", test_bad_graph);
+    CU_add_test(s, "in-memory model", test_buffer);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
