@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${FUZZ_SCALE:-1}
 # target:runs (a fixed count, so the run is repeatable with -seed=1)
-targets=(frontend:$((15000 * scale)) tensor_file:$((60000 * scale)))
+targets=(frontend:$((15000 * scale)) graph:$((60000 * scale)) tensor_file:$((60000 * scale)))
 
 if [ ! -d build-fuzz ]; then
   CC=clang-14 meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false \
@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
   # New inputs go to $work/corpus; the repository's folders are only read.
   if build-fuzz/tests/fuzz/fuzz_"$name" -seed=1 -runs="$runs" -max_total_time=120 -timeout=10 \
        -rss_limit_mb=2048 -artifact_prefix="$work/" -print_final_stats=1 \
-       "$work/corpus" tests/fuzz/corpus/"$name" tests/fuzz/regressions/"$name" >"$work/log.txt" 2>&1; then
+       "$work/corpus" $(ls -d tests/fuzz/corpus/"$name" 2>/dev/null) tests/fuzz/regressions/"$name" >"$work/log.txt" 2>&1; then
     echo "fuzz-smoke: $name: $(grep -o 'Done [0-9]* runs' "$work/log.txt" || echo '? runs'), $((SECONDS - start)) s, no findings"
   else
     echo "fuzz-smoke: $name: FAILED after $((SECONDS - start)) s (log and input in $work/):"
