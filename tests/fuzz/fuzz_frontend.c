@@ -4,6 +4,6 @@
 #include "fuzz_pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    fuzz_onnx_pipeline(data, size);
+    fuzz_onnx_pipeline(data, size, 0);
     return 0;
 }

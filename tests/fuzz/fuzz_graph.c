@@ -75,7 +75,16 @@ static const char *const_f32(B *b, In *in, int rank, const int64_t *d, char *buf
     float scale = (float)(pick(in, 5) + 1) * 0.25f;
     for (int64_t i = 0; i < n; i++)
         v[i] = scale * (float)((i * 7) % 11 - 5) / 5.0f;
-    mk_init_f32(b->m, fresh(b, buf), ds, v);
+    int form = pick(in, 4); /* initializer, also listed as graph input (IR v3), Constant node */
+    fresh(b, buf);
+    if (form < 3) {
+        mk_init_f32(b->m, buf, ds, v);
+        if (form == 2)
+            mk_input(b->m, buf, F, ds);
+    } else {
+        Onnx__NodeProto *c = mk_node(b->m, "Constant", buf, "", buf);
+        mk_attr_t(c, "value", mk_tensor_f32("", ds, v));
+    }
     free(v);
     return buf;
 }
@@ -202,8 +211,9 @@ static void add_node(B *b, In *in, T x) {
         yr = 2, y[0] = a, y[1] = c;
     } else if ((!strcmp(op, "Gemm") || !strcmp(op, "MatMul")) && r2) {
         int64_t m = pick(in, 8) + 1;
-        int tb = op[0] == 'G' && pick(in, 2);
-        int64_t wd[2] = {tb ? m : x.d[1], tb ? x.d[1] : m}, bd[2] = {1, m};
+        int tb = op[0] == 'G' && pick(in, 2), ta = op[0] == 'G' && pick(in, 2);
+        int64_t k = x.d[ta ? 0 : 1];
+        int64_t wd[2] = {tb ? m : k, tb ? k : m}, bd[2] = {1, m};
         const_f32(b, in, 2, wd, c1);
         int bias = op[0] == 'G' ? pick(in, 3) : 0; /* none, [M], [1,M] */
         if (bias)
@@ -212,8 +222,13 @@ static void add_node(B *b, In *in, T x) {
         n = mk_node(b->m, op, out, ins, out);
         if (tb)
             mk_attr_i(n, "transB", 1);
+        if (ta)
+            mk_attr_i(n, "transA", 1);
         if (op[0] == 'G' && pick(in, 2))
             mk_attr_f(n, "alpha", 0.5f);
+        if (op[0] == 'G' && bias && pick(in, 2))
+            mk_attr_f(n, "beta", 2.0f);
+        y[0] = x.d[ta ? 1 : 0];
         y[1] = m;
     } else if (!strcmp(op, "Add") || !strcmp(op, "Mul")) {
         int form = pick(in, 4); /* x op x, x op same-shape const, x op [C,1,1], x op scalar */
@@ -375,6 +390,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         d[1] = d[1] * d[2];
     char ds[64];
     dims_str(d, rank, ds, sizeof ds);
+    int64_t batch = pick(&in, 4) ? 0 : pick(&in, 3) + 1; /* FrontendOptions.batch */
+    if (batch && pick(&in, 2))
+        ds[0] = 'N'; /* a symbolic batch dimension, set by the option */
+    if (batch)
+        d[0] = batch;
     mk_input(b.m, "x", F, ds);
     add_t(&b, "x", rank, d);
     int nodes = pick(&in, MAX_NODES) + 1;
@@ -390,7 +410,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *buf = malloc(len ? len : 1);
     onnx__model_proto__pack(b.m, buf);
     onnx__model_proto__free_unpacked(b.m, NULL);
-    fuzz_onnx_pipeline(buf, len);
+    fuzz_onnx_pipeline(buf, len, batch);
     free(buf);
     return 0;
 }

@@ -110,13 +110,14 @@ static int live_layers(const IrGraph *g) {
     return live;
 }
 
-void fuzz_onnx_pipeline(const uint8_t *data, size_t size) {
+void fuzz_onnx_pipeline(const uint8_t *data, size_t size, int64_t batch) {
     static FILE *null_out;
     if (!null_out && !(null_out = fopen("/dev/null", "w")))
         abort();
     IrDiag d = {0};
     /* A directory that does not exist: external data never reads real files. */
-    IrGraph *g = frontend_load_onnx_buffer(data, size, "/nonexistent-fuzz-dir/input.onnx", NULL, &d);
+    FrontendOptions opt = {.batch = batch};
+    IrGraph *g = frontend_load_onnx_buffer(data, size, "/nonexistent-fuzz-dir/input.onnx", &opt, &d);
     check(g || d.n > 0, "model rejected without a message", &d);
     int small = g && small_enough(g);
     float **ref = small ? run_eval(g) : NULL;
