@@ -57,7 +57,8 @@ static void test_replay(void) {
             names[n++] = strdup(e->d_name);
         }
         closedir(dp);
-        qsort(names, (size_t)n, sizeof *names, by_name);
+        if (n)
+            qsort(names, (size_t)n, sizeof *names, by_name);
         for (int i = 0; i < n; i++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dirs[k], names[i]);
