@@ -65,12 +65,17 @@ static T *add_t(B *b, const char *name, int rank, const int64_t *d) {
 }
 
 /* An F32 initializer of the given shape; its name in buf. */
-static const char *const_f32(B *b, In *in, int rank, const int64_t *d, char *buf) {
+static const char *const_f32(B *b, In *in, int rank, const int64_t *dims, char *buf) {
+    int64_t n = 1, d[8] = {0};
+    for (int i = 0; i < rank; i++)
+        n *= d[i] = dims[i]; /* at most 4096^4: no overflow */
+    if (n > 1 << 20) { /* all ones: still broadcasts where the full shape would */
+        for (int i = 0; i < rank; i++)
+            d[i] = 1;
+        n = 1;
+    }
     char ds[96];
     dims_str(d, rank, ds, sizeof ds);
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= d[i];
     float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     float scale = (float)(pick(in, 5) + 1) * 0.25f;
     for (int64_t i = 0; i < n; i++)
@@ -388,6 +393,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rank = pick(&in, 4) ? 4 : 2;
     if (rank == 2)
         d[1] = d[1] * d[2];
+    if (!pick(&in, 8)) { /* a huge dim: the size checks and checked arithmetic */
+        static const int64_t huge[] = {1 << 16, 1 << 24, INT64_C(1) << 31, INT64_C(1) << 40,
+                                       INT64_C(1) << 62};
+        d[rank == 4 ? 2 + pick(&in, 2) : 1] = huge[pick(&in, 5)];
+    }
     char ds[64];
     dims_str(d, rank, ds, sizeof ds);
     int64_t batch = pick(&in, 4) ? 0 : pick(&in, 3) + 1; /* FrontendOptions.batch */
