@@ -42,6 +42,10 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
             o->dump_ir = 1;
         } else if (strcmp(a, "--interpret") == 0) {
             o->interpret = 1;
+        } else if (strcmp(a, "--no-validate") == 0) {
+            o->no_validate = 1;
+        } else if (TAKES("--validate")) {
+            o->validate = val;
         } else if (strcmp(a, "--no-canonicalize") == 0) {
             o->no_canon = 1;
         } else if (TAKES("-i")) {
@@ -85,6 +89,12 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
     }
     if (o->help || o->version)
         return 0;
+    if (o->validate && !o->model)
+        return 0;
+    if (o->validate) {
+        fprintf(err, "m7cc: --validate checks a C file on its own; give no model with it\n");
+        return -1;
+    }
     if (!o->model) {
         fprintf(err, "m7cc: no model given (see m7cc --help)\n");
         return -1;
@@ -96,6 +106,14 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
     if (!o->interpret && o->n_inputs) {
         fprintf(err, "m7cc: -i is only used with --interpret\n");
         return -1;
+    }
+    if (!o->interpret && o->n_outputs > 1) {
+        fprintf(err, "m7cc: -o given %d times; a compilation writes one program\n", o->n_outputs);
+        return -1;
+    }
+    if (!o->interpret && o->n_outputs == 1) {
+        o->out = o->outputs[0];
+        o->n_outputs = 0;
     }
     return 0;
 }

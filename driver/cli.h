@@ -11,6 +11,9 @@ typedef struct {
     const char *model;
     int help, version;
     int dump_ir, interpret, no_canon;
+    int no_validate;            /* skip the libclang check of emitted C */
+    const char *validate;       /* --validate FILE.c: check a C file and exit */
+    const char *out;            /* compile mode: -o NAME.c (C, header, weights) or -o NAME (executable) */
     const char *inputs[CLI_MAX_FILES];
     int n_inputs;
     const char *outputs[CLI_MAX_FILES];

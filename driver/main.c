@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "dump.h"
 #include "eval.h"
 #include "frontend.h"
 #include "ir.h"
 #include "m7_machine.h"
+#include "output.h"
 #include "passes.h"
 #include "shape.h"
 #include "tensor_file.h"
+#include "validate.h"
 
 #ifndef M7CC_VERSION
 #define M7CC_VERSION "unknown"
@@ -27,7 +30,11 @@ static const char usage_text[] =
     "\n"
     "Compiles a CNN in ONNX form for the M7004 vector DSP.\n"
     "\n"
-    "Modes (default: check the model and exit):\n"
+    "Modes (default: compile the model, print a summary, write nothing):\n"
+    "  -o NAME.c            write the program NAME.c, its header NAME.h and its\n"
+    "                       weights NAME.weights\n"
+    "  -o NAME              build the executable NAME (host C compiler $CC or cc,\n"
+    "                       linked with the M7004 simulator) and NAME.weights\n"
     "  --dump-ir            print the layer IR after the passes, with every decision\n"
     "  --interpret          run the model on the host with the reference executor;\n"
     "                       -i FILE once per graph input (in graph order) and\n"
@@ -35,10 +42,14 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  -i FILE              an input tensor for --interpret\n"
-    "  -o FILE              an output tensor for --interpret\n"
+    "  -o FILE              with --interpret: an output tensor\n"
     "  --batch N            set the batch (first) dimension of every graph input\n"
     "  --machine K=V,...    override machine parameters (see docs/machine.md)\n"
     "  --machine-file FILE  read machine parameters from FILE (key = value lines)\n"
+    "  --no-validate        do not check the emitted C with libclang\n"
+    "  --validate FILE.c    check a C file written against runtime/m7rt.h (clang\n"
+    "                       diagnostics and the device rules of docs/validate.md)\n"
+    "                       for the machine given by --machine; no model\n"
     "  --no-canonicalize    skip the canonicalisation passes (for debugging)\n"
     "  -h, --help           show this text\n"
     "  --version            show the version\n"
@@ -113,6 +124,26 @@ static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
     return rc;
 }
 
+/* The default mode: what the compilation would produce, in a few lines. */
+static void print_summary(const IrGraph *g, const M7Machine *m, const char *model) {
+    BkProgram p;
+    bk_program(g, &p);
+    int layers = 0;
+    int64_t flops = 0;
+    for (int i = 0; i < g->n_l; i++)
+        if (!g->l[i].dead) {
+            layers++;
+            flops += ir_layer_flops(g, &g->l[i]);
+        }
+    double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
+    printf("%s: %d layers, %.3f GFLOP, weights %.1f MB, DDR %.1f MB (activations %.1f MB after reuse)\n",
+           model, layers, flops / 1e9, p.weights_bytes / 1e6, p.ddr_bytes / 1e6, p.act_peak / 1e6);
+    printf("predicted: %.0f cycles (%.3f ms at %.2f GHz), efficiency %.1f%% on %d cores\n", p.cyc_pred,
+           p.cyc_pred / (m->clock_ghz * 1e6), m->clock_ghz,
+           p.cyc_pred > 0 ? 100.0 * flops / (p.cyc_pred * peak) : 0.0, m->cores);
+    printf("nothing written: give -o NAME.c (C, header, weights) or -o NAME (executable)\n");
+}
+
 static int load_machine(const CliOptions *o, M7Machine *m, IrDiag *d) {
     char err[512];
     m7_machine_default(m);
@@ -144,6 +175,19 @@ int main(int argc, char **argv) {
     M7Machine machine;
     IrGraph *g = NULL;
     int rc = load_machine(&o, &machine, &d);
+    if (o.validate) {
+        if (rc == 0) {
+            ValidateLimits lim;
+            validate_limits(&lim, &machine);
+            lim.runtime_include = M7CC_RUNTIME_INC;
+            rc = validate_c_file(o.validate, &lim, stderr);
+            if (rc == 0)
+                printf("%s: clean\n", o.validate);
+        }
+        ir_diag_print(&d, stderr);
+        ir_diag_free(&d);
+        return rc ? 1 : 0;
+    }
     if (rc == 0) {
         FrontendOptions fo = {.batch = o.batch};
         g = frontend_load_onnx(o.model, &fo, &d);
@@ -153,10 +197,17 @@ int main(int argc, char **argv) {
         rc = ir_infer_shapes(g, &d);
     if (rc == 0 && !o.no_canon)
         rc = passes_canonicalize(g, &d);
-    if (rc == 0 && o.interpret)
+    if (rc == 0 && o.interpret) {
         rc = interpret(g, &o, &d);
-    else if (rc == 0 && o.dump_ir)
-        ir_dump(g, stdout);
+    } else if (rc == 0) {
+        rc = backend_run(g, &machine, &d);
+        if (rc == 0 && o.dump_ir)
+            ir_dump(g, stdout);
+        if (rc == 0 && o.out)
+            rc = output_program(g, &machine, o.out, !o.no_validate, &d);
+        if (rc == 0 && !o.out && !o.dump_ir)
+            print_summary(g, &machine, o.model);
+    }
 
     ir_diag_print(&d, stderr);
     ir_diag_free(&d);

@@ -5,25 +5,13 @@
 #include "eval.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Largest tensor ir_eval allocates (bytes); bigger ones are reported. */
 #define EVAL_MAX_BYTES ((int64_t)1 << 32)
 
-static int fail(IrDiag *d, const IrLayer *l, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(IrDiag *d, const IrLayer *l, const char *fmt, ...) {
-    char buf[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    ir_diag_add(d, "eval: layer '%s' (%s): %s", l->name, l->onnx_op, buf);
-    return -1;
-}
+#define fail(d, l, ...) ir_diag_layer(d, "eval", l, __VA_ARGS__)
 
 /* The tensor of input k, or NULL when absent. */
 static const IrTensor *tin(const IrGraph *g, const IrLayer *l, int k) {

@@ -330,6 +330,17 @@ void ir_diag_add(IrDiag *d, const char *fmt, ...) {
     d->msg[d->n++] = ir_strdup(buf);
 }
 
+int ir_diag_layer(IrDiag *d, const char *stage, const IrLayer *l, const char *fmt, ...) {
+    char buf[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    ir_diag_add(d, "%s%slayer '%s' (%s): %s", stage ? stage : "", stage ? ": " : "", l->name, l->onnx_op,
+                buf);
+    return -1;
+}
+
 void ir_diag_print(const IrDiag *d, FILE *f) {
     for (int i = 0; i < d->n; i++)
         fprintf(f, "%s\n", d->msg[i]);

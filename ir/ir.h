@@ -220,6 +220,10 @@ typedef struct {
     int n, cap;
 } IrDiag;
 void ir_diag_add(IrDiag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "STAGE: layer 'NAME' (OnnxOp): message" (no "STAGE: " when stage is
+ * NULL), the form every per-layer message takes.  Returns -1. */
+int ir_diag_layer(IrDiag *d, const char *stage, const IrLayer *l, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void ir_diag_print(const IrDiag *d, FILE *f);
 void ir_diag_free(IrDiag *d);
 

@@ -3,7 +3,6 @@
  * arithmetic of ir.h; every mismatch names the layer, its op and shapes. */
 #include "shape.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,17 +45,7 @@ int ir_check_tensor_size(const IrTensor *t, IrDiag *d) {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int fail(IrDiag *d, const IrLayer *l, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(IrDiag *d, const IrLayer *l, const char *fmt, ...) {
-    char buf[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    ir_diag_add(d, "layer '%s' (%s): %s", l->name, l->onnx_op, buf);
-    return -1;
-}
+#define fail(d, l, ...) ir_diag_layer(d, NULL, l, __VA_ARGS__)
 
 static IrTensor *input(IrGraph *g, const IrLayer *l, int k) {
     return k < l->n_in && l->in[k] >= 0 ? &g->t[l->in[k]] : NULL;

@@ -14,7 +14,7 @@ int passes_canonicalize(IrGraph *g, IrDiag *d) {
     if (passes_verify(g, d))
         return -1;
     static const Pass order[] = {passes_remove_noops, passes_make_fc, passes_fold_batchnorm,
-                                 passes_fold_pad, passes_fuse_activation, passes_dce};
+                                 passes_fold_pad, passes_fold_transpose, passes_fuse_activation, passes_dce};
     /* Every rewrite removes a layer or a pattern for good, so this bound is
      * never reached on a correct pass; it only guards against a bug. */
     for (int round = 0; round <= g->n_l + 1; round++) {

@@ -26,7 +26,7 @@
 int passes_verify(const IrGraph *g, IrDiag *d);
 
 /* Runs the passes below to a fixed point: verify, remove_noops, make_fc,
- * fold_batchnorm, fold_pad, fuse_activation, dce.  0 or -1. */
+ * fold_batchnorm, fold_pad, fold_transpose, fuse_activation, dce.  0 or -1. */
 int passes_canonicalize(IrGraph *g, IrDiag *d);
 
 /* Dropout (inference), Identity, 1x1/stride-1/unpadded pools: consumers
@@ -41,6 +41,8 @@ int passes_fold_batchnorm(IrGraph *g, IrDiag *d);
 /* Constant-zero spatial Pad folded into the following Conv / AveragePool,
  * -inf Pad into MaxPool. */
 int passes_fold_pad(IrGraph *g, IrDiag *d);
+/* Transpose(P) -> Softmax -> Transpose(P^-1) -> one Softmax over axis P[a]. */
+int passes_fold_transpose(IrGraph *g, IrDiag *d);
 /* Relu / Clip / LeakyRelu fused into a Conv, FC, Gemm or Add it alone reads. */
 int passes_fuse_activation(IrGraph *g, IrDiag *d);
 /* Marks layers whose outputs nobody reads dead and frees constants that no

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "m7sim.h"
 #include "tensor_file.h"
@@ -133,7 +134,30 @@ static void shape_str(char *buf, size_t len, int rank, const int64_t *dims) {
         u += (size_t)snprintf(buf + u, len - u, "%s%lld", d ? "x" : "", (long long)dims[d]);
 }
 
-static int load_weights(M7Sim *s, const m7_program *p, const char *path) {
+/* The program's default weights file is named relative to the program:
+ * look in the current folder first, then beside the executable. */
+static FILE *open_default_weights(const char *name, char *used, size_t len) {
+    snprintf(used, len, "%s", name);
+    FILE *f = fopen(name, "rb");
+    if (f || name[0] == '/')
+        return f;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    slash[1] = 0;
+    snprintf(used, len, "%s%s", exe, name);
+    f = fopen(used, "rb");
+    if (!f)
+        snprintf(used, len, "%s", name);
+    return f;
+}
+
+static int load_weights(M7Sim *s, const m7_program *p, const char *path, int is_default) {
     if (!p->weights_bytes)
         return 0;
     if (!path || !path[0]) {
@@ -141,12 +165,15 @@ static int load_weights(M7Sim *s, const m7_program *p, const char *path) {
                 (unsigned long long)p->weights_bytes);
         return -1;
     }
-    FILE *f = fopen(path, "rb");
+    char used[4096];
+    FILE *f = is_default ? open_default_weights(path, used, sizeof used) : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "m7sim: cannot open weights file %s: %s (use --weights FILE)\n", path,
                 strerror(errno));
         return -1;
     }
+    if (is_default)
+        path = used;
     uint8_t *dst = m7sim_host_ptr(s, M7_DDR(p->weights_ddr_offset), 0, p->weights_bytes);
     size_t n = dst ? fread(dst, 1, p->weights_bytes, f) : 0;
     int extra = fgetc(f) != EOF;
@@ -284,7 +311,7 @@ int m7sim_main(int argc, char **argv, const m7_program *p) {
         m7sim_set_threads(s, o.threads);
     m7sim_set_trace(s, o.trace != NULL);
     m7sim_set_progress(s, 1);
-    int rc = load_weights(s, p, o.weights ? o.weights : p->weights_file) < 0 ? 2 : 0;
+    int rc = load_weights(s, p, o.weights ? o.weights : p->weights_file, !o.weights) < 0 ? 2 : 0;
     for (int i = 0; !rc && i < p->n_inputs; i++)
         if (load_input(s, &p->inputs[i], o.in[i]) < 0)
             rc = 2;

@@ -109,10 +109,23 @@ static void share(const M7Sim *s, const M7SimRegion *r, double *cmp, double *dw,
     *bar = all > 0 ? 100 * c / all : 0;
 }
 
-static void row(const M7Sim *s, FILE *f, const M7SimRegion *r) {
+/* Region names are ONNX node names: the first column is as wide as the
+ * longest (up to 48); a longer name keeps its end, where names differ. */
+static int name_width(const M7Sim *s) {
+    int w = 6;
+    for (int r = 0; r < s->nregions; r++) {
+        int n = (int)strlen(s->regions[r].name);
+        w = n > w ? n : w;
+    }
+    return w > 48 ? 48 : w;
+}
+
+static void row(const M7Sim *s, FILE *f, const M7SimRegion *r, int width) {
     double cmp, dw, bar;
     share(s, r, &cmp, &dw, &bar);
-    fprintf(f, "%-24.24s %12llu %9.3f %9.3f %6.2f%c %6.2f %9.2f %9.2f %6.1f %6.1f %6.1f\n", r->name,
+    int n = (int)strlen(r->name);
+    const char *name = n > width ? r->name + (n - width) : r->name;
+    fprintf(f, "%-*s %12llu %9.3f %9.3f %6.2f%c %6.2f %9.2f %9.2f %6.1f %6.1f %6.1f\n", width, name,
             (unsigned long long)r->cycles, (double)r->cycles / (s->m.clock_ghz * 1e6),
             (double)r->useful_flops / 1e9, 100 * r->efficiency,
             r->useful_flops > r->exec_flops ? '!' : ' ', 100 * r->bound,
@@ -123,11 +136,12 @@ void m7sim_report(const M7Sim *s, FILE *f) {
     fprintf(f, "M7004 simulation: %d cores at %.3g GHz, %llu cycles = %.3f ms, %llu instructions\n",
             s->ncores, s->m.clock_ghz, (unsigned long long)s->cycles,
             (double)s->cycles / (s->m.clock_ghz * 1e6), (unsigned long long)s->ops);
-    fprintf(f, "%-24s %12s %9s %9s %7s %6s %9s %9s %6s %6s %6s\n", "region", "cycles", "ms",
+    int width = name_width(s);
+    fprintf(f, "%-*s %12s %9s %9s %7s %6s %9s %9s %6s %6s %6s\n", width, "region", "cycles", "ms",
             "GFLOP", "eff%", "bound%", "DDR MB", "GSM MB", "comp%", "dma%", "bar%");
     for (int r = 0; r < s->nregions; r++)
-        row(s, f, &s->regions[r]);
-    row(s, f, &s->total);
+        row(s, f, &s->regions[r], width);
+    row(s, f, &s->total, width);
     int warn = s->total.useful_flops > s->total.exec_flops;
     for (int r = 0; r < s->nregions; r++)
         warn |= s->regions[r].useful_flops > s->regions[r].exec_flops;

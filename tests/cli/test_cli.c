@@ -1,52 +1,35 @@
 /* The m7cc command as a user meets it: exit codes, messages that name the
  * problem, --interpret against the ONNX test data, and no output file left
  * behind after a failure.  argv[1] is the m7cc binary, argv[2] a scratch
- * folder, argv[3] the ONNX node test data folder. */
+ * folder, argv[3] the ONNX node test data folder, argv[4] tests/models. */
 #include <CUnit/Basic.h>
-#include <fcntl.h>
+
+#include "cunit_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "tensor_file.h"
 
-static const char *m7cc, *scratch, *node_data;
+static const char *m7cc, *scratch, *node_data, *models;
 static char out_text[1 << 16], err_text[1 << 16];
 
-static void read_all(const char *path, char *buf, size_t len) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-    buf[n] = 0;
-    if (f)
-        fclose(f);
-}
-
 /* Runs m7cc with the given arguments (NULL-terminated); returns the exit
- * status, or 128+signal when it died; stdout/stderr land in out_text/err_text. */
+ * status; what it printed lands in out_text/err_text. */
 static int run(const char *const *args) {
-    char out_path[512], err_path[512];
-    snprintf(out_path, sizeof out_path, "%s/stdout.txt", scratch);
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", scratch);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(o, 1);
-        dup2(e, 2);
-        const char *argv[32] = {m7cc};
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        execv(m7cc, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    read_all(out_path, out_text, sizeof out_text);
-    read_all(err_path, err_text, sizeof err_text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char *argv[32] = {(char *)m7cc};
+    for (int i = 0; args[i] && i < 30; i++)
+        argv[i + 1] = (char *)args[i];
+    SpawnResult r;
+    if (spawn_run(argv, scratch, &r))
+        return -1;
+    snprintf(out_text, sizeof out_text, "%s", r.out);
+    snprintf(err_text, sizeof err_text, "%s", r.err);
+    spawn_result_free(&r);
+    return r.status;
 }
 
 static const char *scratch_file(const char *name) {
@@ -181,26 +164,100 @@ static void test_interpret_wrong_input(void) {
     CU_ASSERT_FALSE(exists(out));
 }
 
+static const char *model_file(const char *model, const char *file) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s/%s", models, model, file);
+    return buf[k];
+}
+
+/* -o NAME.c writes the program, its header and its weights. */
+static void test_compile_to_c(void) {
+    const char *c = scratch_file("vgg.c"), *h = scratch_file("vgg.h"), *w = scratch_file("vgg.weights");
+    unlink(c);
+    unlink(h);
+    unlink(w);
+    CU_ASSERT_EQUAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "-o", c, NULL}), 0);
+    CU_ASSERT_TRUE(exists(c));
+    CU_ASSERT_TRUE(exists(h));
+    CU_ASSERT_TRUE(exists(w));
+}
+
+/* -o NAME builds an executable that runs on the simulator and matches PyTorch,
+ * also when started from another folder than its own. */
+static void test_compile_to_executable(void) {
+    const char *exe = scratch_file("vgg_exe");
+    unlink(exe);
+    CU_ASSERT_EQUAL_FATAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "-o", exe, NULL}), 0);
+    char *argv[] = {(char *)exe, "-i", (char *)model_file("vgg_cifar", "input_0.pb"), "--expect",
+                    (char *)model_file("vgg_cifar", "output_0.pb"), NULL};
+    SpawnResult r;
+    CU_ASSERT_EQUAL_FATAL(spawn_run(argv, scratch, &r), 0);
+    if (r.status)
+        fprintf(stderr, "%s", r.err);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "matches"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "eff"));
+    spawn_result_free(&r);
+}
+
+/* A model the backend cannot compile leaves no file behind. */
+static void test_failed_compile_leaves_nothing(void) {
+    const char *c = scratch_file("bad.c"), *exe = scratch_file("bad_exe");
+    unlink(c);
+    unlink(exe);
+    /* AM too small for any tile of the first convolution. */
+    CU_ASSERT_EQUAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "--machine", "am_bytes=4096",
+                                         "-o", c, NULL}),
+                    1);
+    CU_ASSERT_FALSE(exists(c));
+    CU_ASSERT_FALSE(exists(scratch_file("bad.h")));
+    CU_ASSERT_FALSE(exists(scratch_file("bad.weights")));
+    CU_ASSERT_EQUAL(run((const char *[]){model_file("vgg_cifar", "model.onnx"), "--machine", "am_bytes=4096",
+                                         "-o", exe, NULL}),
+                    1);
+    CU_ASSERT_FALSE(exists(exe));
+    CU_ASSERT_FALSE(exists(scratch_file("bad_exe.weights")));
+}
+
+/* --validate checks a hand-written kernel file on its own. */
+static void test_validate_mode(void) {
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s/../validate/data/good_conv.c", models);
+    snprintf(bad, sizeof bad, "%s/../validate/data/bad_float.c", models);
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", good, NULL}), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "clean"));
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", bad, NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "float-op"));
+    /* the same file on a machine with a tiny AM breaks the capacity rule */
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", good, "--machine", "am_bytes=4096", NULL}), 1);
+    CU_ASSERT_EQUAL(run((const char *[]){"--validate", scratch_file("missing.c"), NULL}), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "missing.c"));
+    CU_ASSERT_EQUAL(run((const char *[]){"m.onnx", "--validate", good, NULL}), 2);
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: test_cli M7CC SCRATCH_DIR NODE_DATA_DIR\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: test_cli M7CC SCRATCH_DIR NODE_DATA_DIR MODELS_DIR\n");
         return 2;
     }
     m7cc = argv[1];
     scratch = argv[2];
     node_data = argv[3];
+    models = argv[4];
     mkdir(scratch, 0755);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("cli", NULL, NULL);
-    CU_add_test(s, "usage errors", test_usage);
-    CU_add_test(s, "bad model files", test_bad_model_files);
-    CU_add_test(s, "every unsupported op is listed", test_unsupported_ops_listed);
-    CU_add_test(s, "interpret matches ONNX test data", test_interpret_matches_onnx);
-    CU_add_test(s, "interpret rejects wrong inputs", test_interpret_wrong_input);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"usage errors", test_usage},
+        {"bad model files", test_bad_model_files},
+        {"every unsupported op is listed", test_unsupported_ops_listed},
+        {"interpret matches ONNX test data", test_interpret_matches_onnx},
+        {"interpret rejects wrong inputs", test_interpret_wrong_input},
+        {"compile to C", test_compile_to_c},
+        {"compile to an executable", test_compile_to_executable},
+        {"a failed compile leaves nothing", test_failed_compile_leaves_nothing},
+        {"--validate", test_validate_mode},
+        {NULL, NULL},
+    };
+    return cunit_run("cli", tests);
 }

@@ -5,6 +5,8 @@
  * match the expected output.  Then NaN handling, a multi-layer graph, dead
  * layers and bad graphs. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,19 +549,15 @@ int main(int argc, char **argv) {
     golden_dir = argv[1];
     onnx_list = argv[2];
     onnx_dir = argv[3];
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("eval", NULL, NULL);
-    CU_add_test(s, "PyTorch goldens", test_goldens);
-    CU_add_test(s, "ONNX node tests", test_onnx_nodes);
-    CU_add_test(s, "chain of layers", test_chain);
-    CU_add_test(s, "NaN", test_nan);
-    CU_add_test(s, "LRN even size", test_lrn_even);
-    CU_add_test(s, "Dropout mask", test_dropout_mask);
-    CU_add_test(s, "bad graphs", test_bad_graphs);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"PyTorch goldens", test_goldens},
+        {"ONNX node tests", test_onnx_nodes},
+        {"chain of layers", test_chain},
+        {"NaN", test_nan},
+        {"LRN even size", test_lrn_even},
+        {"Dropout mask", test_dropout_mask},
+        {"bad graphs", test_bad_graphs},
+        {NULL, NULL},
+    };
+    return cunit_run("eval", tests);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cunit_run.h"
 #include "fe_util.h"
 
 enum { F = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, I64 = ONNX__TENSOR_PROTO__DATA_TYPE__INT64 };
@@ -1103,37 +1104,34 @@ static void test_unsupported_listed(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
     fe_setup();
-    CU_pSuite s = CU_add_suite("frontend", NULL, NULL);
-    CU_add_test(s, "conv basic", test_conv_basic);
-    CU_add_test(s, "conv attribute forms", test_conv_forms);
-    CU_add_test(s, "conv rejects", test_conv_rejects);
-    CU_add_test(s, "pooling", test_pool);
-    CU_add_test(s, "gemm", test_gemm);
-    CU_add_test(s, "matmul and flatten", test_matmul_flatten);
-    CU_add_test(s, "reshape", test_reshape);
-    CU_add_test(s, "shape folding", test_shape_folding);
-    CU_add_test(s, "squeeze/unsqueeze", test_squeeze);
-    CU_add_test(s, "broadcast add/mul", test_broadcast);
-    CU_add_test(s, "batchnorm", test_batchnorm);
-    CU_add_test(s, "softmax", test_softmax);
-    CU_add_test(s, "activations, clip, lrn", test_activations);
-    CU_add_test(s, "transpose and tanh", test_transpose_tanh);
-    CU_add_test(s, "dropout", test_dropout);
-    CU_add_test(s, "pad", test_pad);
-    CU_add_test(s, "concat and cast", test_concat_cast);
-    CU_add_test(s, "every op at every opset 7..17", test_every_op_every_opset);
-    CU_add_test(s, "constants", test_constants);
-    CU_add_test(s, "initializer inputs and weights as inputs", test_initializer_inputs);
-    CU_add_test(s, "batch option", test_batch);
-    CU_add_test(s, "external data", test_external_data);
-    CU_add_test(s, "every unsupported node listed", test_unsupported_listed);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
+    static const TestCase tests[] = {
+        {"conv basic", test_conv_basic},
+        {"conv attribute forms", test_conv_forms},
+        {"conv rejects", test_conv_rejects},
+        {"pooling", test_pool},
+        {"gemm", test_gemm},
+        {"matmul and flatten", test_matmul_flatten},
+        {"reshape", test_reshape},
+        {"shape folding", test_shape_folding},
+        {"squeeze/unsqueeze", test_squeeze},
+        {"broadcast add/mul", test_broadcast},
+        {"batchnorm", test_batchnorm},
+        {"softmax", test_softmax},
+        {"activations, clip, lrn", test_activations},
+        {"transpose and tanh", test_transpose_tanh},
+        {"dropout", test_dropout},
+        {"pad", test_pad},
+        {"concat and cast", test_concat_cast},
+        {"every op at every opset 7..17", test_every_op_every_opset},
+        {"constants", test_constants},
+        {"initializer inputs and weights as inputs", test_initializer_inputs},
+        {"batch option", test_batch},
+        {"external data", test_external_data},
+        {"every unsupported node listed", test_unsupported_listed},
+        {NULL, NULL},
+    };
+    int rc = cunit_run("frontend", tests);
     fe_cleanup();
-    return fails ? 1 : 0;
+    return rc;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cunit_run.h"
 #include "fe_util.h"
 
 enum { F = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT };
@@ -261,25 +262,22 @@ static void test_buffer(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
     fe_setup();
-    CU_pSuite s = CU_add_suite("frontend bad input", NULL, NULL);
-    CU_add_test(s, "missing file", test_missing_file);
-    CU_add_test(s, "empty file", test_empty_file);
-    CU_add_test(s, "random bytes", test_random_bytes);
-    CU_add_test(s, "truncated file", test_truncated);
-    CU_add_test(s, "mutated bytes", test_mutated);
-    CU_add_test(s, "shapes that do not agree", test_shape_mismatch);
-    CU_add_test(s, "missing initializer", test_missing_initializer);
-    CU_add_test(s, "huge shapes", test_huge_shapes);
-    CU_add_test(s, "bad payloads and input types", test_bad_payloads);
-    CU_add_test(s, "bad graphs and attributes", test_bad_graph);
-    CU_add_test(s, "in-memory model", test_buffer);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
+    static const TestCase tests[] = {
+        {"missing file", test_missing_file},
+        {"empty file", test_empty_file},
+        {"random bytes", test_random_bytes},
+        {"truncated file", test_truncated},
+        {"mutated bytes", test_mutated},
+        {"shapes that do not agree", test_shape_mismatch},
+        {"missing initializer", test_missing_initializer},
+        {"huge shapes", test_huge_shapes},
+        {"bad payloads and input types", test_bad_payloads},
+        {"bad graphs and attributes", test_bad_graph},
+        {"in-memory model", test_buffer},
+        {NULL, NULL},
+    };
+    int rc = cunit_run("frontend bad input", tests);
     fe_cleanup();
-    return fails ? 1 : 0;
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cunit_run.h"
 #include "fe_util.h"
 
 static const char *node_dir, *models_dir;
@@ -205,15 +206,11 @@ int main(int argc, char **argv) {
     }
     node_dir = argv[1];
     models_dir = argv[2];
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("onnx node tests", NULL, NULL);
-    CU_add_test(s, "every loadable node test has the expected shapes", test_all_node_tests);
-    CU_add_test(s, "curated node tests load or are rejected", test_curated);
-    CU_add_test(s, "reference models load with the expected shapes", test_reference_models);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"every loadable node test has the expected shapes", test_all_node_tests},
+        {"curated node tests load or are rejected", test_curated},
+        {"reference models load with the expected shapes", test_reference_models},
+        {NULL, NULL},
+    };
+    return cunit_run("onnx node tests", tests);
 }

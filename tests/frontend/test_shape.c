@@ -2,6 +2,8 @@
  * not produce (FC, shape-less Reshape), folding details, idempotence and
  * checked sizes. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,17 +172,13 @@ static void test_pool_checks(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("shape inference", NULL, NULL);
-    CU_add_test(s, "fc and idempotence", test_fc_and_idempotence);
-    CU_add_test(s, "reshape forms", test_reshape_forms);
-    CU_add_test(s, "folding", test_folding);
-    CU_add_test(s, "sizes checked", test_sizes_checked);
-    CU_add_test(s, "pool checks", test_pool_checks);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"fc and idempotence", test_fc_and_idempotence},
+        {"reshape forms", test_reshape_forms},
+        {"folding", test_folding},
+        {"sizes checked", test_sizes_checked},
+        {"pool checks", test_pool_checks},
+        {NULL, NULL},
+    };
+    return cunit_run("shape inference", tests);
 }

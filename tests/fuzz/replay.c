@@ -4,12 +4,14 @@
  * crashed the target (regressions/<target>/) must go through cleanly.  A
  * broken promise aborts inside the target; ASan/UBSan builds also catch
  * memory errors and leaks. */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cunit_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -77,13 +79,9 @@ int main(int argc, char **argv) {
     }
     n_dirs = argc - 1;
     dirs = argv + 1;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("fuzz replay", NULL, NULL);
-    CU_add_test(s, "every corpus and regression input", test_replay);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"every corpus and regression input", test_replay},
+        {NULL, NULL},
+    };
+    return cunit_run("fuzz replay", tests);
 }

@@ -1,5 +1,7 @@
 /* Unit tests of the IR core: construction, checked arithmetic, FLOP counts. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <stdint.h>
 
 #include "ir.h"
@@ -45,15 +47,11 @@ static void test_conv_flops(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("ir", NULL, NULL);
-    CU_add_test(s, "checked arithmetic", test_checked_arithmetic);
-    CU_add_test(s, "numel overflow", test_numel_overflow);
-    CU_add_test(s, "conv flops", test_conv_flops);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"checked arithmetic", test_checked_arithmetic},
+        {"numel overflow", test_numel_overflow},
+        {"conv flops", test_conv_flops},
+        {NULL, NULL},
+    };
+    return cunit_run("ir", tests);
 }

@@ -6,6 +6,8 @@
  *     UPDATE_GOLDEN=1 meson test -C build passes-dump
  * (writes the goldens into the source tree instead of comparing). */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +145,10 @@ static void test_ops(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("dump", NULL, NULL);
-    CU_add_test(s, "small cnn before/after canonicalisation", test_small_cnn);
-    CU_add_test(s, "every attribute kind", test_ops);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"small cnn before/after canonicalisation", test_small_cnn},
+        {"every attribute kind", test_ops},
+        {NULL, NULL},
+    };
+    return cunit_run("dump", tests);
 }

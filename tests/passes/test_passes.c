@@ -3,6 +3,8 @@
  * before and after on the same random inputs and must give the same outputs
  * (to rounding, for the folds that change weights). */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +591,58 @@ static void test_fold_pad_shared(void) {
     ir_graph_free(g);
 }
 
+/* ---- fold_transpose --------------------------------------------------------- */
+
+/* transpose(0,3,2,1) -> softmax(axis 3) -> transpose(0,3,2,1): the opset-11
+ * export of a softmax over the channels of a 4-D tensor. */
+static IrGraph *transposed_softmax(int axis, int coerce_2d, int *t1, int *sm, int *t2) {
+    IrGraph *g = ir_graph_new("tsm");
+    int x = tg_input(g, "x", NCHW(2, 5, 3, 4));
+    int a = tg_act(g, "a", NCHW(2, 4, 3, 5)), b = tg_act(g, "b", NCHW(2, 4, 3, 5));
+    int y = tg_act(g, "y", NCHW(2, 5, 3, 4));
+    *t1 = tg_unary(g, IR_TRANSPOSE, "t1", x, a);
+    *sm = tg_unary(g, IR_SOFTMAX, "sm", a, b);
+    *t2 = tg_unary(g, IR_TRANSPOSE, "t2", b, y);
+    const int perm[4] = {0, 3, 2, 1};
+    for (int k = 0; k < 4; k++) {
+        g->l[*t1].a.perm.v[k] = perm[k];
+        g->l[*t2].a.perm.v[k] = perm[k];
+    }
+    g->l[*t1].a.perm.n = g->l[*t2].a.perm.n = 4;
+    g->l[*sm].a.softmax.axis = axis;
+    g->l[*sm].a.softmax.coerce_2d = coerce_2d;
+    ir_graph_add_output(g, y);
+    return g;
+}
+
+static void test_fold_transpose(void) {
+    int t1, sm, t2;
+    IrGraph *g = transposed_softmax(3, 1, &t1, &sm, &t2);
+    Run r = run_before(g);
+    CU_ASSERT_EQUAL(run_pass(passes_fold_transpose, g), 1);
+    CU_ASSERT(g->l[t1].dead && g->l[t2].dead && !g->l[sm].dead);
+    CU_ASSERT_EQUAL(g->l[sm].a.softmax.axis, 1);
+    CU_ASSERT_EQUAL(g->l[sm].a.softmax.coerce_2d, 0);
+    CU_ASSERT_EQUAL(producer_of(g, "y"), sm);
+    expect_same(g, &r, 0);
+    ir_graph_free(g);
+}
+
+static void test_fold_transpose_refusals(void) {
+    /* coerce-to-2-D at a non-last axis spans several axes: not one softmax */
+    int t1, sm, t2;
+    IrGraph *g = transposed_softmax(2, 1, &t1, &sm, &t2);
+    CU_ASSERT_EQUAL(run_pass(passes_fold_transpose, g), 0);
+    ir_graph_free(g);
+    /* a second transpose that is not the inverse */
+    g = transposed_softmax(3, 0, &t1, &sm, &t2);
+    g->l[t2].a.perm.v[1] = 2;
+    g->l[t2].a.perm.v[2] = 3;
+    g->l[t2].a.perm.v[3] = 1;
+    CU_ASSERT_EQUAL(run_pass(passes_fold_transpose, g), 0);
+    ir_graph_free(g);
+}
+
 /* ---- dce ---------------------------------------------------------------------- */
 
 static void test_dce(void) {
@@ -703,36 +757,34 @@ static void test_bad_graph(void) {
 }
 
 int main(void) {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("passes", NULL, NULL);
-    CU_add_test(s, "remove_noops", test_noops);
-    CU_add_test(s, "remove_noops of 1x1 pools", test_noop_pool);
-    CU_add_test(s, "remove_noops keeps graph outputs", test_noop_graph_output);
-    CU_add_test(s, "make_fc from flatten/reshape + gemm", test_make_fc);
-    CU_add_test(s, "make_fc refusals", test_make_fc_refusals);
-    CU_add_test(s, "make_fc flatten shapes", test_make_fc_flatten_shapes);
-    CU_add_test(s, "make_fc from matmul", test_matmul_fc);
-    CU_add_test(s, "fold_batchnorm into conv", test_fold_bn_conv);
-    CU_add_test(s, "fold_batchnorm into fc", test_fold_bn_fc);
-    CU_add_test(s, "fold_batchnorm refusals", test_fold_bn_refusals);
-    CU_add_test(s, "fold_batchnorm with shared weights", test_fold_bn_shared_weights);
-    CU_add_test(s, "fuse_activation composes clamps", test_fuse_compose);
-    CU_add_test(s, "fuse_activation of opset-11 clip", test_fuse_clip_inputs);
-    CU_add_test(s, "fuse_activation", test_fuse);
-    CU_add_test(s, "fuse_activation refusals", test_fuse_refusals);
-    CU_add_test(s, "fold_pad", test_fold_pad);
-    CU_add_test(s, "fold_pad refusals", test_fold_pad_refusals);
-    CU_add_test(s, "fold_pad with pads as inputs", test_fold_pad_input_pads);
-    CU_add_test(s, "fold_pad with two readers", test_fold_pad_shared);
-    CU_add_test(s, "dce", test_dce);
-    CU_add_test(s, "canonicalize small cnn", test_canonicalize);
-    CU_add_test(s, "canonicalize repeats rounds", test_canonicalize_rounds);
-    CU_add_test(s, "unknown shapes", test_unknown_shapes);
-    CU_add_test(s, "malformed graph", test_bad_graph);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"remove_noops", test_noops},
+        {"remove_noops of 1x1 pools", test_noop_pool},
+        {"remove_noops keeps graph outputs", test_noop_graph_output},
+        {"make_fc from flatten/reshape + gemm", test_make_fc},
+        {"make_fc refusals", test_make_fc_refusals},
+        {"make_fc flatten shapes", test_make_fc_flatten_shapes},
+        {"make_fc from matmul", test_matmul_fc},
+        {"fold_batchnorm into conv", test_fold_bn_conv},
+        {"fold_batchnorm into fc", test_fold_bn_fc},
+        {"fold_batchnorm refusals", test_fold_bn_refusals},
+        {"fold_batchnorm with shared weights", test_fold_bn_shared_weights},
+        {"fuse_activation composes clamps", test_fuse_compose},
+        {"fuse_activation of opset-11 clip", test_fuse_clip_inputs},
+        {"fuse_activation", test_fuse},
+        {"fuse_activation refusals", test_fuse_refusals},
+        {"fold_pad", test_fold_pad},
+        {"fold_pad refusals", test_fold_pad_refusals},
+        {"fold_pad with pads as inputs", test_fold_pad_input_pads},
+        {"fold_pad with two readers", test_fold_pad_shared},
+        {"fold_transpose", test_fold_transpose},
+        {"fold_transpose refusals", test_fold_transpose_refusals},
+        {"dce", test_dce},
+        {"canonicalize small cnn", test_canonicalize},
+        {"canonicalize repeats rounds", test_canonicalize_rounds},
+        {"unknown shapes", test_unknown_shapes},
+        {"malformed graph", test_bad_graph},
+        {NULL, NULL},
+    };
+    return cunit_run("passes", tests);
 }

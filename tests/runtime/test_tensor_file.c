@@ -2,6 +2,8 @@
  * data, files written by numpy/onnx (tests/runtime/make_files.py), round
  * trips, truncated and garbage files, and the comparison rules. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -445,26 +447,21 @@ int main(int argc, char **argv) {
     onnx_dir = argv[2];
     if (!mkdtemp(tmp_dir))
         return 2;
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("tensor_file", NULL, NULL);
-    CU_add_test(s, "all ONNX node test data", test_onnx_node_data);
-    CU_add_test(s, "known values", test_known_values);
-    CU_add_test(s, "numpy and onnx written files", test_numpy_onnx_files);
-    CU_add_test(s, "unsupported files", test_unsupported_files);
-    CU_add_test(s, "wire format", test_wire_format);
-    CU_add_test(s, "bad npy", test_bad_npy);
-    CU_add_test(s, "truncated and garbage", test_truncated_and_garbage);
-    CU_add_test(s, "round trip", test_roundtrip);
-    CU_add_test(s, "byte-exact with numpy/onnx", test_byte_exact);
-    CU_add_test(s, "compare", test_compare);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
+    static const TestCase tests[] = {
+        {"all ONNX node test data", test_onnx_node_data},
+        {"known values", test_known_values},
+        {"numpy and onnx written files", test_numpy_onnx_files},
+        {"unsupported files", test_unsupported_files},
+        {"wire format", test_wire_format},
+        {"bad npy", test_bad_npy},
+        {"truncated and garbage", test_truncated_and_garbage},
+        {"round trip", test_roundtrip},
+        {"byte-exact with numpy/onnx", test_byte_exact},
+        {"compare", test_compare},
+        {NULL, NULL},
+    };
+    int rc = cunit_run("tensor_file", tests);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
-    if (system(cmd) != 0)
-        fails++;
-    return fails ? 1 : 0;
+    return system(cmd) != 0 ? 1 : rc;
 }

@@ -3,6 +3,8 @@
  * and stays silent on the correct kernel), determinism across runs and
  * thread counts, and efficiency never above the roofline bound. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,17 +450,14 @@ static void test_full_speed(void) {
 }
 
 int main(void) {
-    CU_initialize_registry();
-    CU_pSuite su = CU_add_suite("checks", NULL, NULL);
-    CU_add_test(su, "FP32 results equal host fmaf/mul/add bit for bit", test_exact_fp32);
-    CU_add_test(su, "reductions, broadcasts, transcendentals, masked store", test_misc_ops);
-    CU_add_test(su, "each check fires on a planted bug, silent otherwise", test_checks);
-    CU_add_test(su, "identical results and cycles across runs and threads", test_determinism);
-    CU_add_test(su, "efficiency within the roofline bound", test_roofline);
-    CU_add_test(su, "a region at full speed stays within the bound", test_full_speed);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"FP32 results equal host fmaf/mul/add bit for bit", test_exact_fp32},
+        {"reductions, broadcasts, transcendentals, masked store", test_misc_ops},
+        {"each check fires on a planted bug, silent otherwise", test_checks},
+        {"identical results and cycles across runs and threads", test_determinism},
+        {"efficiency within the roofline bound", test_roofline},
+        {"a region at full speed stays within the bound", test_full_speed},
+        {NULL, NULL},
+    };
+    return cunit_run("checks", tests);
 }

@@ -3,6 +3,8 @@
  * and a clear failure on each kind of bad input, on the program of
  * prog_tiny.c. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,13 +116,14 @@ static void test_failures(void) {
 }
 
 int main(void) {
-    CU_initialize_registry();
-    CU_pSuite su = CU_add_suite("harness", setup, teardown);
-    CU_add_test(su, "weights, inputs, outputs, expect, json, trace", test_run);
-    CU_add_test(su, "bad input and failing runs exit non-zero", test_failures);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"weights, inputs, outputs, expect, json, trace", test_run},
+        {"bad input and failing runs exit non-zero", test_failures},
+        {NULL, NULL},
+    };
+    if (setup())
+        return 1;
+    int rc = cunit_run("harness", tests);
+    teardown();
+    return rc;
 }

@@ -1,6 +1,8 @@
 /* test_machine.c: the machine description: defaults of MACHINE.md,
  * overrides by name, clear errors, and format round-tripping. */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,15 +89,12 @@ static void test_file(void) {
 }
 
 int main(void) {
-    CU_initialize_registry();
-    CU_pSuite su = CU_add_suite("machine", NULL, NULL);
-    CU_add_test(su, "defaults of MACHINE.md", test_defaults);
-    CU_add_test(su, "overrides and errors", test_overrides);
-    CU_add_test(su, "format round-trips", test_format_roundtrip);
-    CU_add_test(su, "machine files", test_file);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"defaults of MACHINE.md", test_defaults},
+        {"overrides and errors", test_overrides},
+        {"format round-trips", test_format_roundtrip},
+        {"machine files", test_file},
+        {NULL, NULL},
+    };
+    return cunit_run("machine", tests);
 }

@@ -3,6 +3,8 @@
  * m7rt.h calls and plain C integer loops; parameters reach them through
  * file-scope integers (a generated kernel has them as constants). */
 #include <CUnit/Basic.h>
+
+#include "cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,20 +190,17 @@ static void test_window(void) {
 }
 
 int main(void) {
-    CU_initialize_registry();
-    CU_pSuite su = CU_add_suite("timing", NULL, NULL);
-    CU_add_test(su, "dependent FMA chain: 6 cycles per FMA", test_fma_chain);
-    CU_add_test(su, "independent FMAs: 3 per cycle", test_fma_throughput);
-    CU_add_test(su, "load-bound loop: 2 loads per cycle", test_load_throughput);
-    CU_add_test(su, "broadcast-bound loop: 2 per cycle", test_bcast_throughput);
-    CU_add_test(su, "DMA cost per MACHINE.md 3", test_dma_cost);
-    CU_add_test(su, "DMA channels share the core's bandwidth", test_dma_share);
-    CU_add_test(su, "double vs single buffering", test_double_buffering);
-    CU_add_test(su, "barrier aligns cores", test_barrier);
-    CU_add_test(su, "scheduling window", test_window);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"dependent FMA chain: 6 cycles per FMA", test_fma_chain},
+        {"independent FMAs: 3 per cycle", test_fma_throughput},
+        {"load-bound loop: 2 loads per cycle", test_load_throughput},
+        {"broadcast-bound loop: 2 per cycle", test_bcast_throughput},
+        {"DMA cost per MACHINE.md 3", test_dma_cost},
+        {"DMA channels share the core's bandwidth", test_dma_share},
+        {"double vs single buffering", test_double_buffering},
+        {"barrier aligns cores", test_barrier},
+        {"scheduling window", test_window},
+        {NULL, NULL},
+    };
+    return cunit_run("timing", tests);
 }

@@ -1,0 +1,497 @@
+/* codegen.c: writes the generated program.  Every layer becomes a constant
+ * plan (a struct of kernels.c filled with the backend's decisions) and a
+ * kernel function bracketed by region markers and followed by a barrier;
+ * layout conversions are regions of their own. */
+#include "codegen.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const char codegen_kernels_src[];
+
+typedef struct {
+    const IrGraph *g;
+    const M7Machine *m;
+    FILE *f;
+    BkProgram prog;
+} Gen;
+
+/* A C identifier made of s (letters, digits, '_'). */
+static void ident(char *out, size_t n, const char *s) {
+    size_t k = 0;
+    if (!(s[0] >= 'a' && s[0] <= 'z') && !(s[0] >= 'A' && s[0] <= 'Z') && s[0] != '_' && n > 1)
+        out[k++] = '_';
+    for (; *s && k + 1 < n; s++)
+        out[k++] = ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))
+                       ? *s
+                       : '_';
+    out[k] = 0;
+}
+
+/* A C string literal body: quotes, backslashes and non-printables escaped. */
+static void cstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 32 || ch >= 127)
+            fprintf(f, "\\%03o", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+/* Comments must not be closed by a name. */
+static void comment_text(FILE *f, const char *s) {
+    for (; *s; s++)
+        fputc(s[0] == '*' && s[1] == '/' ? '+' : *s, f);
+}
+
+static void flt(FILE *f, float v) {
+    if (isinf(v))
+        fputs(v > 0 ? "INFINITY" : "-INFINITY", f);
+    else {
+        char b[64];
+        snprintf(b, sizeof b, "%.9g", (double)v);
+        fprintf(f, "%s%sf", b, strpbrk(b, ".en") ? "" : ".0"); /* 1 -> 1.0f */
+    }
+}
+
+static void act(FILE *f, const IrAct *a, IrOp op) {
+    int k;
+    IrActKind kind = a->kind;
+    if (op == IR_RELU)
+        kind = IR_ACT_RELU;
+    else if (op == IR_LEAKY_RELU)
+        kind = IR_ACT_LEAKY_RELU;
+    else if (op == IR_CLIP)
+        kind = IR_ACT_CLIP;
+    else if (op == IR_SIGMOID)
+        kind = IR_ACT_SIGMOID;
+    else if (op == IR_TANH)
+        kind = IR_ACT_TANH;
+    switch (kind) {
+    case IR_ACT_RELU: k = 1; break;
+    case IR_ACT_LEAKY_RELU: k = 2; break;
+    case IR_ACT_CLIP: k = 3; break;
+    case IR_ACT_SIGMOID: k = 4; break;
+    case IR_ACT_TANH: k = 5; break;
+    default: k = 0; break;
+    }
+    fprintf(f, "{%d, ", k);
+    flt(f, a->alpha);
+    fputs(", ", f);
+    flt(f, a->lo);
+    fputs(", ", f);
+    flt(f, a->hi);
+    fputs("}", f);
+}
+
+#define U(x) ((unsigned long long)(x))
+
+/* The designated initialisers of an M7kConv. */
+static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
+    FILE *f = G->f;
+    const BkConv *c = &s->u.conv;
+    fprintf(f, "    .n = %d, .cin = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .nvco = %d,\n", c->n,
+            c->cin, c->h, c->w, c->ho, c->wo, c->nvco);
+    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, .dw = %d, .pt = %d, .pl = %d,\n",
+            c->kh, c->kw, c->sh, c->sw, c->dh, c->dw, c->pt, c->pl);
+    fputs("    .act = ", f);
+    act(f, &l->act, l->op);
+    fprintf(f, ",\n    .sub_ci = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, .in_sh = %lluu, "
+               ".in_sw = %lluu,\n", c->sub_ci, U(s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
+            U(c->in_sh), U(c->in_sw));
+    fprintf(f, "    .out = %lluu, .out_sn = %lluu, .out_sv = %lluu, .out_sh = %lluu, .out_sw = %lluu,\n",
+            U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
+    fprintf(f, "    .wts = %lluu, .bias = %lluu, .zero = %lluu,\n", U(c->w_off),
+            U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
+    fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
+            U(c->g_out), U(c->g_wts), U(c->g_bias));
+    fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
+               ".split = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk, c->ci_chunk, c->th,
+            c->tw, c->split, c->resident);
+    fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
+               ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
+            U(c->sm_in0), U(c->sm_in1));
+    fprintf(f, "    .out_tile_bytes = %lluu, .w_slot_bytes = %lluu, .sm_slot_bytes = %lluu,\n",
+            U(c->out_tile_bytes), U(c->w_slot_bytes), U(c->sm_slot_bytes));
+}
+
+static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    fprintf(G->f, "static const M7kConv %s_plan = {\n", id);
+    conv_fields(G, l, s);
+    fputs("};\n", G->f);
+}
+
+static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    const BkConv *c = &s->u.conv;
+    fprintf(G->f, "static const M7kDw %s_plan = {\n  .geo = {\n", id);
+    conv_fields(G, l, s);
+    fprintf(G->f, "  },\n  .ncb = %d, .px = %d, .am_w = %lluu, .am_b = %lluu, .am_in0 = %lluu, .am_in1 = %lluu,\n"
+                  "  .am_out0 = %lluu, .am_out1 = %lluu,\n};\n",
+            c->ncb, c->px, U(c->am_w0), U(c->am_bias), U(c->am_in0), U(c->am_in1), U(c->am_out),
+            U(c->am_out + c->out_tile_bytes));
+}
+
+static void emit_pool(Gen *G, const char *id, const BkSched *s) {
+    FILE *f = G->f;
+    const BkPool *p = &s->u.pool;
+    int kk = p->kh * p->kw;
+    fprintf(f, "static const float %s_recip[%d] = {0.0f", id, kk + 1);
+    for (int k = 1; k <= kk; k++) {
+        fputs(", ", f);
+        flt(f, 1.0f / (float)k);
+    }
+    fputs("};\n", f);
+    fprintf(f, "static const M7kPool %s_plan = {\n", id);
+    fprintf(f, "    .n = %d, .ncb = %d, .h = %d, .w = %d, .ho = %d, .wo = %d,\n", p->n, p->ncb, p->h,
+            p->w, p->ho, p->wo);
+    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .pt = %d, .pl = %d, .pb = %d, .pr = %d,\n",
+            p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, p->pb, p->pr);
+    fprintf(f, "    .is_max = %d, .count_include_pad = %d, .in = %lluu, .out = %lluu, .th = %d,\n",
+            p->is_max, p->count_include_pad, U(s->in[0].ddr), U(s->out.ddr), p->th);
+    fprintf(f, "    .am_in0 = %lluu, .am_in1 = %lluu, .am_out0 = %lluu, .am_out1 = %lluu, .recip = %s_recip,\n};\n",
+            U(p->am_in0), U(p->am_in1), U(p->am_out0), U(p->am_out1), id);
+}
+
+static void emit_gpool(Gen *G, const char *id, const BkSched *s) {
+    const BkGPool *p = &s->u.gpool;
+    fprintf(G->f, "static const M7kGPool %s_plan = {\n", id);
+    fprintf(G->f, "    .nb = %d, .hw = %d, .is_max = %d, .chunk = %d, .in = %lluu, .out = %lluu,\n",
+            p->nb, p->hw, p->is_max, p->chunk, U(s->in[0].ddr), U(s->out.ddr));
+    fprintf(G->f, "    .am_in0 = %lluu, .am_in1 = %lluu, .am_out = %lluu, .inv_hw = ", U(p->am_in0),
+            U(p->am_in1), U(p->am_out));
+    flt(G->f, 1.0f / (float)p->hw);
+    fputs(",\n};\n", G->f);
+}
+
+static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    FILE *f = G->f;
+    const BkEw *p = &s->u.ew;
+    fprintf(f, "static const M7kEw %s_plan = {\n    .op = %d, .act = ", id, p->op);
+    act(f, &l->act, l->op);
+    fprintf(f, ", .nvec = %lld, .chunk = %d,\n", (long long)p->nvec, p->chunk);
+    fprintf(f, "    .a = %lluu, .b = %lluu, .out = %lluu,\n", U(s->in[0].ddr),
+            U(s->n_in > 1 ? s->in[1].ddr : 0), U(s->out.ddr));
+    fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
+            U(p->am_b0), U(p->am_b1));
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu,\n};\n", p->hw, p->ncb, U(p->st_off),
+            U(p->am_st));
+}
+
+static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
+    const BkSoftmax *p = &s->u.softmax;
+    FILE *f = G->f;
+    int lrn = s->kind == BK_KIND_LRN;
+    fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
+    fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
+            s->out.n, p->nb, s->out.c, p->hw, p->np, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
+    fprintf(f, "    .am_x = %lluu, .am_iota = %lluu,\n", U(p->am_x), U(p->am_iota));
+    if (lrn) {
+        fprintf(f, "    .size = %d, .half = %d, .beta4 = %d, .alpha_over_size = ", p->size, p->half, p->beta4);
+        flt(f, p->alpha_over_size);
+        fputs(", .bias = ", f);
+        flt(f, p->bias);
+        fprintf(f, ", .am_sq = %lluu, .sq_row = %lluu,\n", U(p->am_sq), U(p->sq_row));
+    }
+    fputs("};\n", f);
+}
+
+static void emit_concat(Gen *G, const char *id, const BkSched *s) {
+    FILE *f = G->f;
+    int nin = s->u.concat.nin;
+    fprintf(f, "static const uint64_t %s_in[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%lluu", k ? ", " : "", U(s->cat_addr[k]));
+    fprintf(f, "};\nstatic const int %s_c[%d] = {", id, nin);
+    for (int k = 0; k < nin; k++)
+        fprintf(f, "%s%d", k ? ", " : "", s->cat_c[k]);
+    fprintf(f, "};\nstatic const M7kConcat %s_plan = {\n", id);
+    fprintf(f, "    .n = %d, .hw = %d, .nin = %d, .ncb_out = %d, .c_out = %d,\n", s->out.n,
+            s->out.h * s->out.w, nin, (s->out.c + 31) / 32, s->out.c);
+    fprintf(f, "    .in = %s_in, .c = %s_c, .out = %lluu, .zero = %lluu,\n};\n", id, id, U(s->out.ddr),
+            U(BK_BLOB_ZERO));
+}
+
+static void emit_pad(Gen *G, const char *id, const BkSched *s) {
+    const BkAct *x = &s->in[0], *y = &s->out;
+    int ncb = (x->c + 31) / 32;
+    int64_t blk = (int64_t)x->h * x->w * 128;
+    fprintf(G->f, "static const M7kPad %s_plan = {\n", id);
+    fprintf(G->f, "    .geo = {.n = %d, .h = %d, .w = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, "
+                  ".in_sh = %lluu, .in_sw = 128, .zero = %lluu},\n",
+            x->n, x->h, x->w, U(x->ddr), U(ncb * blk), U(blk), U((int64_t)x->w * 128), U(s->u.pad.row_off));
+    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .out = %lluu,\n};\n", ncb, y->h,
+            y->w, s->u.pad.pt, s->u.pad.pl, U(y->ddr));
+}
+
+static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
+    const BkAct *a = &cv->nchw;
+    fprintf(G->f, "static const M7kConvert %s_%s = {\n", id, suffix);
+    fprintf(G->f, "    .to_blocked = %d, .n = %d, .c = %d, .hw = %d, .nchw = %lluu, .blk = %lluu, .zero = %lluu,\n};\n",
+            cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
+}
+
+static void region(Gen *G, const char *name, const char *suffix, long long flops, const char *call) {
+    FILE *f = G->f;
+    fputs("    m7_region_begin(", f);
+    char buf[1200];
+    snprintf(buf, sizeof buf, "%s%s", name, suffix);
+    cstr(f, buf);
+    fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
+}
+
+static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
+                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   ""};
+
+static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
+    const IrLayer *l = &G->g->l[li];
+    const BkSched *s = l->sched;
+    FILE *f = G->f;
+    char id[96];
+    char nm[64];
+    ident(nm, sizeof nm, l->name);
+    snprintf(id, sizeof id, "L%d_%s", li, nm);
+    snprintf(fnname, fnlen, "%s", id);
+    fputs("\n/* ", f);
+    comment_text(f, l->name);
+    fprintf(f, " (ONNX %s): ", l->onnx_op);
+    if (s->kind == BK_KIND_CONV) {
+        const BkConv *c = &s->u.conv;
+        fprintf(f, "%d -> %d channels, %dx%d kernel, %dx%d -> %dx%d, batch %d.\n", c->cin, s->out.c,
+                c->kh, c->kw, c->h, c->w, c->ho, c->wo, s->in[0].n);
+        fprintf(f, " * Register block %d output vectors x %d pixels; weight chunk %d vectors x %d "
+                   "channels;\n * output tile %d x %d; split over %s; %s.\n",
+                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
+                c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "output channels",
+                c->resident ? "partial sums resident in AM" : "output tiles double-buffered");
+    } else {
+        fprintf(f, "%s.\n", s->kind == BK_KIND_ALIAS ? "no code, the data stays in place" : "channels in lanes");
+    }
+    fprintf(f, " * AM %lld B, SM %lld B per core; predicted %.0f cycles, %.1f%% efficiency. */\n",
+            (long long)s->am_bytes, (long long)s->sm_bytes, s->cyc_pred, 100 * s->eff_pred);
+    switch (s->kind) {
+    case BK_KIND_CONV: emit_conv(G, id, l, s); break;
+    case BK_KIND_DW: emit_dw(G, id, l, s); break;
+    case BK_KIND_POOL: emit_pool(G, id, s); break;
+    case BK_KIND_GPOOL: emit_gpool(G, id, s); break;
+    case BK_KIND_EW: emit_ew(G, id, l, s); break;
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: emit_softmax(G, id, s); break;
+    case BK_KIND_CONCAT: emit_concat(G, id, s); break;
+    case BK_KIND_PAD: emit_pad(G, id, s); break;
+    case BK_KIND_ALIAS: break;
+    }
+    if (s->pre.present)
+        emit_convert(G, id, "pre", &s->pre);
+    if (s->post.present)
+        emit_convert(G, id, "post", &s->post);
+    fprintf(f, "static void %s(void) {\n", id);
+    char call[160];
+    if (s->pre.present) {
+        snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
+        region(G, l->name, ":to_blocked", 0, call);
+    }
+    if (s->kind != BK_KIND_ALIAS) {
+        snprintf(call, sizeof call, "%s(&%s_plan)", kind_fn[s->kind], id);
+        region(G, l->name, "", (long long)s->flops, call);
+    }
+    if (s->post.present) {
+        snprintf(call, sizeof call, "m7k_convert(&%s_post)", id);
+        region(G, l->name, ":to_nchw", 0, call);
+    }
+    fputs("}\n", f);
+}
+
+static void emit_io(Gen *G, const char *what, const int *idx, int n) {
+    FILE *f = G->f;
+    fprintf(f, "static const m7_io m7_%s[%d] = {\n", what, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        const IrTensor *t = &G->g->t[idx[i]];
+        fputs("    {", f);
+        cstr(f, t->name);
+        fprintf(f, ", %d, {", t->rank);
+        for (int k = 0; k < t->rank; k++)
+            fprintf(f, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
+        fprintf(f, "}, %lluu},\n", U(t->ddr_offset));
+    }
+    if (n == 0)
+        fputs("    {0},\n", f);
+    fputs("};\n", f);
+}
+
+static int emit_c(Gen *G, const char *h_name, const char *weights_name) {
+    FILE *f = G->f;
+    const IrGraph *g = G->g;
+    fputs("/* Generated by m7cc for the M7004 from model ", f);
+    comment_text(f, g->name);
+    fputs(".\n * The kernel library (codegen/kernels.c) comes first, then one plan and one\n"
+          " * kernel function per layer, then the program descriptor. */\n", f);
+    fprintf(f, "#include <math.h>\n#include \"%s\"\n\n", h_name);
+    fputs(codegen_kernels_src, f);
+    int n = 0;
+    char(*fns)[96] = ir_xcalloc((size_t)g->n_l + 1, sizeof *fns);
+    for (int li = 0; li < g->n_l; li++) {
+        if (g->l[li].dead || !g->l[li].sched)
+            continue;
+        emit_layer(G, li, fns[n], sizeof fns[n]);
+        n++;
+    }
+    fputs("\n/* Every core runs the layers in order; barriers separate them. */\n"
+          "static void m7_program_kernel(void) {\n", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "    %s();\n", fns[i]);
+    fputs("}\n\n", f);
+    free(fns);
+    emit_io(G, "inputs", g->inputs, g->n_inputs);
+    emit_io(G, "outputs", g->outputs, g->n_outputs);
+    char mach[1024];
+    m7_machine_format(G->m, mach, sizeof mach);
+    fputs("\nconst m7_program m7_main_program = {\n    .name = ", f);
+    cstr(f, g->name);
+    fputs(",\n    .machine = ", f);
+    cstr(f, mach);
+    fputs(",\n    .weights_file = ", f);
+    cstr(f, weights_name);
+    fprintf(f, ",\n    .weights_ddr_offset = 0,\n    .weights_bytes = %lluu,\n    .ddr_bytes = %lluu,\n",
+            U(G->prog.weights_bytes), U(G->prog.ddr_bytes));
+    fprintf(f, "    .n_inputs = %d, .n_outputs = %d,\n    .inputs = m7_inputs, .outputs = m7_outputs,\n"
+               "    .kernel = m7_program_kernel,\n};\n", g->n_inputs, g->n_outputs);
+    return 0;
+}
+
+static void emit_h(Gen *G, const char *guard) {
+    FILE *f = G->f;
+    const IrGraph *g = G->g;
+    int64_t am = 0, sm = 0, gsm = 0;
+    for (int li = 0; li < g->n_l; li++) {
+        const BkSched *s = g->l[li].dead ? NULL : g->l[li].sched;
+        if (!s)
+            continue;
+        am = s->am_bytes > am ? s->am_bytes : am;
+        sm = s->sm_bytes > sm ? s->sm_bytes : sm;
+        gsm = s->gsm_bytes > gsm ? s->gsm_bytes : gsm;
+    }
+    fprintf(f, "/* Generated by m7cc: sizes and shapes of the program in the .c file. */\n");
+    fprintf(f, "#ifndef %s\n#define %s\n\n#include \"m7rt.h\"\n\n", guard, guard);
+    fprintf(f, "#define M7_PROGRAM_WEIGHTS_BYTES %lluu\n", U(G->prog.weights_bytes));
+    fprintf(f, "#define M7_PROGRAM_DDR_BYTES %lluu\n", U(G->prog.ddr_bytes));
+    fprintf(f, "#define M7_PROGRAM_ACT_PEAK_BYTES %lluu /* activation arena, buffers reused */\n",
+            U(G->prog.act_peak));
+    fprintf(f, "#define M7_PROGRAM_GSM_BYTES %lluu\n#define M7_PROGRAM_AM_BYTES %lluu /* per core */\n"
+               "#define M7_PROGRAM_SM_BYTES %lluu /* per core */\n", U(gsm), U(am), U(sm));
+    fprintf(f, "#define M7_PROGRAM_N_INPUTS %d\n#define M7_PROGRAM_N_OUTPUTS %d\n", g->n_inputs,
+            g->n_outputs);
+    for (int io = 0; io < 2; io++) {
+        const int *idx = io ? g->outputs : g->inputs;
+        int n = io ? g->n_outputs : g->n_inputs;
+        for (int i = 0; i < n; i++) {
+            const IrTensor *t = &g->t[idx[i]];
+            fprintf(f, "/* %s %d: ", io ? "output" : "input", i);
+            comment_text(f, t->name);
+            fprintf(f, " */\n#define M7_PROGRAM_%s%d_RANK %d\n#define M7_PROGRAM_%s%d_DIMS {",
+                    io ? "OUTPUT" : "INPUT", i, t->rank, io ? "OUTPUT" : "INPUT", i);
+            for (int k = 0; k < t->rank; k++)
+                fprintf(f, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
+            fprintf(f, "}\n#define M7_PROGRAM_%s%d_DDR_OFFSET %lluu\n", io ? "OUTPUT" : "INPUT", i,
+                    U(t->ddr_offset));
+        }
+    }
+    fputs("\n/* The entry point: the harness runs m7_main_program.kernel on every core. */\n"
+          "extern const m7_program m7_main_program;\n\n#endif\n", f);
+}
+
+static const char *base_name(const char *path) {
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static char *tmp_name(const char *path) {
+    size_t n = strlen(path) + 16;
+    char *t = ir_xmalloc(n);
+    snprintf(t, n, "%s.tmp%d", path, (int)getpid());
+    return t;
+}
+
+/* Opens a temporary beside path; NULL with a message. */
+static FILE *open_tmp(const char *path, char **tmp, IrDiag *d) {
+    *tmp = tmp_name(path);
+    FILE *f = fopen(*tmp, "wb");
+    if (!f)
+        ir_diag_add(d, "codegen: cannot write '%s': %s", *tmp, strerror(errno));
+    return f;
+}
+
+static int close_ok(FILE *f, const char *tmp, IrDiag *d) {
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        ir_diag_add(d, "codegen: error writing '%s'", tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int codegen_emit(const IrGraph *g, const M7Machine *m, const char *c_path, const char *h_path,
+                 const char *weights_path, IrDiag *d) {
+    Gen G = {g, m, NULL, {0}};
+    for (int li = 0; li < g->n_l; li++)
+        if (!g->l[li].dead && !g->l[li].sched) {
+            ir_diag_add(d, "codegen: layer '%s' has no backend decisions (run backend_run first)",
+                        g->l[li].name);
+            return -1;
+        }
+    bk_program(g, &G.prog);
+    const char *paths[3] = {c_path, h_path, weights_path};
+    char *tmps[3] = {NULL, NULL, NULL};
+    int rc = 0;
+    /* the header */
+    if ((G.f = open_tmp(h_path, &tmps[1], d))) {
+        char guard[128];
+        ident(guard, sizeof guard, base_name(h_path));
+        for (char *p = guard; *p; p++)
+            if (*p >= 'a' && *p <= 'z')
+                *p = (char)(*p - 'a' + 'A');
+        emit_h(&G, guard);
+        rc |= close_ok(G.f, tmps[1], d);
+    } else {
+        rc = -1;
+    }
+    /* the program */
+    if (!rc && (G.f = open_tmp(c_path, &tmps[0], d))) {
+        emit_c(&G, base_name(h_path), base_name(weights_path));
+        rc |= close_ok(G.f, tmps[0], d);
+    } else {
+        rc = -1;
+    }
+    /* the weights blob */
+    if (!rc && (G.f = open_tmp(weights_path, &tmps[2], d))) {
+        size_t nf = (size_t)(G.prog.weights_bytes / 4);
+        float *blob = ir_xcalloc(nf ? nf : 1, sizeof(float));
+        bk_pack_weights(g, blob);
+        if (fwrite(blob, sizeof(float), nf, G.f) != nf)
+            rc = -1;
+        free(blob);
+        rc |= close_ok(G.f, tmps[2], d);
+    } else {
+        rc = -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!tmps[i])
+            continue;
+        if (!rc && rename(tmps[i], paths[i])) {
+            ir_diag_add(d, "codegen: cannot rename '%s' to '%s': %s", tmps[i], paths[i], strerror(errno));
+            rc = -1;
+        }
+        if (rc)
+            remove(tmps[i]);
+        free(tmps[i]);
+    }
+    return rc ? -1 : 0;
+}

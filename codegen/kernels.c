@@ -1,0 +1,859 @@
+/* kernels.c: the kernel library every generated program carries.
+ *
+ * codegen copies this file verbatim to the top of each generated NAME.c and
+ * then emits, per layer, a constant plan (one of the structs below, filled
+ * with the backend's decisions) and a kernel function calling the driver.
+ * It uses nothing but runtime/m7rt.h.  Plain C integer arithmetic here is
+ * free (SIEU/SBR work); every data access is a runtime operation.
+ *
+ * Activation layout in DDR ("blocked"): [N][ceil(C/32)][H][W][32] FP32, so a
+ * pixel's 32 channels are one aligned vector (docs/backend.md).  Graph
+ * inputs/outputs are NCHW; the first conv reads NCHW directly ("planar").
+ *
+ * DMA channels: 0/1 input slots, 2/3 output slots, 4/5 weight slots, 6 bias
+ * and constants.
+ */
+#include <stdint.h>
+
+#include "m7rt.h"
+
+/* Every program carries the whole library; a kernel it does not call is
+ * not a mistake. */
+#define M7K_LIB __attribute__((unused))
+
+enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
+enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
+enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
+/* Register-block limits: acc + 2 weight vectors + 2 broadcast vectors per
+ * block member stay within 24 + 8 + 24 = 56 of the 64 vector registers. */
+#define M7K_MAXV 4
+#define M7K_MAXP 12
+#define M7K_MAXACC 24
+
+typedef struct {
+    int act;
+    float alpha, lo, hi;
+} M7kAct;
+
+static M7K_LIB m7_vec m7k_act(const M7kAct *a, m7_vec v) {
+    switch (a->act) {
+    case M7K_ACT_RELU:
+        return m7_vmax(v, m7_vzero());
+    case M7K_ACT_LEAKY:
+        return m7_vsel(m7_vcmpgt(v, m7_vzero()), v, m7_vmul(v, m7_vsplat(a->alpha)));
+    case M7K_ACT_CLIP:
+        return m7_vmin(m7_vmax(v, m7_vsplat(a->lo)), m7_vsplat(a->hi));
+    case M7K_ACT_SIGMOID: /* 1 / (1 + exp(-x)) */
+        return m7_vrcp(m7_vadd(m7_vexp(m7_vsub(m7_vzero(), v)), m7_vsplat(1.0f)));
+    case M7K_ACT_TANH: /* 1 - 2 / (exp(2x) + 1): saturates to +-1 without overflow trouble */
+        return m7_vsub(m7_vsplat(1.0f),
+                       m7_vmul(m7_vsplat(2.0f), m7_vrcp(m7_vadd(m7_vexp(m7_vadd(v, v)), m7_vsplat(1.0f)))));
+    default:
+        return v;
+    }
+}
+
+/* Split n items into ncores contiguous ranges; core k gets [*lo, *hi). */
+static M7K_LIB void m7k_range(int n, int core, int ncores, int *lo, int *hi) {
+    *lo = (int)((int64_t)n * core / ncores);
+    *hi = (int)((int64_t)n * (core + 1) / ncores);
+}
+
+static M7K_LIB int m7k_min(int a, int b) { return a < b ? a : b; }
+static M7K_LIB int m7k_max(int a, int b) { return a > b ? a : b; }
+static M7K_LIB int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
+
+/* ======================= convolution (and FC) ==========================
+ * Channels in lanes: 32 output channels per vector; weights in AM, input
+ * pixels in SM broadcast to all lanes.  The micro-kernel holds a block of
+ * vco output-channel vectors x px output pixels of one row in registers. */
+typedef struct {
+    int n, cin, h, w, ho, wo, nvco;
+    int kh, kw, sh, sw, dh, dw, pt, pl;
+    M7kAct act;
+    /* input in DDR: a "sub" is what one DMA brings: 32 channels (blocked,
+     * SLDDW loads a channel pair) or 1 channel (planar NCHW) */
+    int sub_ci, ci_base;            /* ci_base: first input channel (grouped conv) */
+    uint64_t in, in_sn, in_ssub, in_sh, in_sw;
+    /* output in DDR, blocked: vector block stride, row stride, pixel stride */
+    uint64_t out, out_sn, out_sv, out_sh, out_sw;
+    uint64_t wts, bias;             /* weight and bias blobs in DDR (bias = 0: none) */
+    /* grouped conv: groups run one after the other, each a conv of cin
+     * channels into nvco vectors; per group the input channels move by
+     * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
+    int groups;
+    uint64_t g_out, g_wts, g_bias;
+    uint64_t zero;                  /* a DDR row of zeros (padding) */
+    /* tiling */
+    int vco, px;                    /* register block */
+    int co_chunk, ci_chunk;         /* weight chunk: vectors x channels */
+    int th, tw;                     /* output tile */
+    int split;                      /* M7K_SPLIT_* */
+    int resident;                   /* outputs stay in AM across ci chunks */
+    /* on-chip placement (byte offsets) */
+    uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
+    uint64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes;
+} M7kConv;
+
+/* Geometry of one input tile in SM: rows_in x cols_in pixels per sub. */
+typedef struct {
+    int rows, cols;                 /* input window */
+    uint64_t sr, sc, sub_bytes;     /* SM strides */
+} M7kWin;
+
+static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
+    M7kWin w;
+    w.rows = (nr - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+    w.cols = (nc - 1) * p->sw + (p->kw - 1) * p->dw + 1;
+    w.sc = (uint64_t)p->sub_ci * 4;
+    w.sr = (uint64_t)w.cols * w.sc;
+    w.sub_bytes = ((uint64_t)w.rows * w.sr + 7) & ~(uint64_t)7;
+    return w;
+}
+
+/* The tile sequence of a core: item t -> (image, first output row, first col). */
+typedef struct {
+    int r_lo, r_hi, nht, nwt, ntiles;
+    int co_lo, co_hi;
+} M7kConvWork;
+
+static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
+                        int *c0, int *nc) {
+    int per_n = wk->nht * wk->nwt;
+    *n = t / per_n;
+    int ht = t % per_n / wk->nwt, wt = t % wk->nwt;
+    *r0 = wk->r_lo + ht * p->th;
+    *nr = m7k_min(p->th, wk->r_hi - *r0);
+    *c0 = wt * p->tw;
+    *nc = m7k_min(p->tw, p->wo - *c0);
+}
+
+/* DMA of one sub (block or channel) of an input window into SM, with the
+ * parts outside the image filled from the zero row. */
+static M7K_LIB void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
+                              int sub, int ih0, int iw0) {
+    int v0 = m7k_max(ih0, 0), v1 = m7k_min(ih0 + win->rows, p->h);
+    int u0 = m7k_max(iw0, 0), u1 = m7k_min(iw0 + win->cols, p->w);
+    if (v0 > ih0) /* top padding rows */
+        m7_dma(ch, dst, M7_DDR(p->zero), (uint32_t)(v0 - ih0), (uint32_t)win->sr, win->sr, 0);
+    if (v1 < ih0 + win->rows) /* bottom */
+        m7_dma(ch, dst + (uint64_t)(v1 - ih0) * win->sr, M7_DDR(p->zero),
+               (uint32_t)(ih0 + win->rows - v1), (uint32_t)win->sr, win->sr, 0);
+    if (v1 <= v0 || u1 <= u0) {
+        if (v1 > v0) /* the rows are in the image but every column is padding */
+            m7_dma(ch, dst + (uint64_t)(v0 - ih0) * win->sr, M7_DDR(p->zero), (uint32_t)(v1 - v0),
+                   (uint32_t)win->sr, win->sr, 0);
+        return;
+    }
+    m7_addr rowdst = dst + (uint64_t)(v0 - ih0) * win->sr;
+    if (u0 > iw0) /* left */
+        m7_dma(ch, rowdst, M7_DDR(p->zero), (uint32_t)(v1 - v0), (uint32_t)((u0 - iw0) * win->sc),
+               win->sr, 0);
+    if (u1 < iw0 + win->cols) /* right */
+        m7_dma(ch, rowdst + (uint64_t)(u1 - iw0) * win->sc, M7_DDR(p->zero), (uint32_t)(v1 - v0),
+               (uint32_t)((iw0 + win->cols - u1) * win->sc), win->sr, 0);
+    uint64_t src = p->in + (uint64_t)n * p->in_sn + (uint64_t)sub * p->in_ssub +
+                   (uint64_t)v0 * p->in_sh + (uint64_t)u0 * p->in_sw;
+    m7_addr d = rowdst + (uint64_t)(u0 - iw0) * win->sc;
+    if (p->in_sw == win->sc) { /* pixels contiguous: one 2-D transfer */
+        m7_dma(ch, d, M7_DDR(src), (uint32_t)(v1 - v0), (uint32_t)((u1 - u0) * win->sc), win->sr,
+               p->in_sh);
+    } else { /* one transfer per row, a pixel per DMA row */
+        for (int v = v0; v < v1; v++)
+            m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_DDR(src + (uint64_t)(v - v0) * p->in_sh),
+                   (uint32_t)(u1 - u0), (uint32_t)win->sc, win->sc, p->in_sw);
+    }
+}
+
+/* Brings the input window of tile t for the channels of weight chunk kc. */
+static M7K_LIB void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, int t, int kc, int slot) {
+    int n, r0, nr, c0, nc;
+    m7k_tile_of(p, wk, t, &n, &r0, &nr, &c0, &nc);
+    M7kWin win = m7k_conv_win(p, p->th, p->tw);
+    int ci0 = p->ci_base + kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - kc * p->ci_chunk);
+    int s0 = ci0 / p->sub_ci, s1 = m7k_cdiv(ci0 + nci, p->sub_ci);
+    m7_addr base = M7_SM(slot ? p->sm_in1 : p->sm_in0);
+    for (int s = s0; s < s1; s++)
+        m7k_conv_load_sub(p, M7K_CH_IN + slot, base + (uint64_t)(s - s0) * win.sub_bytes, &win, n, s,
+                          r0 * p->sh - p->pt, c0 * p->sw - p->pl);
+}
+
+/* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR. */
+static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc) {
+    int cc = k / nkc, kc = k % nkc;
+    int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
+    int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
+    uint64_t kk = (uint64_t)p->kh * p->kw * 128;
+    uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
+    uint64_t bytes = (uint64_t)nv * nci * kk;
+    m7_addr dst = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
+    if (p->split == M7K_SPLIT_ROWS)
+        m7_dma_bcast(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
+    else
+        m7_dma(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
+}
+
+/* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
+static M7K_LIB void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, int cioff,
+                        m7_addr w0, uint64_t wj, int nci, m7_addr o0, uint64_t ovj, m7_addr bias,
+                        int first, int last) {
+    m7_vec acc[M7K_MAXACC], wv[2][M7K_MAXV], xv[2][M7K_MAXP];
+    int kk = p->kh * p->kw, pairs = p->sub_ci % 2 == 0 && cioff % 2 == 0;
+    for (int j = 0; j < vb; j++)
+        for (int q = 0; q < pb; q++) {
+            m7_vec *a = &acc[j * pb + q];
+            if (!first)
+                *a = m7_vld(o0 + j * ovj + (uint64_t)q * 128);
+            else
+                *a = bias ? m7_vld(bias + (uint64_t)j * 128) : m7_vzero();
+        }
+    for (int ci = 0; ci < nci;) {
+        int two = pairs && ci + 1 < nci;
+        int cs = cioff + ci; /* channel within the SM slot */
+        m7_addr xs = x0 + (uint64_t)(cs / p->sub_ci) * win->sub_bytes + (uint64_t)(cs % p->sub_ci) * 4;
+        m7_addr ws = w0 + (uint64_t)ci * kk * 128;
+        for (int ky = 0; ky < p->kh; ky++)
+            for (int kx = 0; kx < p->kw; kx++) {
+                int tap = ky * p->kw + kx;
+                m7_addr xt = xs + (uint64_t)(ky * p->dh) * win->sr + (uint64_t)(kx * p->dw) * win->sc;
+                /* weights first: with the issue window they are the loads
+                 * that must start earliest (latency 9) */
+                for (int j = 0; j < vb; j++) {
+                    wv[0][j] = m7_vld(ws + j * wj + (uint64_t)tap * 128);
+                    if (two)
+                        wv[1][j] = m7_vld(ws + j * wj + (uint64_t)(kk + tap) * 128);
+                }
+                for (int q = 0; q < pb; q++) {
+                    m7_addr a = xt + (uint64_t)(q * p->sw) * win->sc;
+                    if (two) {
+                        m7_scalar s0, s1;
+                        m7_sld2(a, &s0, &s1);
+                        xv[0][q] = m7_vbcast(s0);
+                        xv[1][q] = m7_vbcast(s1);
+                    } else {
+                        xv[0][q] = m7_vbcast(m7_sld(a));
+                    }
+                }
+                for (int h = 0; h <= two; h++)
+                    for (int q = 0; q < pb; q++)
+                        for (int j = 0; j < vb; j++)
+                            acc[j * pb + q] = m7_vfma(wv[h][j], xv[h][q], acc[j * pb + q]);
+            }
+        ci += two ? 2 : 1;
+    }
+    for (int j = 0; j < vb; j++)
+        for (int q = 0; q < pb; q++) {
+            m7_vec v = acc[j * pb + q];
+            if (last)
+                v = m7k_act(&p->act, v);
+            m7_vst(o0 + j * ovj + (uint64_t)q * 128, v);
+        }
+}
+
+/* DMA of a finished output tile from AM to DDR (blocked layout). */
+static M7K_LIB void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0, int nv, int n, int r0,
+                           int nr, int c0, int nc) {
+    uint64_t jb = (uint64_t)p->th * p->tw * 128;
+    for (int j = 0; j < nv; j++) {
+        uint64_t dst = p->out + (uint64_t)n * p->out_sn + (uint64_t)(v0 + j) * p->out_sv +
+                       (uint64_t)r0 * p->out_sh + (uint64_t)c0 * p->out_sw;
+        if (p->out_sw == 128) {
+            m7_dma(ch, M7_DDR(dst), src + j * jb, (uint32_t)nr, (uint32_t)nc * 128, p->out_sh,
+                   (uint64_t)p->tw * 128);
+        } else {
+            for (int r = 0; r < nr; r++)
+                m7_dma(ch, M7_DDR(dst + (uint64_t)r * p->out_sh),
+                       src + j * jb + (uint64_t)r * p->tw * 128, (uint32_t)nc, 128, p->out_sw, 128);
+        }
+    }
+}
+
+static M7K_LIB void m7k_conv_group(const M7kConv *p) {
+    int core = m7_core_id(), ncores = m7_core_count();
+    M7kConvWork wk;
+    wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
+    if (p->split == M7K_SPLIT_ROWS)
+        m7k_range(p->ho, core, ncores, &wk.r_lo, &wk.r_hi);
+    else
+        m7k_range(p->nvco, core, ncores, &wk.co_lo, &wk.co_hi);
+    wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
+    wk.nwt = m7k_cdiv(p->wo, p->tw);
+    wk.ntiles = p->n * wk.nht * wk.nwt;
+    int ncc = m7k_cdiv(wk.co_hi - wk.co_lo, p->co_chunk);
+    int nkc = m7k_cdiv(p->cin, p->ci_chunk);
+    int nchunks = ncc * nkc;
+    if (p->split == M7K_SPLIT_CO && (wk.ntiles == 0 || ncc == 0))
+        return; /* nothing for this core, and no collective to take part in */
+    int kk = p->kh * p->kw;
+    M7kWin win = m7k_conv_win(p, p->th, p->tw);
+    if (p->bias) {
+        uint64_t bytes = (uint64_t)p->nvco * 128;
+        if (p->split == M7K_SPLIT_ROWS)
+            m7_dma_bcast(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
+        else
+            m7_dma(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
+    }
+    m7k_conv_load_w(p, &wk, 0, nkc);
+    if (wk.ntiles)
+        m7k_conv_load_tile(p, &wk, 0, 0, 0);
+    if (p->bias)
+        m7_dma_wait(M7K_CH_CONST);
+    int total = nchunks * wk.ntiles, nstored = 0;
+    for (int k = 0; k < nchunks; k++) {
+        int cc = k / nkc, kc = k % nkc;
+        if (k + 1 < nchunks)
+            m7k_conv_load_w(p, &wk, k + 1, nkc);
+        m7_dma_wait(M7K_CH_W + (k & 1));
+        int v0 = wk.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.co_hi - v0);
+        int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
+        uint64_t wj = (uint64_t)nci * kk * 128;
+        m7_addr wbase = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
+        if (p->resident && kc == 0) { /* the outputs of the last chunk have left AM */
+            m7_dma_wait(M7K_CH_OUT);
+            m7_dma_wait(M7K_CH_OUT + 1);
+        }
+        for (int t = 0; t < wk.ntiles; t++) {
+            int it = k * wk.ntiles + t;
+            if (it + 1 < total)
+                m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
+            m7_dma_wait(M7K_CH_IN + (it & 1));
+            int n, r0, nr, c0, nc;
+            m7k_tile_of(p, &wk, t, &n, &r0, &nr, &c0, &nc);
+            m7_addr obase;
+            if (p->resident) {
+                obase = M7_AM(p->am_out + (uint64_t)t * p->out_tile_bytes);
+            } else {
+                obase = M7_AM(p->am_out + (uint64_t)(nstored & 1) * p->out_tile_bytes);
+                m7_dma_wait(M7K_CH_OUT + (nstored & 1)); /* its last store has left */
+            }
+            m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
+            uint64_t ovj = (uint64_t)p->th * p->tw * 128;
+            for (int j0 = 0; j0 < nv; j0 += p->vco) {
+                int vb = m7k_min(p->vco, nv - j0);
+                m7_addr bias = p->bias ? M7_AM(p->am_bias + (uint64_t)(v0 + j0) * 128) : 0;
+                for (int r = 0; r < nr; r++)
+                    for (int q0 = 0; q0 < nc; q0 += p->px) {
+                        int pb = m7k_min(p->px, nc - q0);
+                        m7_addr x0 = xbase + (uint64_t)(r * p->sh) * win.sr + (uint64_t)(q0 * p->sw) * win.sc;
+                        m7_addr o0 = obase + j0 * ovj + ((uint64_t)r * p->tw + q0) * 128;
+                        m7k_conv_mk(p, &win, vb, pb, x0, (p->ci_base + ci0) % p->sub_ci, wbase + j0 * wj,
+                                    wj, nci, o0, ovj, bias, kc == 0, kc == nkc - 1);
+                    }
+            }
+            if (kc == nkc - 1) {
+                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), obase, v0, nv, n, r0, nr, c0, nc);
+                nstored++;
+            }
+        }
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+static M7K_LIB void m7k_conv(const M7kConv *p) {
+    M7kConv q = *p;
+    for (int g = 0; g < p->groups; g++) {
+        q.ci_base = p->ci_base + g * p->cin;
+        q.out = p->out + g * p->g_out;
+        q.wts = p->wts + g * p->g_wts;
+        q.bias = p->bias ? p->bias + g * p->g_bias : 0;
+        m7k_conv_group(&q);
+    }
+}
+
+/* ======================== depthwise convolution =========================
+ * One channel per lane, so no broadcasts: per kernel row the input vectors
+ * of a pixel block are loaded once and reused by the kw taps; the weights
+ * [block][tap][32] and bias [block][32] sit in AM.  Items: (image, channel
+ * block, row tile); the input window (with zero padding) comes into AM by
+ * the conv's own loader, and the tile is the full output width. */
+#define M7K_DW_MAXP 8
+#define M7K_DW_MAXX 24
+typedef struct {
+    M7kConv geo;                    /* geometry, input strides, th, tw = wo, zero row */
+    int ncb, px;
+    uint64_t am_w, am_b, am_in0, am_in1, am_out0, am_out1;
+} M7kDw;
+
+static M7K_LIB void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slot) {
+    const M7kConv *g = &p->geo;
+    int per = wk->nht, nb = item / per, ht = item % per;
+    int n = nb / p->ncb, cb = nb % p->ncb, r0 = ht * g->th;
+    M7kWin win = m7k_conv_win(g, g->th, g->tw);
+    m7k_conv_load_sub(g, M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0), &win, n, cb,
+                      r0 * g->sh - g->pt, -g->pl);
+}
+
+static M7K_LIB void m7k_dw(const M7kDw *p) {
+    const M7kConv *g = &p->geo;
+    M7kConvWork wk;
+    wk.nht = m7k_cdiv(g->ho, g->th);
+    int kk = g->kh * g->kw, lo, hi;
+    m7k_range(g->n * p->ncb * wk.nht, m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    uint64_t wb = (uint64_t)p->ncb * kk * 128;
+    m7_dma(M7K_CH_CONST, M7_AM(p->am_w), M7_DDR(g->wts), 1, (uint32_t)wb, wb, wb);
+    if (g->bias)
+        m7_dma(M7K_CH_CONST, M7_AM(p->am_b), M7_DDR(g->bias), 1, (uint32_t)p->ncb * 128, 0, 0);
+    m7k_dw_load(p, &wk, lo, 0);
+    m7_dma_wait(M7K_CH_CONST);
+    M7kWin win = m7k_conv_win(g, g->th, g->tw);
+    m7_vec acc[M7K_DW_MAXP], xs[M7K_DW_MAXX], wv[M7K_DW_MAXP];
+    for (int it = lo; it < hi; it++) {
+        int slot = (it - lo) & 1;
+        if (it + 1 < hi)
+            m7k_dw_load(p, &wk, it + 1, slot ^ 1);
+        m7_dma_wait(M7K_CH_IN + slot);
+        m7_dma_wait(M7K_CH_OUT + slot); /* the slot's last tile has left */
+        int nb = it / wk.nht, cb = nb % p->ncb, r0 = it % wk.nht * g->th;
+        int nr = m7k_min(g->th, g->ho - r0);
+        m7_addr in = M7_AM(slot ? p->am_in1 : p->am_in0), out = M7_AM(slot ? p->am_out1 : p->am_out0);
+        m7_addr w = M7_AM(p->am_w + (uint64_t)cb * kk * 128);
+        for (int r = 0; r < nr; r++)
+            for (int q0 = 0; q0 < g->wo; q0 += p->px) {
+                int pb = m7k_min(p->px, g->wo - q0), nx = (pb - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+                for (int q = 0; q < pb; q++)
+                    acc[q] = g->bias ? m7_vld(M7_AM(p->am_b + (uint64_t)cb * 128)) : m7_vzero();
+                for (int ky = 0; ky < g->kh; ky++) {
+                    m7_addr row = in + (uint64_t)(r * g->sh + ky * g->dh) * win.sr + (uint64_t)q0 * g->sw * 128;
+                    for (int kx = 0; kx < g->kw; kx++)
+                        wv[kx] = m7_vld(w + (uint64_t)(ky * g->kw + kx) * 128);
+                    for (int i = 0; i < nx; i++)
+                        xs[i] = m7_vld(row + (uint64_t)i * 128);
+                    for (int kx = 0; kx < g->kw; kx++)
+                        for (int q = 0; q < pb; q++)
+                            acc[q] = m7_vfma(wv[kx], xs[q * g->sw + kx * g->dw], acc[q]);
+                }
+                for (int q = 0; q < pb; q++)
+                    m7_vst(out + ((uint64_t)r * g->wo + q0 + q) * 128, m7k_act(&g->act, acc[q]));
+            }
+        uint64_t bytes = (uint64_t)nr * g->wo * 128;
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(g->out + (uint64_t)nb * g->out_sv + (uint64_t)r0 * g->out_sh), out, 1,
+               (uint32_t)bytes, bytes, bytes);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+/* ============================ pooling ===================================
+ * Blocked in and out; a pixel's 32 channels are one vector, so a window is
+ * a max/sum of whole vectors.  Work items: (image, channel block, row tile);
+ * the input rows of a tile come into AM without padding and the kernel
+ * clips each window to the image. */
+typedef struct {
+    int n, ncb, h, w, ho, wo;
+    int kh, kw, sh, sw, pt, pl, pb, pr;
+    int is_max, count_include_pad;
+    uint64_t in, out;               /* blocked tensors in DDR */
+    int th;                         /* output rows per tile */
+    uint64_t am_in0, am_in1, am_out0, am_out1;
+    const float *recip;             /* recip[k] = 1/k for k = 1..kh*kw */
+} M7kPool;
+
+static M7K_LIB void m7k_pool_rows(const M7kPool *p, int r0, int nr, int *v0, int *v1) {
+    *v0 = m7k_max(r0 * p->sh - p->pt, 0);
+    *v1 = m7k_min((r0 + nr - 1) * p->sh - p->pt + p->kh, p->h);
+}
+
+static M7K_LIB void m7k_pool_load(const M7kPool *p, int item, int nht, int slot) {
+    int ht = item % nht, nb = item / nht;
+    int r0 = ht * p->th, nr = m7k_min(p->th, p->ho - r0), v0, v1;
+    m7k_pool_rows(p, r0, nr, &v0, &v1);
+    uint64_t row = (uint64_t)p->w * 128;
+    if (v1 > v0)
+        m7_dma(M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0),
+               M7_DDR(p->in + ((uint64_t)nb * p->h + v0) * row), 1, (uint32_t)((v1 - v0) * row),
+               row, row);
+}
+
+static M7K_LIB void m7k_pool(const M7kPool *p) {
+    int nht = m7k_cdiv(p->ho, p->th), lo, hi;
+    m7k_range(p->n * p->ncb * nht, m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo < hi)
+        m7k_pool_load(p, lo, nht, 0);
+    for (int it = lo; it < hi; it++) {
+        int slot = (it - lo) & 1;
+        if (it + 1 < hi)
+            m7k_pool_load(p, it + 1, nht, slot ^ 1);
+        m7_dma_wait(M7K_CH_IN + slot);
+        m7_dma_wait(M7K_CH_OUT + slot);
+        int ht = it % nht, nb = it / nht;
+        int r0 = ht * p->th, nr = m7k_min(p->th, p->ho - r0), v0, v1;
+        m7k_pool_rows(p, r0, nr, &v0, &v1);
+        m7_addr in = M7_AM(slot ? p->am_in1 : p->am_in0), out = M7_AM(slot ? p->am_out1 : p->am_out0);
+        for (int r = 0; r < nr; r++)
+            for (int c = 0; c < p->wo; c++) {
+                int y0 = (r0 + r) * p->sh - p->pt, x0 = c * p->sw - p->pl;
+                int ya = m7k_max(y0, 0), yb = m7k_min(y0 + p->kh, p->h);
+                int xa = m7k_max(x0, 0), xb = m7k_min(x0 + p->kw, p->w);
+                /* two partial results halve the dependent chain */
+                m7_vec acc[2];
+                int cnt = 0;
+                for (int y = ya; y < yb; y++)
+                    for (int x = xa; x < xb; x++, cnt++) {
+                        m7_vec v = m7_vld(in + ((uint64_t)(y - v0) * p->w + x) * 128);
+                        if (cnt < 2)
+                            acc[cnt] = v;
+                        else
+                            acc[cnt & 1] = p->is_max ? m7_vmax(acc[cnt & 1], v) : m7_vadd(acc[cnt & 1], v);
+                    }
+                m7_vec res;
+                if (cnt == 0)
+                    res = m7_vzero();
+                else if (cnt == 1)
+                    res = acc[0];
+                else
+                    res = p->is_max ? m7_vmax(acc[0], acc[1]) : m7_vadd(acc[0], acc[1]);
+                if (!p->is_max && cnt > 0) {
+                    int div = cnt;
+                    if (p->count_include_pad) /* padding counts, the outside of the pads does not */
+                        div = (m7k_min(y0 + p->kh, p->h + p->pb) - y0) *
+                              (m7k_min(x0 + p->kw, p->w + p->pr) - x0);
+                    res = m7_vmul(res, m7_vsplat(p->recip[div]));
+                }
+                m7_vst(out + ((uint64_t)r * p->wo + c) * 128, res);
+            }
+        uint64_t row = (uint64_t)p->wo * 128;
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + ((uint64_t)nb * p->ho + r0) * row), out, 1,
+               (uint32_t)(nr * row), row, row);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+/* ========================= global pooling ===============================
+ * One item per (image, channel block): the H*W pixel vectors come into AM
+ * in pieces of at most `chunk` pixels; four partial sums hide the latency. */
+typedef struct {
+    int nb, hw, is_max, chunk;
+    uint64_t in, out;
+    uint64_t am_in0, am_in1, am_out;
+    float inv_hw;
+} M7kGPool;
+
+static M7K_LIB void m7k_gpool(const M7kGPool *p) {
+    int lo, hi;
+    m7k_range(p->nb, m7_core_id(), m7_core_count(), &lo, &hi);
+    int npieces = m7k_cdiv(p->hw, p->chunk), total = (hi - lo) * npieces;
+    if (total > 0)
+        m7_dma(M7K_CH_IN, M7_AM(p->am_in0), M7_DDR(p->in + (uint64_t)lo * p->hw * 128), 1,
+               (uint32_t)m7k_min(p->chunk, p->hw) * 128, 0, 0);
+    m7_vec acc[4];
+    for (int i = 0; i < total; i++) {
+        int b = lo + i / npieces, pc = i % npieces, slot = i & 1;
+        if (i + 1 < total) {
+            int b1 = lo + (i + 1) / npieces, pc1 = (i + 1) % npieces;
+            int np1 = m7k_min(p->chunk, p->hw - pc1 * p->chunk);
+            m7_dma(M7K_CH_IN + (slot ^ 1), M7_AM(slot ? p->am_in0 : p->am_in1),
+                   M7_DDR(p->in + ((uint64_t)b1 * p->hw + (uint64_t)pc1 * p->chunk) * 128), 1,
+                   (uint32_t)np1 * 128, 0, 0);
+        }
+        m7_dma_wait(M7K_CH_IN + slot);
+        m7_addr in = M7_AM(slot ? p->am_in1 : p->am_in0);
+        int np = m7k_min(p->chunk, p->hw - pc * p->chunk);
+        for (int k = 0; k < np; k++) {
+            m7_vec v = m7_vld(in + (uint64_t)k * 128);
+            if (pc == 0 && k < 4)
+                acc[k] = v;
+            else
+                acc[k & 3] = p->is_max ? m7_vmax(acc[k & 3], v) : m7_vadd(acc[k & 3], v);
+        }
+        if (pc == npieces - 1) {
+            int used = m7k_min(p->hw, 4);
+            m7_vec r = acc[0];
+            for (int k = 1; k < used; k++)
+                r = p->is_max ? m7_vmax(r, acc[k]) : m7_vadd(r, acc[k]);
+            if (!p->is_max)
+                r = m7_vmul(r, m7_vsplat(p->inv_hw));
+            m7_dma_wait(M7K_CH_OUT);
+            m7_vst(M7_AM(p->am_out), r);
+            m7_dma(M7K_CH_OUT, M7_DDR(p->out + (uint64_t)b * 128), M7_AM(p->am_out), 1, 128, 0, 0);
+        }
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ========================= element-wise ==================================
+ * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE };
+typedef struct {
+    int op;
+    M7kAct act;
+    int64_t nvec;                   /* vectors in the tensor */
+    int chunk;                      /* vectors per AM slot */
+    uint64_t a, b, out;
+    uint64_t am_a[2], am_b[2];
+    /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
+    int hw, ncb;
+    uint64_t st, am_st;
+} M7kEw;
+
+static M7K_LIB void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
+    uint64_t bytes = (uint64_t)nv * 128;
+    m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
+           (uint32_t)bytes, 0, 0);
+    if (p->op == M7K_EW_ADD || p->op == M7K_EW_MUL)
+        m7_dma(M7K_CH_IN + slot, M7_AM(p->am_b[slot]), M7_DDR(p->b + (uint64_t)v0 * 128), 1,
+               (uint32_t)bytes, 0, 0);
+}
+
+static M7K_LIB void m7k_ew(const M7kEw *p) {
+    int core = m7_core_id(), ncores = m7_core_count();
+    int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
+    int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
+    if (n > 0 && p->op == M7K_EW_AFFINE) {
+        uint64_t bytes = (uint64_t)p->ncb * 256;
+        m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
+        m7_dma_wait(M7K_CH_CONST);
+    }
+    if (n > 0)
+        m7k_ew_load(p, lo, (int)(hi - lo < p->chunk ? hi - lo : p->chunk), 0);
+    for (int i = 0; i < n; i++) {
+        int slot = i & 1;
+        int64_t v0 = lo + (int64_t)i * p->chunk;
+        int nv = (int)(hi - v0 < p->chunk ? hi - v0 : p->chunk);
+        if (i + 1 < n) {
+            int64_t v1 = v0 + p->chunk;
+            m7_dma_wait(M7K_CH_OUT + (slot ^ 1)); /* the slot's last results have left */
+            m7k_ew_load(p, v1, (int)(hi - v1 < p->chunk ? hi - v1 : p->chunk), slot ^ 1);
+        }
+        m7_dma_wait(M7K_CH_IN + slot);
+        m7_addr a = M7_AM(p->am_a[slot]), b = M7_AM(p->am_b[slot]);
+        for (int k = 0; k < nv; k++) {
+            m7_vec v = m7_vld(a + (uint64_t)k * 128);
+            if (p->op == M7K_EW_ADD)
+                v = m7_vadd(v, m7_vld(b + (uint64_t)k * 128));
+            else if (p->op == M7K_EW_MUL)
+                v = m7_vmul(v, m7_vld(b + (uint64_t)k * 128));
+            else if (p->op == M7K_EW_AFFINE) {
+                uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
+                v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
+                            m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            }
+            m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
+        }
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)nv * 128, 0, 0);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+/* ====================== softmax and LRN over channels =====================
+ * Both work across the channels of each pixel, i.e. across the lanes of
+ * the pixel's ncb vectors.  An item is (image, np pixels): its [ncb][np][32]
+ * vectors come into AM with one 2-D DMA.  Padding lanes are masked with a
+ * lane-index vector (iota) from the constants. */
+typedef struct {
+    int n, nb, c, hw, np;
+    uint64_t in, out, iota;
+    uint64_t am_x, am_iota;
+} M7kSoftmax;
+
+static M7K_LIB m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
+    m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
+    m7_dma_wait(M7K_CH_CONST);
+    int rem = c - (c - 1) / 32 * 32;
+    /* lane i is live when rem > i (iota holds the whole numbers 0..31) */
+    return m7_vcmpgt(m7_vsplat((float)rem), m7_vld(M7_AM(iota_am)));
+}
+
+/* Item i -> (image, first pixel, pixels); moves its vectors in or out. */
+static M7K_LIB int m7k_pixels_dma(int i, int hw, int np, int nb, uint64_t ddr, m7_addr am, int to_am, int *npix) {
+    int per = m7k_cdiv(hw, np), n = i / per, p0 = i % per * np;
+    *npix = m7k_min(np, hw - p0);
+    uint64_t at = ddr + ((uint64_t)n * nb * hw + p0) * 128;
+    if (to_am)
+        m7_dma(M7K_CH_IN, am, M7_DDR(at), (uint32_t)nb, (uint32_t)*npix * 128, (uint64_t)np * 128,
+               (uint64_t)hw * 128);
+    else
+        m7_dma(M7K_CH_OUT, M7_DDR(at), am, (uint32_t)nb, (uint32_t)*npix * 128, (uint64_t)hw * 128,
+               (uint64_t)np * 128);
+    return n;
+}
+
+static M7K_LIB void m7k_softmax(const M7kSoftmax *p) {
+    int lo, hi, np;
+    m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->c);
+    m7_vec ninf = m7_vsplat(-__builtin_inff());
+    m7_addr x = M7_AM(p->am_x);
+    uint64_t row = (uint64_t)p->np * 128;
+    for (int i = lo; i < hi; i++) {
+        m7_dma_wait(M7K_CH_OUT);
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->in, x, 1, &np);
+        m7_dma_wait(M7K_CH_IN);
+        for (int q = 0; q < np; q++) {
+            m7_addr xq = x + (uint64_t)q * 128;
+            m7_vec mx = ninf;
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec v = m7_vld(xq + k * row);
+                if (k == p->nb - 1)
+                    v = m7_vsel(mask, v, ninf);
+                mx = m7_vmax(mx, v);
+            }
+            m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(xq + k * row), vmx));
+                if (k == p->nb - 1)
+                    e = m7_vsel(mask, e, m7_vzero());
+                sum = m7_vadd(sum, e);
+                m7_vst(xq + k * row, e);
+            }
+            m7_vec inv = m7_vrcp(m7_vbcast(m7_vreduce_add(sum)));
+            for (int k = 0; k < p->nb; k++)
+                m7_vst(xq + k * row, m7_vmul(m7_vld(xq + k * row), inv));
+        }
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->out, x, 0, &np);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* LRN: y = x / (bias + alpha/size * sum of x^2 over the channel window)^beta.
+ * The squares go, pixel by pixel, into a channel-contiguous row with a zero
+ * halo, so each window sum is `size` unaligned loads. */
+typedef struct {
+    int n, nb, c, hw, np, size, half; /* half = (size - 1) / 2: channels before */
+    int beta4;                      /* beta * 4: 2 (0.5), 3 (0.75) or 4 (1) */
+    float alpha_over_size, bias;
+    uint64_t in, out, iota;
+    uint64_t am_x, am_sq, am_iota, sq_row; /* sq_row: bytes per pixel row of squares */
+} M7kLrn;
+
+static M7K_LIB void m7k_lrn(const M7kLrn *p) {
+    int lo, hi, np;
+    m7k_range(p->n * m7k_cdiv(p->hw, p->np), m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->c), zero = m7_vzero();
+    m7_addr x = M7_AM(p->am_x), sq = M7_AM(p->am_sq);
+    uint64_t row = (uint64_t)p->np * 128, lead = ((uint64_t)p->half + 31) / 32 * 32 * 4;
+    for (int i = lo; i < hi; i++) {
+        m7_dma_wait(M7K_CH_OUT);
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->in, x, 1, &np);
+        m7_dma_wait(M7K_CH_IN);
+        for (int q = 0; q < np; q++) { /* squares: [zero lead][channels][zero tail] */
+            m7_addr s = sq + (uint64_t)q * p->sq_row;
+            for (uint64_t z = 0; z < lead; z += 128)
+                m7_vst(s + z, zero);
+            for (int k = 0; k < p->nb; k++) {
+                m7_vec v = m7_vld(x + k * row + (uint64_t)q * 128);
+                v = m7_vmul(v, v);
+                m7_vst(s + lead + (uint64_t)k * 128, k == p->nb - 1 ? m7_vsel(mask, v, zero) : v);
+            }
+            m7_vst(s + lead + (uint64_t)p->nb * 128, zero);
+        }
+        for (int q = 0; q < np; q++)
+            for (int k = 0; k < p->nb; k++) {
+                m7_addr w = sq + (uint64_t)q * p->sq_row + lead + (uint64_t)k * 128 - (uint64_t)p->half * 4;
+                m7_vec sum = m7_vld_u(w);
+                for (int j = 1; j < p->size; j++)
+                    sum = m7_vadd(sum, m7_vld_u(w + (uint64_t)j * 4));
+                m7_vec t = m7_vfma(sum, m7_vsplat(p->alpha_over_size), m7_vsplat(p->bias));
+                m7_vec r = m7_vrsqrt(t); /* t^-0.5 */
+                if (p->beta4 == 3) /* t^-0.75 = r * sqrt(r) = r * r * rsqrt(r) */
+                    r = m7_vmul(r, m7_vmul(r, m7_vrsqrt(r)));
+                else if (p->beta4 == 4)
+                    r = m7_vmul(r, r);
+                m7_addr xa = x + k * row + (uint64_t)q * 128;
+                m7_vst(xa, m7_vmul(m7_vld(xa), r));
+            }
+        m7k_pixels_dma(i, p->hw, p->np, p->nb, p->out, x, 0, &np);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ============================ concat =====================================
+ * Along channels, by DMA (DDR to DDR).  An input starting on a block
+ * boundary copies its whole blocks in one transfer; its remaining channels
+ * (and every channel of an input starting mid-block) move one lane at a time
+ * (a 4-byte DMA row per pixel).  The output's padding lanes are zeroed, so
+ * no two transfers write the same bytes.  Jobs go round-robin to the cores. */
+typedef struct {
+    int n, hw, nin, ncb_out, c_out;
+    const uint64_t *in;             /* blocked inputs */
+    const int *c;                   /* their channels */
+    uint64_t out, zero;
+} M7kConcat;
+
+static M7K_LIB void m7k_concat(const M7kConcat *p) {
+    int core = m7_core_id(), ncores = m7_core_count(), job = 0;
+    uint64_t blk = (uint64_t)p->hw * 128;
+    for (int n = 0; n < p->n; n++) {
+        uint64_t out = p->out + (uint64_t)n * p->ncb_out * blk;
+        int off = 0;
+        for (int i = 0; i <= p->nin; i++) {
+            int ci = i < p->nin ? p->c[i] : p->ncb_out * 32 - p->c_out; /* last: padding lanes */
+            uint64_t in = i < p->nin ? p->in[i] + (uint64_t)n * m7k_cdiv(ci, 32) * blk : p->zero;
+            int whole = i < p->nin && off % 32 == 0 ? ci / 32 : 0;
+            if (whole && job++ % ncores == core)
+                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)off / 32 * blk), M7_DDR(in), 1,
+                       (uint32_t)(whole * blk), 0, 0);
+            for (int k = whole * 32; k < ci; k++) {
+                if (job++ % ncores != core)
+                    continue;
+                int o = off + k;
+                uint64_t src = i < p->nin ? in + (uint64_t)k / 32 * blk + (uint64_t)k % 32 * 4 : p->zero;
+                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)o / 32 * blk + (uint64_t)o % 32 * 4),
+                       M7_DDR(src), (uint32_t)p->hw, 4, 128, i < p->nin ? 128 : 0);
+            }
+            off += ci;
+        }
+    }
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}
+
+/* ============================== pad ======================================
+ * Constant spatial padding of a blocked tensor, DDR to DDR: per (image,
+ * block) the conv's window loader copies the interior and fills the border
+ * from a row of the pad value (the zero row when it is 0). */
+typedef struct {
+    M7kConv geo;                    /* h, w, in strides, zero = the value row */
+    int ncb, ho, wo, pt, pl;
+    uint64_t out;
+} M7kPad;
+
+static M7K_LIB void m7k_pad(const M7kPad *p) {
+    int lo, hi;
+    m7k_range(p->geo.n * p->ncb, m7_core_id(), m7_core_count(), &lo, &hi);
+    M7kWin win;
+    win.rows = p->ho, win.cols = p->wo, win.sc = 128, win.sr = (uint64_t)p->wo * 128;
+    win.sub_bytes = win.rows * win.sr;
+    for (int i = lo; i < hi; i++)
+        m7k_conv_load_sub(&p->geo, M7K_CH_IN + (i & 1), M7_DDR(p->out + (uint64_t)i * win.sub_bytes), &win,
+                          i / p->ncb, i % p->ncb, -p->pt, -p->pl);
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}
+
+/* ======================== layout conversion ==============================
+ * NCHW <-> blocked by strided DMA, DDR to DDR: one transfer per channel
+ * moves its H*W values, one 4-byte DMA row each (slow, and counted). */
+typedef struct {
+    int to_blocked, n, c, hw;
+    uint64_t nchw, blk;
+    uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
+} M7kConvert;
+
+static M7K_LIB void m7k_convert(const M7kConvert *p) {
+    int lo, hi, ncb = m7k_cdiv(p->c, 32);
+    m7k_range(p->n * p->c, m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        int n = i / p->c, c = i % p->c;
+        uint64_t plain = p->nchw + (uint64_t)i * p->hw * 4;
+        uint64_t blk = p->blk + (((uint64_t)n * ncb + c / 32) * p->hw * 32 + c % 32) * 4;
+        if (p->to_blocked) {
+            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk), M7_DDR(plain), (uint32_t)p->hw, 4, 128, 4);
+            if (c == p->c - 1) /* the block's padding lanes, so nothing stale is read */
+                for (int pc = p->c; pc < ncb * 32; pc++)
+                    m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + (uint64_t)(pc - c) * 4), M7_DDR(p->zero),
+                           (uint32_t)p->hw, 4, 128, 0);
+        } else
+            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(plain), M7_DDR(blk), (uint32_t)p->hw, 4, 4, 128);
+    }
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}

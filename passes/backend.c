@@ -1,0 +1,143 @@
+/* backend.c: runs the backend passes in order and answers program-wide
+ * questions (sizes, weights blob) for the code generator. */
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+
+int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
+    if (m->cores < 1 || m->lanes != 32 || m->am_bytes < 4096 || m->sm_bytes < 1024) {
+        ir_diag_add(d, "backend: machine description unsupported (cores %d, lanes %d; the kernels "
+                       "need 32 lanes)", m->cores, m->lanes);
+        return -1;
+    }
+    if (bk_map(g, d) || bk_tile(g, m, d) || bk_memplan(g, d))
+        return -1;
+    return 0;
+}
+
+void bk_program(const IrGraph *g, BkProgram *p) {
+    memset(p, 0, sizeof *p);
+    p->zero_bytes = 128;
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const BkSched *s = l->dead ? NULL : l->sched;
+        if (!s)
+            continue;
+        p->weights_bytes = s->prog_blob;
+        p->zero_bytes = s->prog_zero;
+        p->ddr_bytes = s->prog_ddr;
+        p->act_peak = s->prog_peak;
+        p->act_total = s->prog_total;
+        p->cyc_pred += s->cyc_pred;
+    }
+}
+
+/* Index in the ONNX weights of output channel co, kernel input channel ci,
+ * tap t; -1 for padding (zero). */
+static int64_t weight_src(const IrLayer *l, const BkSched *s, int64_t co, int64_t ci, int t) {
+    const BkConv *c = &s->u.conv;
+    const BkAct *x = &s->in[0];
+    int kk = c->kh * c->kw;
+    if (l->op == IR_CONV)
+        return (co * c->cin + ci) * kk + t;
+    if (x->layout != BK_LAYOUT_BLOCKED)
+        return co * c->cin + ci;
+    /* FC on blocked data: ci runs over [C/32][H][W][32] of the input */
+    int64_t hw = (int64_t)x->h * x->w;
+    int64_t ch = ci / (32 * hw) * 32 + ci % 32, pix = ci / 32 % hw;
+    return ch < x->c ? co * x->c * hw + ch * hw + pix : -1;
+}
+
+/* One group's weights, chunk by chunk in the order m7k_conv reads them. */
+static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int grp, float *dst) {
+    const BkConv *c = &s->u.conv;
+    const float *w = g->t[l->in[1]].f32;
+    int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
+    /* chunks are cut from one range of vectors, or one per core (m7k_range) */
+    int nranges = c->split == BK_SPLIT_CO ? s->cores : 1;
+    for (int r = 0; r < nranges; r++) {
+        int lo = 0, hi = c->nvco;
+        if (c->split == BK_SPLIT_CO)
+            bk_range(c->nvco, r, s->cores, &lo, &hi);
+        for (int cv = lo; cv < hi; cv += c->co_chunk) {
+            int nv = hi - cv < c->co_chunk ? hi - cv : c->co_chunk;
+            for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+                int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
+                for (int j = 0; j < nv; j++)
+                    for (int ci = ci0; ci < ci0 + nci; ci++)
+                        for (int t = 0; t < kk; t++)
+                            for (int lane = 0; lane < 32; lane++, dst++) {
+                                int col = (cv + j) * 32 + lane;
+                                int64_t src = col < cout_g ? weight_src(l, s, (int64_t)grp * cout_g + col, ci, t) : -1;
+                                if (src >= 0)
+                                    *dst = w[src];
+                            }
+            }
+        }
+    }
+}
+
+/* Conv weights W[co][ci][ky][kx] (FC: W[m][k]) into chunks of
+ * [co vector][ci][tap][32 lanes]; padding lanes stay zero. */
+static void pack_conv(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkConv *c = &s->u.conv;
+    for (int grp = 0; grp < c->groups; grp++)
+        pack_group(g, l, s, grp, blob + (c->w_off + grp * c->g_wts) / 4);
+    if (c->b_off >= 0) {
+        const IrTensor *b = &g->t[l->in[2]];
+        int cout_g = (int)b->dims[0] / c->groups;
+        for (int grp = 0; grp < c->groups; grp++) /* [group][vector][32] */
+            for (int co = 0; co < cout_g; co++)
+                blob[(c->b_off + grp * c->g_bias) / 4 + co] = b->f32[grp * cout_g + co];
+    }
+}
+
+/* Depthwise W[c][1][ky][kx] into [block][tap][32], bias [block][32]. */
+static void pack_dw(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkConv *c = &s->u.conv;
+    const IrTensor *w = &g->t[l->in[1]];
+    int ch = (int)w->dims[0], kk = c->kh * c->kw;
+    for (int k = 0; k < ch; k++)
+        for (int t = 0; t < kk; t++)
+            blob[c->w_off / 4 + ((int64_t)(k / 32) * kk + t) * 32 + k % 32] = w->f32[(int64_t)k * kk + t];
+    if (c->b_off >= 0)
+        for (int k = 0; k < ch; k++)
+            blob[c->b_off / 4 + k] = g->t[l->in[2]].f32[k];
+}
+
+/* Scales and shifts [block][32] of an affine element-wise layer. */
+static void pack_affine(const IrGraph *g, const IrLayer *l, const BkSched *s, float *blob) {
+    const BkEw *e = &s->u.ew;
+    float *sc = blob + e->st_off / 4, *sh = sc + (int64_t)e->ncb * 32;
+    for (int c = 0; c < s->out.c; c++) {
+        if (l->op == IR_BATCHNORM) { /* (x - mean) / sqrt(var + eps) * scale + bias */
+            double k = g->t[l->in[1]].f32[c] / sqrt((double)g->t[l->in[4]].f32[c] + l->a.bn.eps);
+            sc[c] = (float)k;
+            sh[c] = (float)(g->t[l->in[2]].f32[c] - g->t[l->in[3]].f32[c] * k);
+            continue;
+        }
+        const IrTensor *t = &g->t[l->in[e->const_in]];
+        float v = t->f32[ir_numel(t) == 1 ? 0 : c];
+        sc[c] = l->op == IR_MUL ? v : 1.0f;
+        sh[c] = l->op == IR_MUL ? 0.0f : v;
+    }
+}
+
+void bk_pack_weights(const IrGraph *g, float *blob) {
+    for (int i = 0; i < 32; i++)
+        blob[BK_BLOB_IOTA / 4 + i] = (float)i;
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const BkSched *s = l->dead ? NULL : l->sched;
+        if (s && s->kind == BK_KIND_CONV)
+            pack_conv(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_DW)
+            pack_dw(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
+            pack_affine(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0)
+            for (int64_t i = 0; i < s->u.pad.row_bytes / 4; i++)
+                blob[s->u.pad.row_off / 4 + i] = s->u.pad.value;
+    }
+}

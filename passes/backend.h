@@ -1,0 +1,203 @@
+/* backend.h: the backend decisions of m7cc, hung on each layer's l->sched.
+ *
+ * backend_run maps every live layer (map.c), chooses tiles with the cost
+ * model (tile.c, cost.c, dma_schedule.c, core_split.c) and places tensors
+ * and weights in DDR (memplan.c).  codegen/ turns the result into C for the
+ * kernel library codegen/kernels.c, whose plan structs mirror BkConv etc.
+ *
+ * Machine layouts (docs/backend.md): activations live in DDR "blocked",
+ * [N][ceil(C/32)][H][W][32] FP32, so a pixel's 32 channels are one vector;
+ * graph inputs and outputs are NCHW.  All DDR addresses below are byte
+ * offsets; AM/SM offsets are per core.
+ */
+#ifndef M7CC_BACKEND_H
+#define M7CC_BACKEND_H
+
+#include "ir.h"
+#include "m7_machine.h"
+
+/* How a layer uses the lanes.  Only channels-in-lanes is built so far;
+ * batch-in-lanes (MACHINE.md 6) is the other choice a layer may get. */
+typedef enum { BK_MAP_CHANNELS_IN_LANES, BK_MAP_BATCH_IN_LANES } BkMapping;
+
+typedef enum {
+    BK_KIND_CONV,    /* conv and FC (FC = 1x1 conv over the batch) */
+    BK_KIND_DW,      /* depthwise conv (plan in u.conv) */
+    BK_KIND_POOL,    /* max/avg pool */
+    BK_KIND_GPOOL,   /* global max/avg pool */
+    BK_KIND_EW,      /* add, mul, standalone activations */
+    BK_KIND_SOFTMAX,
+    BK_KIND_LRN,     /* plan in u.softmax */
+    BK_KIND_CONCAT,  /* channel concat by DMA */
+    BK_KIND_PAD,     /* constant spatial pad by DMA */
+    BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
+} BkKind;
+
+typedef enum { BK_LAYOUT_NCHW, BK_LAYOUT_BLOCKED } BkLayout;
+
+/* An activation as it sits in DDR: its physical geometry (a flattened
+ * tensor keeps the C,H,W of its source) and address. */
+typedef struct {
+    BkLayout layout;
+    int n, c, h, w;
+    int64_t ddr;
+} BkAct;
+
+/* Bytes of an activation in its layout. */
+int64_t bk_act_bytes(const BkAct *a);
+
+enum { BK_SPLIT_ROWS, BK_SPLIT_CO };  /* = M7K_SPLIT_* of kernels.c */
+
+typedef struct {
+    /* geometry (FC: h = 1, w = batch, 1x1 kernel) */
+    int n, cin, h, w, ho, wo, nvco;
+    int kh, kw, sh, sw, dh, dw, pt, pl;
+    int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
+    int groups;                     /* grouped conv: cin and nvco are per group */
+    int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
+    int64_t in_sn, in_ssub, in_sh, in_sw;
+    int64_t out_sn, out_sv, out_sh, out_sw;
+    /* tiling */
+    int vco, px, co_chunk, ci_chunk, th, tw, split, resident;
+    int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
+    int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
+    int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
+    int64_t w_bytes;
+    /* depthwise: channel blocks, pixels per block, AM input slots */
+    int ncb;
+    int64_t am_in0, am_in1;
+} BkConv;
+
+typedef struct {
+    int n, ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, pb, pr, is_max, count_include_pad;
+    int th;
+    int64_t am_in0, am_in1, am_out0, am_out1;
+} BkPool;
+
+typedef struct {
+    int nb, hw, is_max, chunk;
+    int64_t am_in0, am_in1, am_out;
+} BkGPool;
+
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE };  /* = M7K_EW_* */
+typedef struct {
+    int op, chunk;
+    int64_t nvec;
+    int64_t am_a0, am_a1, am_b0, am_b1;
+    /* AFFINE (BatchNorm, Add/Mul by a per-channel or scalar constant):
+     * scales and shifts [block][32] at st_off in the blob */
+    int hw, ncb, const_in;
+    int64_t st_off, am_st;
+} BkEw;
+
+/* Softmax and LRN across the channels of each pixel; np pixels per item. */
+typedef struct {
+    int nb, hw, np;
+    int64_t am_x, am_iota;
+    /* LRN */
+    int size, half, beta4;
+    float alpha_over_size, bias;
+    int64_t am_sq, sq_row;
+} BkSoftmax;
+
+typedef struct {
+    int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
+} BkConcat;
+
+typedef struct {
+    int pt, pl;                 /* top, left pads; the rest from the shapes */
+    float value;
+    int64_t row_off;            /* a row of `value` in the blob (value != 0) */
+    int64_t row_bytes;
+} BkPad;
+
+/* A layout conversion by DMA, a step of its own before/after a layer. */
+typedef struct {
+    int present;
+    int to_blocked;
+    int k;                      /* which input (pre) */
+    BkAct nchw, blk;
+} BkConvert;
+
+typedef struct {
+    BkKind kind;
+    BkMapping map;
+    int cores;                  /* the core count it was planned for */
+    int n_in;
+    int src[2];                 /* the IR input each in[k] is */
+    BkAct in[2], out;
+    BkConvert pre, post;        /* graph input -> blocked; blocked -> graph output */
+    union {
+        BkConv conv;
+        BkPool pool;
+        BkGPool gpool;
+        BkEw ew;
+        BkSoftmax softmax;
+        BkConcat concat;
+        BkPad pad;
+    } u;
+    int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
+    int *cat_c;                 /* concat: every input's channels (owned) */
+    /* summary of the choice, per core */
+    int64_t am_bytes, sm_bytes, gsm_bytes;
+    int am_slots, sm_slots;     /* double-buffer slots in use */
+    int64_t dma_transfers, dma_bytes;
+    int64_t flops;              /* useful, whole layer */
+    double cyc_compute, cyc_dma, cyc_pred, eff_pred;
+    int candidates;             /* tilings the cost model compared */
+    /* program-wide figures (memplan), the same on every layer */
+    int64_t prog_blob, prog_zero, prog_ddr, prog_peak, prog_total;
+} BkSched;
+
+/* Constants at the start of the weights blob. */
+#define BK_BLOB_IOTA 0          /* 32 floats 0..31 */
+#define BK_BLOB_ZERO 128        /* zeros (padding rows), bk_program.zero_bytes long */
+
+typedef struct {
+    int64_t weights_bytes;      /* blob, loaded at DDR 0 */
+    int64_t zero_bytes;
+    int64_t ddr_bytes;          /* all DDR the program uses */
+    int64_t act_peak;           /* activation arena after liveness reuse */
+    int64_t act_total;          /* what it would be without reuse */
+    double cyc_pred;
+} BkProgram;
+
+/* ---- the passes ---------------------------------------------------------- */
+/* All backend passes; 0, or -1 with messages in d (graph left annotated as
+ * far as it got; ir_graph_free frees the annotations). */
+int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d);
+/* Program-wide figures, after backend_run. */
+void bk_program(const IrGraph *g, BkProgram *p);
+/* Fills blob (p->weights_bytes, zeroed by the caller) with every layer's
+ * weights in the order its kernels read them. */
+void bk_pack_weights(const IrGraph *g, float *blob);
+/* Sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
+BkSched *bk_sched_attach(IrLayer *l);
+
+/* map.c: kinds, layouts and geometries of every live layer. */
+int bk_map(IrGraph *g, IrDiag *d);
+/* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
+int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d);
+int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
+/* memplan.c: DDR placement of activations (liveness) and of weights. */
+int bk_memplan(IrGraph *g, IrDiag *d);
+
+/* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
+void bk_range(int n, int core, int ncores, int *lo, int *hi);
+
+/* cost.c: predicted cycles. */
+double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);
+void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
+                  int64_t *transfers, int64_t *bytes);
+double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
+void bk_cost_simple(BkSched *s, const M7Machine *m);
+void bk_cost_dw(BkSched *s, const M7Machine *m);
+
+/* dma_schedule.c: the transfers one core issues for a conv layer. */
+typedef struct {
+    int64_t transfers, bytes;
+    double cycles;
+} BkDmaStats;
+void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st);
+
+#endif

@@ -1,0 +1,167 @@
+/* cost.c: the cost model.  Compute cycles come from the unit throughputs
+ * and latencies of the machine description (MACHINE.md 1 and 5), DMA cycles
+ * from setup + per-row overhead + bytes / bandwidth (MACHINE.md 3). */
+#include "backend.h"
+
+static double dmax(double a, double b) { return a > b ? a : b; }
+
+/* One step of the micro-kernel (one channel, or a channel pair, one tap):
+ * the busiest unit, or the FMA chain of one accumulator, bounds it. */
+static double step_cycles(const M7Machine *m, int vb, int pb, int h) {
+    double fma = (double)h * vb * pb, vls = (double)h * vb, sld = pb, bc = (double)h * pb;
+    double c = fma / m->n_vmac;
+    c = dmax(c, vls / m->n_vls);
+    c = dmax(c, sld / m->n_sld);
+    c = dmax(c, bc / m->n_bcast);
+    c = dmax(c, (fma + vls + sld + bc) / m->issue_width);
+    return dmax(c, (double)h * m->lat_fma);
+}
+
+double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs) {
+    int npair = pairs ? nci / 2 : 0, nsingle = nci - 2 * npair;
+    double c = kk * (npair * step_cycles(m, vb, pb, 2) + nsingle * step_cycles(m, vb, pb, 1));
+    /* accumulators in and out through the VLS units, and the pipeline fill */
+    c += 2.0 * vb * pb / m->n_vls + m->lat_sload + m->lat_bcast + m->lat_fma;
+    return c;
+}
+
+double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast) {
+    double bw = bcast ? m->ddr_bw : m->ddr_bw / m->cores;
+    return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / bw;
+}
+
+/* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci channels. */
+static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, int nv, int nci) {
+    double t = 0;
+    int kk = c->kh * c->kw;
+    for (int j0 = 0; j0 < nv; j0 += c->vco) {
+        int vb = nv - j0 < c->vco ? nv - j0 : c->vco;
+        int full = nc / c->px, rem = nc % c->px;
+        double row = full * bk_mk_cycles(m, vb, c->px, nci, kk, c->pairs);
+        if (rem)
+            row += bk_mk_cycles(m, vb, rem, nci, kk, c->pairs);
+        t += nr * row;
+    }
+    return t;
+}
+
+void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
+                  int64_t *transfers, int64_t *bytes) {
+    const BkConv *c = &s->u.conv;
+    /* the last core has the largest share (bk_range) */
+    int core = m->cores - 1, r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
+    if (c->split == BK_SPLIT_ROWS)
+        bk_range(c->ho, core, m->cores, &r_lo, &r_hi);
+    else
+        bk_range(c->nvco, core, m->cores, &v_lo, &v_hi);
+    int rows = r_hi - r_lo, nv_core = v_hi - v_lo;
+    int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
+    int rlast = rows - (nht - 1) * c->th, clast = c->wo - (nwt - 1) * c->tw;
+    double comp = 0;
+    for (int v0 = 0; v0 < nv_core; v0 += c->co_chunk) {
+        int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk;
+        for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+            int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
+            double full = tile_compute(c, m, c->th, c->tw, nv, nci);
+            double t = 0;
+            if (nht > 0 && nwt > 0) {
+                t += (double)(nht - 1) * (nwt - 1) * full;
+                t += (double)(nht - 1) * tile_compute(c, m, c->th, clast, nv, nci);
+                t += (double)(nwt - 1) * tile_compute(c, m, rlast, c->tw, nv, nci);
+                t += tile_compute(c, m, rlast, clast, nv, nci);
+            }
+            comp += c->n * t;
+        }
+    }
+    BkDmaStats st;
+    bk_conv_dma(c, m, core, m->cores, &st);
+    *compute = comp * c->groups;
+    *dma = st.cycles * c->groups;
+    *transfers = st.transfers * c->groups;
+    *bytes = st.bytes * c->groups;
+}
+
+/* Depthwise: per pixel block and kernel row, the busiest of VMAC and VLS,
+ * or the FMA chain; DMA: the input window and the output rows per item. */
+void bk_cost_dw(BkSched *s, const M7Machine *m) {
+    const BkConv *c = &s->u.conv;
+    int nht = (c->ho + c->th - 1) / c->th, items = c->n * c->ncb * nht;
+    double per_core = (double)(items + m->cores - 1) / m->cores;
+    double blk = 0;
+    for (int q0 = 0; q0 < c->wo; q0 += c->px) {
+        int pb = c->wo - q0 < c->px ? c->wo - q0 : c->px, nx = (pb - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+        double row = dmax((double)c->kw * pb / m->n_vmac, (double)(nx + c->kw) / m->n_vls);
+        blk += dmax(c->kh * row, (double)c->kh * c->kw * m->lat_fma) + 2.0 * pb / m->n_vls;
+    }
+    int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+    int cols = (c->wo - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t in_b = (int64_t)rows * cols * 128, out_b = (int64_t)c->th * c->wo * 128;
+    s->cyc_compute = per_core * c->th * blk;
+    s->cyc_dma = per_core * (bk_dma_cycles(m, rows, in_b, 0) + bk_dma_cycles(m, 1, out_b, 0));
+    s->dma_transfers = (int64_t)(per_core * 2);
+    s->dma_bytes = (int64_t)(per_core * (in_b + out_b));
+}
+
+/* Layers without a tiling search: a throughput estimate of their loop. */
+void bk_cost_simple(BkSched *s, const M7Machine *m) {
+    double comp = 0, dma = 0;
+    int64_t tr = 0, by = 0;
+    int cores = m->cores;
+    switch (s->kind) {
+    case BK_KIND_POOL: {
+        const BkPool *p = &s->u.pool;
+        double px = (double)p->n * p->ncb * p->ho * p->wo / cores;
+        comp = px * dmax((double)p->kh * p->kw / m->n_vls, 2.0 * m->lat_vint);
+        by = (int64_t)((double)p->n * p->ncb * (p->h * p->w + p->ho * p->wo) * 128 / cores);
+        tr = 2 * ((int64_t)p->n * p->ncb * ((p->ho + p->th - 1) / p->th) + cores - 1) / cores;
+        break;
+    }
+    case BK_KIND_GPOOL: {
+        const BkGPool *p = &s->u.gpool;
+        double items = (double)(p->nb + cores - 1) / cores;
+        comp = items * dmax((double)p->hw / m->n_vls, m->lat_fma * 4.0);
+        by = (int64_t)(items * (p->hw + 1) * 128);
+        tr = (int64_t)(items * (2 + p->hw / p->chunk));
+        break;
+    }
+    case BK_KIND_EW: {
+        const BkEw *p = &s->u.ew;
+        double v = (double)p->nvec / cores;
+        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : 1;
+        comp = v * (loads + 1) / m->n_vls;
+        by = (int64_t)(v * 128 * (loads + 1));
+        tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
+        break;
+    }
+    case BK_KIND_SOFTMAX:
+    case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
+        const BkSoftmax *p = &s->u.softmax;
+        double px = (double)s->out.n * p->hw / cores, items = px / p->np + 1;
+        comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
+        by = (int64_t)(px * p->nb * 256);
+        tr = (int64_t)(items * 2 + 1);
+        break;
+    }
+    case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */
+        tr = (int64_t)s->out.n * s->out.c / cores + 1;
+        double rows = (double)tr * s->out.h * s->out.w;
+        by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
+        dma = rows * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_PAD: {
+        double items = (double)(s->out.n * ((s->out.c + 31) / 32) + cores - 1) / cores;
+        tr = (int64_t)(items * 5);
+        by = (int64_t)(items * s->out.h * s->out.w * 128);
+        dma = items * s->out.h * 2.0 * m->dma_row_overhead;
+        break;
+    }
+    default:
+        break;
+    }
+    dma += tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
+    s->cyc_compute = comp;
+    s->cyc_dma = dma;
+    s->dma_transfers = tr;
+    s->dma_bytes = by;
+}

@@ -1,0 +1,87 @@
+/* dma_schedule.c: the DMA transfers of a conv layer, one core's view.
+ *
+ * The schedule itself is fixed by the kernel library (codegen/kernels.c,
+ * m7k_conv): bias once; weight chunks ping-pong in two AM slots (broadcast
+ * to all cores when rows are split, so DDR is read once); per tile the input
+ * window of each channel sub-tile into one of two SM slots, with padding
+ * filled from a zero row; finished tiles leave from two AM output slots.
+ * This file walks the same sequence to count transfers, bytes and cycles. */
+#include "backend.h"
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+
+static void add(BkDmaStats *st, const M7Machine *m, int64_t rows, int64_t bytes, int bcast) {
+    st->transfers++;
+    st->bytes += bytes;
+    st->cycles += bk_dma_cycles(m, rows, bytes, bcast);
+}
+
+/* Input window of a tile for one sub-tile (m7k_conv_load_sub). */
+static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0) {
+    int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+    int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
+    int v0 = imax(ih0, 0), v1 = imin(ih0 + rows, c->h), u0 = imax(iw0, 0), u1 = imin(iw0 + cols, c->w);
+    if (v0 > ih0)
+        add(st, m, v0 - ih0, (v0 - ih0) * sr, 0);
+    if (v1 < ih0 + rows)
+        add(st, m, ih0 + rows - v1, (ih0 + rows - v1) * sr, 0);
+    if (v1 <= v0 || u1 <= u0) {
+        if (v1 > v0)
+            add(st, m, v1 - v0, (v1 - v0) * sr, 0);
+        return;
+    }
+    if (u0 > iw0)
+        add(st, m, v1 - v0, (v1 - v0) * (u0 - iw0) * sc, 0);
+    if (u1 < iw0 + cols)
+        add(st, m, v1 - v0, (v1 - v0) * (iw0 + cols - u1) * sc, 0);
+    if (c->in_sw == sc) {
+        add(st, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc, 0);
+    } else {
+        for (int v = v0; v < v1; v++)
+            add(st, m, u1 - u0, (u1 - u0) * sc, 0);
+    }
+}
+
+void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
+    st->transfers = 0, st->bytes = 0, st->cycles = 0;
+    int r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
+    if (c->split == BK_SPLIT_ROWS)
+        bk_range(c->ho, core, ncores, &r_lo, &r_hi);
+    else
+        bk_range(c->nvco, core, ncores, &v_lo, &v_hi);
+    int bcast = c->split == BK_SPLIT_ROWS;
+    int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
+    if (c->split == BK_SPLIT_CO && (v_hi <= v_lo || nht == 0))
+        return;
+    int64_t kk = (int64_t)c->kh * c->kw;
+    if (c->b_off >= 0)
+        add(st, m, 1, (int64_t)c->nvco * 128, bcast);
+    for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {
+        int nv = imin(c->co_chunk, v_hi - v0);
+        for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+            int nci = imin(c->ci_chunk, c->cin - ci0);
+            int last = ci0 + c->ci_chunk >= c->cin;
+            add(st, m, 1, nv * nci * kk * 128, bcast);
+            int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;
+            for (int n = 0; n < c->n; n++)
+                for (int ht = 0; ht < nht; ht++)
+                    for (int wt = 0; wt < nwt; wt++) {
+                        int r0 = r_lo + ht * c->th, c0 = wt * c->tw;
+                        int nr = imin(c->th, r_hi - r0), nc = imin(c->tw, c->wo - c0);
+                        for (int s = 0; s < nsub; s++)
+                            window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl);
+                        if (!last)
+                            continue;
+                        for (int j = 0; j < nv; j++) {
+                            if (c->out_sw == 128)
+                                add(st, m, nr, (int64_t)nr * nc * 128, 0);
+                            else
+                                for (int r = 0; r < nr; r++)
+                                    add(st, m, nc, (int64_t)nc * 128, 0);
+                        }
+                    }
+        }
+    }
+}

@@ -1,0 +1,380 @@
+/* map.c: the mapping pass.  Chooses for every live layer its kernel kind
+ * and lane mapping (channels-in-lanes for now) and the machine layout of
+ * its activations: blocked for everything the backend computes, NCHW for
+ * graph inputs/outputs, with conversions where a layer cannot read NCHW. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+int64_t bk_act_bytes(const BkAct *a) {
+    int64_t c = a->layout == BK_LAYOUT_BLOCKED ? (a->c + 31) / 32 * 32 : a->c;
+    return (int64_t)a->n * c * a->h * a->w * 4;
+}
+
+/* Geometry of an IR tensor read as [N, C, spatial...]. */
+static int geometry(const IrTensor *t, BkAct *a) {
+    memset(a, 0, sizeof *a);
+    a->ddr = -1;
+    if (t->rank < 1 || t->rank > 4)
+        return -1;
+    int64_t d[4] = {1, 1, 1, 1};
+    if (t->rank == 1)
+        d[1] = t->dims[0];
+    else
+        for (int i = 0; i < t->rank; i++)
+            d[i] = t->dims[i];
+    if (t->rank == 3) /* [N, C, L]: L as the width */
+        d[3] = d[2], d[2] = 1;
+    for (int i = 0; i < 4; i++)
+        if (d[i] < 1 || d[i] > (1 << 24))
+            return -1;
+    a->n = (int)d[0], a->c = (int)d[1], a->h = (int)d[2], a->w = (int)d[3];
+    return 0;
+}
+
+static void sched_free(void *p) {
+    BkSched *s = p;
+    free(s->cat_addr);
+    free(s->cat_c);
+    free(s);
+}
+
+static const char *kind_name(BkKind k) {
+    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
+                              "lrn", "concat", "pad", "alias"};
+    return n[k];
+}
+
+static void act_dump(FILE *f, const char *what, const BkAct *a) {
+    fprintf(f, "    %s: %s n%d c%d h%d w%d @ddr %lld\n", what,
+            a->layout == BK_LAYOUT_BLOCKED ? "blocked(N,C/32,H,W,32)" : "NCHW", a->n, a->c, a->h,
+            a->w, (long long)a->ddr);
+}
+
+static void sched_dump(const void *p, FILE *f) {
+    const BkSched *s = p;
+    fprintf(f, "    backend: %s, %s\n", kind_name(s->kind),
+            s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes");
+    for (int i = 0; i < s->n_in; i++)
+        act_dump(f, i ? "in1" : "in0", &s->in[i]);
+    act_dump(f, "out", &s->out);
+    if (s->pre.present)
+        act_dump(f, "convert from", &s->pre.nchw);
+    if (s->post.present)
+        act_dump(f, "convert to", &s->post.nchw);
+    if (s->kind == BK_KIND_CONV) {
+        const BkConv *c = &s->u.conv;
+        fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, split %s%s\n",
+                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
+                c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "out channels",
+                c->resident ? ", outputs resident" : "");
+    } else if (s->kind == BK_KIND_DW) {
+        fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
+                s->u.conv.px);
+    } else if (s->kind == BK_KIND_POOL) {
+        fprintf(f, "    tiles: %d output rows\n", s->u.pool.th);
+    }
+    fprintf(f, "    memory/core: AM %lld B (%d slots), SM %lld B (%d slots), GSM %lld B\n",
+            (long long)s->am_bytes, s->am_slots, (long long)s->sm_bytes, s->sm_slots,
+            (long long)s->gsm_bytes);
+    fprintf(f, "    dma/core: %lld transfers, %lld B; predicted %.0f cycles (compute %.0f, dma %.0f), "
+               "efficiency %.1f%% (%d candidates)\n",
+            (long long)s->dma_transfers, (long long)s->dma_bytes, s->cyc_pred, s->cyc_compute,
+            s->cyc_dma, 100.0 * s->eff_pred, s->candidates);
+}
+
+BkSched *bk_sched_attach(IrLayer *l) {
+    if (l->sched && l->free_sched)
+        l->free_sched(l->sched);
+    BkSched *s = ir_xcalloc(1, sizeof *s);
+    l->sched = s;
+    l->free_sched = sched_free;
+    l->dump_sched = sched_dump;
+    return s;
+}
+
+static int is_const(const IrGraph *g, int ti) {
+    return ti >= 0 && g->t[ti].f32 && (g->t[ti].role == IR_T_CONST || g->t[ti].role == IR_T_PARAM);
+}
+
+/* A constant that broadcasts per channel of a [N, C, ...] activation: one
+ * value, or C values along axis 1 ([C], [C,1,1], [1,C,1,1]). */
+static int const_per_channel(const IrTensor *t, int c) {
+    int64_t n = ir_numel(t);
+    if (n == 1)
+        return 1;
+    if (n != c)
+        return 0;
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] == c)
+            return t->rank - i == 1 || t->rank - i == 3; /* [.., C] with 1x1 after, or [C,1,1] */
+    return 0;
+}
+
+/* Activation input k of layer l: its physical form, or -1 if unknown. */
+static int input_act(const BkAct *phys, const IrLayer *l, int k, BkAct *a) {
+    int ti = l->in[k];
+    if (ti < 0 || phys[ti].n == 0)
+        return -1;
+    *a = phys[ti];
+    return 0;
+}
+
+/* A layer reading NCHW that needs blocked input gets a conversion step. */
+static void need_blocked(BkSched *s, int k) {
+    if (s->in[k].layout == BK_LAYOUT_BLOCKED)
+        return;
+    s->pre.present = 1;
+    s->pre.to_blocked = 1;
+    s->pre.k = k;
+    s->pre.nchw = s->in[k];
+    s->in[k].layout = BK_LAYOUT_BLOCKED;
+    s->in[k].ddr = -1;
+    s->pre.blk = s->in[k];
+}
+
+static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
+    IrLayer *l = &g->l[li];
+    IrTensor *y = &g->t[l->out[0]];
+    BkSched *s = bk_sched_attach(l);
+    s->map = BK_MAP_CHANNELS_IN_LANES;
+    s->flops = ir_layer_flops(g, l);
+    if (geometry(y, &s->out)) {
+        ir_diag_add(d, "backend: layer '%s' (%s): output '%s' has an unsupported shape (rank %d)",
+                    l->name, l->onnx_op, y->name, y->rank);
+        return -1;
+    }
+    s->out.layout = BK_LAYOUT_BLOCKED;
+    s->n_in = 1;
+    /* Add/Mul may have their constant first */
+    if ((l->op == IR_ADD || l->op == IR_MUL) && l->n_in == 2 && is_const(g, l->in[0]))
+        s->src[0] = 1, s->src[1] = 0;
+    else
+        s->src[0] = 0, s->src[1] = 1;
+    if (input_act(phys, l, s->src[0], &s->in[0])) {
+        ir_diag_add(d, "backend: layer '%s' (%s): input is not an activation the backend knows",
+                    l->name, l->onnx_op);
+        return -1;
+    }
+    switch (l->op) {
+    case IR_CONV:
+        if (l->a.conv.group > 1 && l->a.conv.group == s->in[0].c && s->out.c == s->in[0].c) {
+            if (!is_const(g, l->in[1]) || (l->n_in > 2 && l->in[2] >= 0 && !is_const(g, l->in[2]))) {
+                ir_diag_add(d, "backend: layer '%s' (Conv): weights must be compile-time constants",
+                            l->name);
+                return -1;
+            }
+            s->kind = BK_KIND_DW; /* one channel per lane, whole vectors from AM */
+            need_blocked(s, 0);
+            break;
+        }
+        if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group ||
+            (l->a.conv.group > 1 && s->out.c / l->a.conv.group % 32)) {
+            ir_diag_add(d, "backend: layer '%s' (Conv): group=%d with %d output channels is not "
+                           "supported yet (needs a multiple of 32 output channels per group)",
+                        l->name, l->a.conv.group, s->out.c);
+            return -1;
+        }
+        /* fall through */
+    case IR_FC:
+        if (!is_const(g, l->in[1]) || (l->n_in > 2 && l->in[2] >= 0 && !is_const(g, l->in[2]))) {
+            ir_diag_add(d, "backend: layer '%s' (%s): weights must be compile-time constants",
+                        l->name, l->onnx_op);
+            return -1;
+        }
+        s->kind = BK_KIND_CONV; /* reads NCHW directly ("planar") or blocked */
+        break;
+    case IR_MAXPOOL:
+    case IR_AVGPOOL:
+        s->kind = BK_KIND_POOL;
+        need_blocked(s, 0);
+        break;
+    case IR_GLOBAL_AVGPOOL:
+    case IR_GLOBAL_MAXPOOL:
+        s->kind = BK_KIND_GPOOL;
+        need_blocked(s, 0);
+        break;
+    case IR_ADD:
+    case IR_MUL:
+        s->kind = BK_KIND_EW;
+        if (is_const(g, l->in[s->src[1]])) { /* y = x * s + t per channel */
+            int64_t nc = ir_numel(&g->t[l->in[s->src[1]]]);
+            if (!const_per_channel(&g->t[l->in[s->src[1]]], s->out.c) || ir_numel(&g->t[l->in[s->src[0]]]) != ir_numel(y)) {
+                ir_diag_add(d, "backend: layer '%s' (%s): a constant operand must be a scalar or "
+                               "one value per channel (has %lld values)", l->name, l->onnx_op, (long long)nc);
+                return -1;
+            }
+            s->u.ew.op = BK_EW_AFFINE;
+            s->u.ew.const_in = s->src[1];
+            need_blocked(s, 0);
+            break;
+        }
+        s->n_in = 2;
+        if (input_act(phys, l, 1, &s->in[1])) {
+            ir_diag_add(d, "backend: layer '%s' (%s): second operand is not an activation",
+                        l->name, l->onnx_op);
+            return -1;
+        }
+        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) || ir_numel(&g->t[l->in[1]]) != ir_numel(y)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): broadcasting operands are not supported yet",
+                        l->name, l->onnx_op);
+            return -1;
+        }
+        if (s->in[0].layout != BK_LAYOUT_BLOCKED && s->in[1].layout != BK_LAYOUT_BLOCKED) {
+            ir_diag_add(d, "backend: layer '%s' (%s): both operands are graph inputs (not supported yet)",
+                        l->name, l->onnx_op);
+            return -1;
+        }
+        need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
+        break;
+    case IR_BATCHNORM:
+        for (int k = 1; k < 5; k++)
+            if (k >= l->n_in || !is_const(g, l->in[k]) || ir_numel(&g->t[l->in[k]]) != s->out.c) {
+                ir_diag_add(d, "backend: layer '%s' (BatchNormalization): parameters must be "
+                               "constants with one value per channel", l->name);
+                return -1;
+            }
+        s->kind = BK_KIND_EW;
+        s->u.ew.op = BK_EW_AFFINE;
+        need_blocked(s, 0);
+        break;
+    case IR_RELU:
+    case IR_LEAKY_RELU:
+    case IR_CLIP:
+    case IR_SIGMOID:
+    case IR_TANH:
+        s->kind = BK_KIND_EW;
+        need_blocked(s, 0);
+        break;
+    case IR_CONCAT: {
+        int c = 0;
+        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
+        for (int k = 0; k < l->n_in; k++) {
+            BkAct a;
+            if (input_act(phys, l, k, &a) || a.layout != BK_LAYOUT_BLOCKED || a.n != s->out.n ||
+                a.h != s->out.h || a.w != s->out.w) {
+                ir_diag_add(d, "backend: layer '%s' (Concat): input %d must be a computed activation "
+                               "of the same N, H, W", l->name, k);
+                return -1;
+            }
+            s->cat_c[k] = a.c;
+            c += a.c;
+        }
+        if (l->a.axis != 1 || c != s->out.c) {
+            ir_diag_add(d, "backend: layer '%s' (Concat): only concatenation along channels is supported",
+                        l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_CONCAT;
+        s->u.concat.nin = l->n_in;
+        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+        break;
+    }
+    case IR_PAD: {
+        const int64_t *p = l->a.pad.pads;
+        const IrTensor *x = &g->t[l->in[0]];
+        int bad = x->rank != 4;
+        for (int k = 0; k < 2 * x->rank && !bad; k++)
+            bad = p[k] < 0 || ((k % x->rank) < 2 && p[k] != 0);
+        if (bad) {
+            ir_diag_add(d, "backend: layer '%s' (Pad): only non-negative constant pads of H and W "
+                           "of a 4-D tensor are supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_PAD;
+        s->u.pad.pt = (int)p[2], s->u.pad.pl = (int)p[3], s->u.pad.value = l->a.pad.value;
+        need_blocked(s, 0);
+        break;
+    }
+    case IR_LRN: {
+        float b = l->a.lrn.beta;
+        int b4 = b == 0.5f ? 2 : b == 0.75f ? 3 : b == 1.0f ? 4 : 0;
+        if (!b4 || l->a.lrn.size < 1 || l->a.lrn.size > 63) {
+            ir_diag_add(d, "backend: layer '%s' (LRN): beta %g or size %d not supported (beta 0.5, "
+                           "0.75 or 1; size up to 63)", l->name, (double)b, l->a.lrn.size);
+            return -1;
+        }
+        s->kind = BK_KIND_LRN;
+        s->u.softmax.beta4 = b4;
+        need_blocked(s, 0);
+        break;
+    }
+    case IR_SOFTMAX: {
+        const IrTensor *x = &g->t[l->in[0]];
+        if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
+            ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
+                           "is supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_SOFTMAX;
+        need_blocked(s, 0);
+        break;
+    }
+    case IR_RESHAPE:
+    case IR_FLATTEN:
+    case IR_IDENTITY:
+    case IR_DROPOUT: {
+        /* The data stays where it is: only a flatten to [N, rest] (or a
+         * shape-preserving no-op) keeps the meaning of blocked data. */
+        const IrTensor *x = &g->t[l->in[0]];
+        int same = x->rank == y->rank && !memcmp(x->dims, y->dims, sizeof(int64_t) * (size_t)x->rank);
+        int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y);
+        if (!same && !flat) {
+            ir_diag_add(d, "backend: layer '%s' (%s): only reshapes to [N, C*H*W] are supported",
+                        l->name, l->onnx_op);
+            return -1;
+        }
+        s->kind = BK_KIND_ALIAS;
+        s->out = s->in[0];
+        break;
+    }
+    default:
+        ir_diag_add(d, "backend: layer '%s' (%s): operation not supported by the backend yet",
+                    l->name, l->onnx_op);
+        return -1;
+    }
+    if (y->is_graph_output && !(s->out.n == 1 && s->out.h * s->out.w == 1 &&
+                                s->out.layout == BK_LAYOUT_BLOCKED && s->kind != BK_KIND_ALIAS)) {
+        /* [1, C] blocked is NCHW already (plus padding); anything else converts */
+        if (s->out.layout == BK_LAYOUT_BLOCKED) {
+            s->post.present = 1;
+            s->post.to_blocked = 0;
+            s->post.blk = s->out;
+            s->post.nchw = s->out;
+            s->post.nchw.layout = BK_LAYOUT_NCHW;
+        }
+    }
+    phys[l->out[0]] = s->out;
+    return 0;
+}
+
+int bk_map(IrGraph *g, IrDiag *d) {
+    BkAct *phys = ir_xcalloc((size_t)g->n_t, sizeof *phys);
+    int rc = 0;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const IrTensor *t = &g->t[g->inputs[i]];
+        if (geometry(t, &phys[g->inputs[i]])) {
+            ir_diag_add(d, "backend: graph input '%s' has an unsupported shape", t->name);
+            rc = -1;
+        }
+        phys[g->inputs[i]].layout = BK_LAYOUT_NCHW;
+    }
+    for (int li = 0; li < g->n_l; li++) {
+        IrLayer *l = &g->l[li];
+        if (l->dead)
+            continue;
+        if (l->n_out < 1 || l->out[0] < 0) {
+            ir_diag_add(d, "backend: layer '%s' has no output", l->name);
+            rc = -1;
+            break;
+        }
+        if (map_layer(g, phys, li, d)) {
+            rc = -1; /* keep going so every unsupported layer is named */
+            if (geometry(&g->t[l->out[0]], &phys[l->out[0]]) == 0)
+                phys[l->out[0]].layout = BK_LAYOUT_BLOCKED;
+        }
+    }
+    free(phys);
+    return rc;
+}

@@ -1,0 +1,428 @@
+/* tile.c: tile sizes, loop structure and on-chip placement per layer.
+ *
+ * Conv/FC: every candidate (register block, weight chunk, output tile,
+ * core split) that fits AM and SM with its double buffers is priced by the
+ * cost model and the cheapest wins.  A layer with no fitting candidate is a
+ * compile-time error that says what the smallest one needs.  The other
+ * kinds have one natural tiling each, sized to the memories. */
+#include <string.h>
+
+#include "backend.h"
+
+static int64_t round128(int64_t x) { return (x + 127) / 128 * 128; }
+
+/* Register blocks (vectors x pixels) worth trying: 24 accumulators keep
+ * 3 FMAs per cycle busy when each weight load and broadcast feeds >= 1.5. */
+static const int blocks[][2] = {{4, 6}, {3, 8}, {2, 12}, {4, 4}, {3, 6}, {2, 8}, {1, 12},
+                                {4, 2}, {2, 6}, {1, 8},  {4, 1}, {2, 4}, {1, 4},  {1, 2}, {1, 1}};
+
+/* Memory of a candidate; 0 if it fits. */
+static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, int64_t *sm) {
+    int kk = c->kh * c->kw;
+    int nkc = (c->cin + c->ci_chunk - 1) / c->ci_chunk;
+    int ncc_max = (c->nvco + c->co_chunk - 1) / c->co_chunk;
+    int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+    int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
+    int64_t sub_bytes = ((int64_t)rows * sr + 7) / 8 * 8;
+    int nsub = (c->ci_chunk + c->sub_ci - 1) / c->sub_ci;
+    if (c->ci_chunk % c->sub_ci && c->ci_chunk != c->cin)
+        nsub++; /* a chunk may straddle two sub-tiles */
+    c->sm_slot_bytes = nsub * sub_bytes;
+    c->zero_bytes = sr;
+    c->w_slot_bytes = (int64_t)c->co_chunk * c->ci_chunk * kk * 128;
+    c->out_tile_bytes = (int64_t)c->co_chunk * c->th * c->tw * 128;
+    c->resident = nkc > 1;
+    int wslots = nkc * ncc_max > 1 ? 2 : 1;
+    c->am_bias = 0;
+    c->am_w0 = round128((int64_t)c->nvco * 128);
+    c->am_w1 = c->am_w0 + (wslots > 1 ? c->w_slot_bytes : 0);
+    c->am_out = c->am_w1 + c->w_slot_bytes;
+    *am = c->am_out + (c->resident ? ntiles_max : 2) * c->out_tile_bytes;
+    c->sm_in0 = 0;
+    c->sm_in1 = c->sm_slot_bytes;
+    *sm = 2 * c->sm_slot_bytes;
+    return *am > m->am_bytes || *sm > m->sm_bytes;
+}
+
+/* Powers of two up to n, and n itself. */
+static int steps(int n, int *out, int max) {
+    int k = 0;
+    for (int v = 1; v < n && k < max - 1; v *= 2)
+        out[k++] = v;
+    out[k++] = n;
+    return k;
+}
+
+int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkConv *c = &s->u.conv, best;
+    double best_cost = -1;
+    int64_t min_am = INT64_MAX, min_sm = INT64_MAX;
+    int fc = c->h == 1 && c->kh == 1 && c->kw == 1 && c->sub_ci == 0;
+    s->candidates = 0;
+    for (int split = 0; split < 2; split++) {
+        if (split == BK_SPLIT_CO && c->nvco < 2)
+            continue;
+        int rows_core = split == BK_SPLIT_ROWS ? (c->ho + m->cores - 1) / m->cores : c->ho;
+        int nv_core = split == BK_SPLIT_CO ? (c->nvco + m->cores - 1) / m->cores : c->nvco;
+        if (rows_core < 1)
+            rows_core = 1;
+        int ths[16], nth = steps(rows_core, ths, 16);
+        /* ci chunks, halving: whole 32-channel sub-tiles unless planar, so a
+         * chunk always starts a sub-tile (and SLDDW pairs stay aligned) */
+        int cis[16], nci = 0;
+        if (c->sub_ci == 1) {
+            for (int v = c->cin; v >= 1 && nci < 16; v = v > 1 ? (v + 1) / 2 : 0) {
+                cis[nci++] = v;
+                if (v == 1)
+                    break;
+            }
+        } else {
+            cis[nci++] = c->cin;
+            for (int nb = (c->cin + 31) / 32 / 2; nb >= 1 && nci < 16; nb /= 2)
+                cis[nci++] = nb * 32;
+        }
+        for (int b = 0; b < (int)(sizeof blocks / sizeof blocks[0]); b++) {
+            int vco = blocks[b][0], px = blocks[b][1];
+            if (vco > nv_core || (px > c->wo && px > 1))
+                continue;
+            int tws[8], ntw = 0;
+            for (int k = (c->wo + px - 1) / px; k >= 1 && ntw < 8; k = k / 2)
+                tws[ntw++] = k * px < c->wo ? k * px : c->wo;
+            int cos[8], nco = 0;
+            for (int k = vco; nco < 7; k *= 2) {
+                if (k >= nv_core) {
+                    cos[nco++] = nv_core;
+                    break;
+                }
+                cos[nco++] = k;
+            }
+            for (int ic = 0; ic < nco; ic++)
+                for (int ik = 0; ik < nci; ik++)
+                    for (int it = 0; it < nth; it++)
+                        for (int iw = 0; iw < ntw; iw++) {
+                            BkConv t = *c;
+                            t.split = split, t.vco = vco, t.px = px;
+                            t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
+                            if (fc) {
+                                t.sub_ci = t.ci_chunk;
+                                t.in_ssub = (int64_t)t.sub_ci * 4;
+                            }
+                            t.pairs = t.sub_ci % 2 == 0;
+                            int ntiles = c->n * ((rows_core + t.th - 1) / t.th) * ((c->wo + t.tw - 1) / t.tw);
+                            int64_t am, sm;
+                            if (conv_fit(&t, m, ntiles, &am, &sm)) {
+                                if (am < min_am || (am == min_am && sm < min_sm))
+                                    min_am = am, min_sm = sm;
+                                continue;
+                            }
+                            s->candidates++;
+                            BkSched tmp = *s;
+                            tmp.u.conv = t;
+                            double comp, dma;
+                            int64_t tr, by;
+                            bk_cost_conv(&tmp, m, &comp, &dma, &tr, &by);
+                            /* double buffering hides the smaller of the two, but
+                             * not perfectly: tiles vary and each DMA waits for the
+                             * instructions before it (MACHINE.md 5.4) */
+                            double cost = comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
+                            if (best_cost < 0 || cost < best_cost) {
+                                best_cost = cost;
+                                best = t;
+                                s->cyc_compute = comp, s->cyc_dma = dma;
+                                s->dma_transfers = tr, s->dma_bytes = by;
+                                s->am_bytes = am, s->sm_bytes = sm;
+                            }
+                        }
+        }
+    }
+    if (best_cost < 0) {
+        ir_diag_add(d, "backend: layer '%s': no tiling fits on chip: the smallest candidate needs "
+                       "AM %lld B (have %lld) and SM %lld B (have %lld)",
+                    name, (long long)min_am, (long long)m->am_bytes, (long long)min_sm,
+                    (long long)m->sm_bytes);
+        return -1;
+    }
+    *c = best;
+    int nchunks = ((c->nvco + c->co_chunk - 1) / c->co_chunk) * ((c->cin + c->ci_chunk - 1) / c->ci_chunk);
+    s->am_slots = (nchunks > 1 ? 2 : 1) + (c->resident ? 0 : 2);
+    s->sm_slots = 2;
+    return 0;
+}
+
+static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
+    BkConv *c = &s->u.conv;
+    const IrTensor *w = &g->t[l->in[1]];
+    const BkAct *x = &s->in[0], *y = &s->out;
+    memset(c, 0, sizeof *c);
+    c->groups = l->op == IR_CONV ? l->a.conv.group : 1;
+    c->nvco = (y->c / c->groups + 31) / 32;
+    c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
+    c->dh = c->dw = c->sh = c->sw = 1;
+    c->kh = c->kw = 1;
+    if (l->op == IR_CONV) {
+        if (w->rank != 4 || w->dims[1] * c->groups != x->c) {
+            ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
+            return -1;
+        }
+        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
+        c->kh = (int)w->dims[2], c->kw = (int)w->dims[3];
+        c->sh = l->a.conv.stride[0], c->sw = l->a.conv.stride[1];
+        c->dh = l->a.conv.dilation[0], c->dw = l->a.conv.dilation[1];
+        c->pt = l->a.conv.pad[0], c->pl = l->a.conv.pad[1];
+        if (c->sh < 1 || c->sw < 1 || c->dh < 1 || c->dw < 1) {
+            ir_diag_add(d, "backend: layer '%s': bad stride or dilation", l->name);
+            return -1;
+        }
+        int64_t hw = (int64_t)x->h * x->w;
+        if (x->layout == BK_LAYOUT_BLOCKED) {
+            c->sub_ci = 32;
+            c->in_sw = 128, c->in_sh = (int64_t)x->w * 128, c->in_ssub = hw * 128;
+            c->in_sn = (int64_t)((x->c + 31) / 32) * hw * 128;
+        } else {
+            c->sub_ci = 1;
+            c->in_sw = 4, c->in_sh = (int64_t)x->w * 4, c->in_ssub = hw * 4;
+            c->in_sn = (int64_t)x->c * hw * 4;
+        }
+        c->out_sw = 128, c->out_sh = (int64_t)y->w * 128, c->out_sv = (int64_t)y->h * y->w * 128;
+        c->out_sn = (int64_t)((y->c + 31) / 32) * c->out_sv;
+        c->g_out = (int64_t)c->nvco * c->out_sv;
+        c->g_wts = (int64_t)c->nvco * c->cin * c->kh * c->kw * 128;
+        c->g_bias = (int64_t)c->nvco * 128;
+    } else { /* FC: a 1x1 conv over a 1-row image of the batch */
+        int64_t k = x->layout == BK_LAYOUT_BLOCKED ? (int64_t)(x->c + 31) / 32 * 32 * x->h * x->w
+                                                   : (int64_t)x->c * x->h * x->w;
+        if (w->rank != 2 || w->dims[1] != (int64_t)x->c * x->h * x->w || k > (1 << 28)) {
+            ir_diag_add(d, "backend: layer '%s': FC weights do not match the input size", l->name);
+            return -1;
+        }
+        c->n = 1, c->cin = (int)k, c->h = 1, c->w = x->n, c->ho = 1, c->wo = x->n;
+        c->sub_ci = 0; /* = the ci chunk, chosen by the search */
+        c->in_sw = k * 4, c->in_sh = 0, c->in_sn = 0;
+        c->out_sw = (int64_t)c->nvco * 128, c->out_sh = 0, c->out_sv = 128, c->out_sn = 0;
+    }
+    return 0;
+}
+
+/* Depthwise: rows of full width per item; as many rows as fit, but enough
+ * items for every core. */
+static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    if (conv_setup(g, l, s, d))
+        return -1;
+    BkConv *c = &s->u.conv;
+    c->ncb = (s->out.c + 31) / 32;
+    c->groups = 1, c->cin = 1, c->nvco = c->ncb, c->tw = c->wo, c->sub_ci = 32; /* [block][tap][32] */
+    c->in_sw = 128, c->in_sh = (int64_t)c->w * 128, c->in_ssub = (int64_t)c->h * c->w * 128;
+    c->in_sn = c->ncb * c->in_ssub;
+    int kk = c->kh * c->kw;
+    if (c->kw > 8) {
+        ir_diag_add(d, "backend: layer '%s': depthwise kernels wider than 8 are not supported", l->name);
+        return -1;
+    }
+    for (c->px = 8; (c->px - 1) * c->sw + (c->kw - 1) * c->dw + 1 > 24 && c->px > 1;)
+        c->px--;
+    if ((c->kw - 1) * c->dw + 1 > 24) {
+        ir_diag_add(d, "backend: layer '%s': depthwise dilation too large", l->name);
+        return -1;
+    }
+    int cols = (c->wo - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int64_t fixed = (int64_t)c->ncb * (kk + 1) * 128, fit = 0;
+    for (int th = 1; th <= c->ho; th++) {
+        int64_t rows = (int64_t)(th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
+        if (fixed + 2 * rows * cols * 128 + 2 * (int64_t)th * c->wo * 128 > m->am_bytes)
+            break;
+        fit = th;
+    }
+    if (!fit) {
+        ir_diag_add(d, "backend: layer '%s': one row of the depthwise conv does not fit in AM", l->name);
+        return -1;
+    }
+    int items = c->n * c->ncb, want = (m->cores + items - 1) / items;
+    int th = (c->ho + want - 1) / want;
+    c->th = th < fit ? th : (int)fit;
+    int64_t in_slot = ((int64_t)(c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1) * cols * 128;
+    c->out_tile_bytes = (int64_t)c->th * c->wo * 128;
+    c->am_w0 = 0;
+    c->am_bias = (int64_t)c->ncb * kk * 128;
+    c->am_in0 = c->am_bias + (int64_t)c->ncb * 128;
+    c->am_in1 = c->am_in0 + in_slot;
+    c->am_out = c->am_in1 + in_slot;
+    c->zero_bytes = (int64_t)cols * 128;
+    s->am_bytes = c->am_out + 2 * c->out_tile_bytes;
+    s->am_slots = 4;
+    bk_cost_dw(s, m);
+    return 0;
+}
+
+static void pool_setup(const IrLayer *l, BkSched *s) {
+    BkPool *p = &s->u.pool;
+    const BkAct *x = &s->in[0], *y = &s->out;
+    memset(p, 0, sizeof *p);
+    p->n = x->n, p->ncb = (x->c + 31) / 32, p->h = x->h, p->w = x->w, p->ho = y->h, p->wo = y->w;
+    p->kh = l->a.pool.kernel[0], p->kw = l->a.pool.kernel[1];
+    p->sh = l->a.pool.stride[0], p->sw = l->a.pool.stride[1];
+    p->pt = l->a.pool.pad[0], p->pl = l->a.pool.pad[1], p->pb = l->a.pool.pad[2], p->pr = l->a.pool.pad[3];
+    p->is_max = l->op == IR_MAXPOOL;
+    p->count_include_pad = l->a.pool.count_include_pad;
+}
+
+static int pool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkPool *p = &s->u.pool;
+    int items = p->n * p->ncb, fit = 0;
+    for (int th = 1; th <= p->ho; th++) {
+        int64_t rows = (int64_t)(th - 1) * p->sh + p->kh;
+        int64_t am = 2 * (rows * p->w * 128) + 2 * ((int64_t)th * p->wo * 128);
+        if (am > m->am_bytes)
+            break;
+        fit = th;
+    }
+    if (!fit) {
+        ir_diag_add(d, "backend: layer '%s': one row of pooling windows does not fit in AM", name);
+        return -1;
+    }
+    /* enough tiles to give every core work, as large as fits */
+    int want = (m->cores + items - 1) / items;
+    int th = (p->ho + want - 1) / want;
+    p->th = th < fit ? th : fit;
+    int64_t in_slot = ((int64_t)(p->th - 1) * p->sh + p->kh) * p->w * 128;
+    int64_t out_slot = (int64_t)p->th * p->wo * 128;
+    p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
+    s->am_bytes = 2 * (in_slot + out_slot);
+    s->am_slots = 4;
+    return 0;
+}
+
+static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkGPool *p = &s->u.gpool;
+    const BkAct *x = &s->in[0];
+    p->nb = x->n * ((x->c + 31) / 32), p->hw = x->h * x->w;
+    int64_t cap = (m->am_bytes - 128) / 256;
+    if (cap < 1) {
+        ir_diag_add(d, "backend: layer '%s': AM too small for global pooling", name);
+        return -1;
+    }
+    p->chunk = p->hw < cap ? p->hw : (int)(cap < 4096 ? cap : 4096);
+    p->am_in0 = 0, p->am_in1 = (int64_t)p->chunk * 128, p->am_out = 2 * p->am_in1;
+    s->am_bytes = p->am_out + 128;
+    s->am_slots = 2;
+    return 0;
+}
+
+static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkEw *p = &s->u.ew;
+    const BkAct *y = &s->out;
+    if (p->op != BK_EW_AFFINE)
+        p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+    p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
+    p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
+    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : 0;
+    int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
+    if (cap > 1024)
+        cap = 1024;
+    p->chunk = (int)(per < cap ? (per > 0 ? per : 1) : cap);
+    int64_t slot = (int64_t)p->chunk * 128;
+    int two = p->op == BK_EW_ADD || p->op == BK_EW_MUL;
+    p->am_a0 = 0, p->am_a1 = slot, p->am_b0 = 2 * slot, p->am_b1 = 3 * slot;
+    p->am_st = (two ? 4 : 2) * slot;
+    s->am_bytes = p->am_st + st;
+    s->am_slots = two ? 4 : 2;
+    if (cap < 1) {
+        ir_diag_add(d, "backend: layer '%s': AM too small for the element-wise layer", l->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Softmax and LRN: as many pixels per item as fit (at most 64), enough
+ * items for every core. */
+static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkSoftmax *p = &s->u.softmax;
+    p->nb = (s->out.c + 31) / 32, p->hw = s->out.h * s->out.w;
+    int lrn = s->kind == BK_KIND_LRN;
+    if (lrn) {
+        p->size = l->a.lrn.size, p->half = (p->size - 1) / 2;
+        p->alpha_over_size = l->a.lrn.alpha / (float)p->size, p->bias = l->a.lrn.bias;
+        p->sq_row = ((int64_t)(p->half + 31) / 32 + p->nb + 1) * 128;
+    }
+    int64_t per_px = (int64_t)p->nb * 128 + (lrn ? p->sq_row : 0);
+    int64_t fit = (m->am_bytes - 128) / per_px;
+    if (fit < 1) {
+        ir_diag_add(d, "backend: layer '%s': %d channels of one pixel do not fit in AM", l->name, s->out.c);
+        return -1;
+    }
+    int64_t want = ((int64_t)p->hw * s->out.n + m->cores - 1) / m->cores;
+    p->np = (int)(fit < want ? fit : want);
+    if (p->np > 64)
+        p->np = 64;
+    if (p->np > p->hw)
+        p->np = p->hw;
+    p->am_iota = 0, p->am_x = 128;
+    p->am_sq = p->am_x + (int64_t)p->nb * p->np * 128;
+    s->am_bytes = p->am_sq + (lrn ? p->np * p->sq_row : 0);
+    s->am_slots = 1;
+    return 0;
+}
+
+int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
+    int rc = 0;
+    for (int li = 0; li < g->n_l; li++) {
+        IrLayer *l = &g->l[li];
+        BkSched *s = l->sched;
+        if (l->dead || !s)
+            continue;
+        int r = 0;
+        s->cores = m->cores;
+        switch (s->kind) {
+        case BK_KIND_CONV:
+            r = conv_setup(g, l, s, d);
+            if (!r)
+                r = bk_tile_conv(l->name, s, m, d);
+            break;
+        case BK_KIND_DW:
+            r = dw_tile(g, l, s, m, d);
+            break;
+        case BK_KIND_POOL:
+            pool_setup(l, s);
+            r = pool_tile(l->name, s, m, d);
+            if (!r)
+                bk_cost_simple(s, m);
+            break;
+        case BK_KIND_GPOOL:
+            s->u.gpool.is_max = l->op == IR_GLOBAL_MAXPOOL;
+            r = gpool_tile(l->name, s, m, d);
+            if (!r)
+                bk_cost_simple(s, m);
+            break;
+        case BK_KIND_EW:
+            r = ew_tile(l, s, m, d);
+            bk_cost_simple(s, m);
+            break;
+        case BK_KIND_SOFTMAX:
+        case BK_KIND_LRN:
+            r = softmax_tile(l, s, m, d);
+            if (!r)
+                bk_cost_simple(s, m);
+            break;
+        case BK_KIND_CONCAT:
+        case BK_KIND_PAD:
+            if (s->kind == BK_KIND_PAD) {
+                s->u.pad.row_bytes = (int64_t)s->out.w * 128;
+                s->u.pad.row_off = BK_BLOB_ZERO;
+            }
+            bk_cost_simple(s, m);
+            break;
+        case BK_KIND_ALIAS:
+            break;
+        }
+        if (r) {
+            rc = -1;
+            continue;
+        }
+        double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
+        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma);
+        if (s->kind != BK_KIND_ALIAS)
+            s->cyc_pred += m->barrier_cycles + m->dma_setup;
+        s->eff_pred = s->cyc_pred > 0 ? (double)s->flops / (s->cyc_pred * peak) : 0;
+    }
+    return rc;
+}

@@ -1,0 +1,210 @@
+/* Unit tests of the backend passes: tiling under capacities (exact fit,
+ * every dimension split, cannot fit), the cost model, the memory plan. */
+#include <CUnit/Basic.h>
+#include <string.h>
+
+#include "backend.h"
+
+/* MACHINE.md defaults, by hand (the tests do not need the simulator). */
+static void machine(M7Machine *m) {
+    memset(m, 0, sizeof *m);
+    m->cores = 4, m->clock_ghz = 1.8, m->lanes = 32, m->vregs = 64, m->issue_width = 11;
+    m->window = 48, m->n_vmac = 3, m->n_vls = 2, m->n_bcast = 2, m->n_sld = 1, m->n_vieu = 1;
+    m->lat_vload = 9, m->lat_vstore = 4, m->lat_fma = 6, m->lat_bcast = 4, m->lat_sload = 6;
+    m->lat_vint = 2, m->lat_reduce = 20, m->reduce_busy = 5;
+    m->am_bytes = 768 * 1024, m->sm_bytes = 64 * 1024, m->gsm_bytes = 6 << 20;
+    m->ddr_bytes = (int64_t)16 << 30;
+    m->dma_channels = 16, m->dma_setup = 200, m->dma_row_overhead = 4;
+    m->ddr_bw = 32e9 / 1.8e9, m->gsm_bw = 64, m->barrier_cycles = 100;
+}
+
+static unsigned rng = 7;
+static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
+    int t = ir_add_tensor(g, name, IR_F32, role);
+    ir_set_shape(&g->t[t], rank, dims);
+    if (role == IR_T_CONST) {
+        int64_t n = ir_numel(&g->t[t]);
+        g->t[t].f32 = ir_xcalloc((size_t)n, sizeof(float));
+        for (int64_t i = 0; i < n; i++)
+            g->t[t].f32[i] = (float)((rng = rng * 1103515245u + 12345u) >> 20) / 4096.0f;
+    }
+    return t;
+}
+
+/* x -> conv(cout, k x k, pad k/2) -> next; returns the output tensor. */
+static int conv(IrGraph *g, int x, int cout, int k) {
+    const IrTensor *xt = &g->t[x];
+    int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
+    int wt = tensor(g, "w", IR_T_CONST, 4, (int64_t[]){cout, cin, k, k});
+    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){n, cout, h, w});
+    int li = ir_add_layer(g, IR_CONV, "conv", "Conv", (int[]){x, wt}, 2, (int[]){y}, 1);
+    IrConvAttr *a = &g->l[li].a.conv;
+    a->kernel[0] = a->kernel[1] = k;
+    a->stride[0] = a->stride[1] = a->dilation[0] = a->dilation[1] = a->group = 1;
+    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = k / 2;
+    return y;
+}
+
+static IrGraph *one_conv(int cin, int cout, int h, int w, int k) {
+    IrGraph *g = ir_graph_new("t");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, cin, h, w});
+    ir_graph_add_input(g, x);
+    /* a first conv makes the layer under test read blocked data */
+    int y = conv(g, conv(g, x, cin, 1), cout, k);
+    ir_graph_add_output(g, y);
+    return g;
+}
+
+/* A layer planned for a machine with exactly the AM it asked for gets the
+ * same plan; 128 bytes less forces a different, smaller one. */
+static void test_fits_exactly(void) {
+    M7Machine m;
+    machine(&m);
+    m.cores = 1;
+    IrGraph *g = one_conv(64, 64, 8, 8, 3);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    BkSched s = *(BkSched *)g->l[1].sched;
+    BkConv *c = &s.u.conv;
+    /* the whole layer in one tile and one weight chunk: nothing to split */
+    CU_ASSERT_EQUAL(c->th, 8);
+    CU_ASSERT_EQUAL(c->co_chunk, 2);
+    CU_ASSERT_EQUAL(c->ci_chunk, 64);
+    CU_ASSERT(s.am_bytes <= m.am_bytes && s.sm_bytes <= m.sm_bytes);
+    /* AM bytes = bias + weights + 2 output tiles, counted by hand */
+    CU_ASSERT_EQUAL(s.am_bytes, 2 * 128 + 2 * 64 * 9 * 128 + 2 * (2LL * c->th * c->tw * 128));
+    ir_graph_free(g);
+
+    g = one_conv(64, 64, 8, 8, 3);
+    m.am_bytes = s.am_bytes;
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    BkSched *t = g->l[1].sched;
+    CU_ASSERT_EQUAL(t->am_bytes, s.am_bytes);
+    CU_ASSERT_EQUAL(memcmp(&t->u.conv, &s.u.conv, sizeof s.u.conv), 0);
+    ir_graph_free(g);
+
+    g = one_conv(64, 64, 8, 8, 3);
+    m.am_bytes = s.am_bytes - 128;
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    t = g->l[1].sched;
+    CU_ASSERT(t->am_bytes <= m.am_bytes);
+    CU_ASSERT(t->u.conv.co_chunk < 2 || t->u.conv.ci_chunk < 64 || t->u.conv.th * t->u.conv.tw < 64);
+    ir_graph_free(g);
+    CU_ASSERT_EQUAL(d.n, 0);
+    ir_diag_free(&d);
+}
+
+/* 256 -> 256 channels, 3x3, 40x40 on a machine with 160 KB AM and 8 KB SM:
+ * output channels, input channels, rows and columns must all be split. */
+static void test_split_every_dimension(void) {
+    M7Machine m;
+    machine(&m);
+    m.am_bytes = 160 * 1024, m.sm_bytes = 8 * 1024;
+    IrGraph *g = one_conv(256, 256, 40, 40, 3);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    const BkSched *s = g->l[1].sched;
+    const BkConv *c = &s->u.conv;
+    int rows = c->split == BK_SPLIT_ROWS ? 10 : 40, vecs = c->split == BK_SPLIT_CO ? 2 : 8;
+    CU_ASSERT(c->co_chunk < vecs);
+    CU_ASSERT(c->ci_chunk < 256);
+    CU_ASSERT(c->th < rows);
+    CU_ASSERT(c->tw < 40);
+    CU_ASSERT(s->am_bytes <= m.am_bytes);
+    CU_ASSERT(s->sm_bytes <= m.sm_bytes);
+    CU_ASSERT(s->cyc_pred > 0 && s->eff_pred > 0 && s->eff_pred <= 1);
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
+/* With 8 KB of AM not even one weight vector chunk fits: a clear error. */
+static void test_cannot_fit(void) {
+    M7Machine m;
+    machine(&m);
+    m.am_bytes = 8 * 1024;
+    IrGraph *g = one_conv(64, 64, 16, 16, 3);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(backend_run(g, &m, &d), -1);
+    CU_ASSERT_FATAL(d.n >= 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d.msg[0], "no tiling fits"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(d.msg[0], "AM"));
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
+/* The micro-kernel cost: 4x6 with channel pairs is FMA-bound, 16 cycles a
+ * step; 1x12 is bound by the broadcasts (24 per step, 2 a cycle). */
+static void test_mk_cost(void) {
+    M7Machine m;
+    machine(&m);
+    double fill = 2.0 * 24 / 2 + 6 + 4 + 6;
+    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 4, 6, 32, 9, 1), 16 * 16 * 9 + fill, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 1, 12, 32, 9, 1) - (2.0 * 12 / 2 + 16), 16 * 12 * 9, 1e-9);
+    /* a 2x2 block is latency-bound: 2 dependent FMAs of 6 cycles a step */
+    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 2, 2, 2, 1, 1) - (4 + 16), 12, 1e-9);
+}
+
+/* A chain of convs: buffers are reused, so the arena peak is two buffers
+ * while the total is one per layer. */
+static void test_memplan_reuse(void) {
+    M7Machine m;
+    machine(&m);
+    IrGraph *g = ir_graph_new("chain");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 32, 8, 8});
+    ir_graph_add_input(g, x);
+    int t = x;
+    for (int i = 0; i < 5; i++)
+        t = conv(g, t, 32, 3);
+    ir_graph_add_output(g, t);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
+    BkProgram p;
+    bk_program(g, &p);
+    int64_t buf = 32 * 8 * 8 * 4;
+    /* five conv outputs (the last converted to the NCHW graph output) */
+    CU_ASSERT_EQUAL(p.act_total, 5 * buf);
+    CU_ASSERT_EQUAL(p.act_peak, 2 * buf);
+    const BkSched *s0 = g->l[0].sched, *s2 = g->l[2].sched;
+    CU_ASSERT_EQUAL(s0->out.ddr, s2->out.ddr);
+    CU_ASSERT(((const BkSched *)g->l[1].sched)->out.ddr != s0->out.ddr);
+    CU_ASSERT(p.weights_bytes >= 5 * 32 * 32 * 9 * 4);
+    CU_ASSERT(p.ddr_bytes >= p.weights_bytes + p.act_peak);
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
+/* Unsupported layers are named, all of them. */
+static void test_unsupported(void) {
+    M7Machine m;
+    machine(&m);
+    IrGraph *g = ir_graph_new("bad");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
+    ir_graph_add_input(g, x);
+    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
+    ir_add_layer(g, IR_LRN, "norm1", "LRN", (int[]){x}, 1, (int[]){y}, 1);
+    int z = tensor(g, "z", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
+    ir_add_layer(g, IR_LRN, "norm2", "LRN", (int[]){y}, 1, (int[]){z}, 1);
+    ir_graph_add_output(g, z);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(backend_run(g, &m, &d), -1);
+    CU_ASSERT_EQUAL(d.n, 2);
+    CU_ASSERT(d.n == 2 && strstr(d.msg[0], "norm1") && strstr(d.msg[1], "norm2"));
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
+int main(void) {
+    CU_initialize_registry();
+    CU_pSuite s = CU_add_suite("backend", NULL, NULL);
+    CU_add_test(s, "tiles fit exactly", test_fits_exactly);
+    CU_add_test(s, "every dimension split", test_split_every_dimension);
+    CU_add_test(s, "cannot fit", test_cannot_fit);
+    CU_add_test(s, "micro-kernel cost", test_mk_cost);
+    CU_add_test(s, "memory plan reuses buffers", test_memplan_reuse);
+    CU_add_test(s, "unsupported layers named", test_unsupported);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int fails = (int)CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails ? 1 : 0;
+}

@@ -1,0 +1,633 @@
+/* End-to-end tests of the backend and code generator: small graphs built by
+ * hand, compiled to C, the C compiled with the host cc against the
+ * simulator, run with its checks on, and compared with plain C loops.
+ *
+ * argv: RUNTIME_INC SIM_INC DRIVER_C LIBSIM LIBRUNTIME [slow]
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen.h"
+
+static const char *runtime_inc, *sim_inc, *driver_c, *libsim, *libruntime;
+static char tmpdir[256];
+
+/* ---- graph building ------------------------------------------------------- */
+static unsigned rng = 12345;
+static float frand(void) {
+    rng = rng * 1103515245u + 12345u;
+    return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
+    int t = ir_add_tensor(g, name, IR_F32, role);
+    ir_set_shape(&g->t[t], rank, dims);
+    if (role == IR_T_CONST) {
+        int64_t n = ir_numel(&g->t[t]);
+        g->t[t].f32 = ir_xmalloc((size_t)n * sizeof(float));
+        for (int64_t i = 0; i < n; i++)
+            g->t[t].f32[i] = frand() * 0.5f;
+    }
+    return t;
+}
+
+static int gconv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act,
+                 int group) {
+    const IrTensor *xt = &g->t[x];
+    int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
+    int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_w", name);
+    int wt = tensor(g, nm, IR_T_CONST, 4, (int64_t[]){cout, cin / group, k, k});
+    snprintf(nm, sizeof nm, "%s_b", name);
+    int b = tensor(g, nm, IR_T_CONST, 1, (int64_t[]){cout});
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){n, cout, ho, wo});
+    int li = ir_add_layer(g, IR_CONV, name, "Conv", (int[]){x, wt, b}, 3, (int[]){y}, 1);
+    IrConvAttr *a = &g->l[li].a.conv;
+    a->kernel[0] = a->kernel[1] = k;
+    a->stride[0] = a->stride[1] = stride;
+    a->dilation[0] = a->dilation[1] = 1;
+    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = pad;
+    a->group = group;
+    g->l[li].act.kind = act;
+    return y;
+}
+
+static int conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act) {
+    return gconv(g, name, x, cout, k, stride, pad, act, 1);
+}
+
+static int pool(IrGraph *g, const char *name, IrOp op, int x, int k, int stride, int pad) {
+    const IrTensor *xt = &g->t[x];
+    int64_t ho = (xt->dims[2] + 2 * pad - k) / stride + 1, wo = (xt->dims[3] + 2 * pad - k) / stride + 1;
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
+    int li = ir_add_layer(g, op, name, op == IR_MAXPOOL ? "MaxPool" : "AveragePool", (int[]){x}, 1,
+                          (int[]){y}, 1);
+    IrPoolAttr *a = &g->l[li].a.pool;
+    a->kernel[0] = a->kernel[1] = k;
+    a->stride[0] = a->stride[1] = stride;
+    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = pad;
+    a->dilation[0] = a->dilation[1] = 1;
+    return y;
+}
+
+static int unary(IrGraph *g, const char *name, IrOp op, int x, int rank, const int64_t *dims) {
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, rank, dims);
+    int li = ir_add_layer(g, op, name, ir_op_name(op), (int[]){x}, 1, (int[]){y}, 1);
+    if (op == IR_SOFTMAX)
+        g->l[li].a.softmax.axis = 1;
+    return y;
+}
+
+static int fc(IrGraph *g, const char *name, int x, int m, IrActKind act) {
+    const IrTensor *xt = &g->t[x];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_w", name);
+    int wt = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){m, xt->dims[1]});
+    snprintf(nm, sizeof nm, "%s_b", name);
+    int b = tensor(g, nm, IR_T_CONST, 1, (int64_t[]){m});
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){xt->dims[0], m});
+    int li = ir_add_layer(g, IR_FC, name, "Gemm", (int[]){x, wt, b}, 3, (int[]){y}, 1);
+    g->l[li].act.kind = act;
+    return y;
+}
+
+/* ---- the reference: plain loops over NCHW ------------------------------------ */
+static float act_ref(const IrAct *a, IrOp op, float v) {
+    if (op == IR_RELU || a->kind == IR_ACT_RELU)
+        return v > 0 ? v : 0;
+    if (op == IR_SIGMOID || a->kind == IR_ACT_SIGMOID)
+        return 1.0f / (1.0f + expf(-v));
+    return v;
+}
+
+static float *ref_run(const IrGraph *g, int out, float **vals) {
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const IrTensor *y = &g->t[l->out[0]], *x = &g->t[l->in[0]];
+        const float *X = vals[l->in[0]];
+        int64_t ny = ir_numel(y);
+        float *Y = calloc((size_t)ny, sizeof(float));
+        vals[l->out[0]] = Y;
+        int64_t N = x->dims[0], C = x->rank > 1 ? x->dims[1] : 1;
+        int64_t H = x->rank == 4 ? x->dims[2] : 1, W = x->rank == 4 ? x->dims[3] : 1;
+        int64_t Co = y->rank > 1 ? y->dims[1] : 1, Ho = y->rank == 4 ? y->dims[2] : 1,
+                Wo = y->rank == 4 ? y->dims[3] : 1;
+        switch (l->op) {
+        case IR_CONV: {
+            const float *w = g->t[l->in[1]].f32, *b = g->t[l->in[2]].f32;
+            int k = (int)g->t[l->in[1]].dims[2], s = l->a.conv.stride[0], p = l->a.conv.pad[0];
+            int64_t cg = C / l->a.conv.group, og = Co / l->a.conv.group;
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t co = 0; co < Co; co++)
+                    for (int64_t i = 0; i < Ho; i++)
+                        for (int64_t j = 0; j < Wo; j++) {
+                            double acc = b[co];
+                            for (int64_t ci = co / og * cg; ci < (co / og + 1) * cg; ci++)
+                                for (int ky = 0; ky < k; ky++)
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int64_t yy = i * s - p + ky, xx = j * s - p + kx;
+                                        if (yy < 0 || yy >= H || xx < 0 || xx >= W)
+                                            continue;
+                                        acc += (double)w[((co * cg + ci % cg) * k + ky) * k + kx] *
+                                               X[((n * C + ci) * H + yy) * W + xx];
+                                    }
+                            Y[((n * Co + co) * Ho + i) * Wo + j] = act_ref(&l->act, l->op, (float)acc);
+                        }
+            break;
+        }
+        case IR_MAXPOOL:
+        case IR_AVGPOOL: {
+            int k = l->a.pool.kernel[0], s = l->a.pool.stride[0], p = l->a.pool.pad[0];
+            for (int64_t nc = 0; nc < N * C; nc++)
+                for (int64_t i = 0; i < Ho; i++)
+                    for (int64_t j = 0; j < Wo; j++) {
+                        float m = -INFINITY;
+                        double sum = 0;
+                        int cnt = 0;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++) {
+                                int64_t yy = i * s - p + ky, xx = j * s - p + kx;
+                                if (yy < 0 || yy >= H || xx < 0 || xx >= W)
+                                    continue;
+                                float v = X[(nc * H + yy) * W + xx];
+                                m = v > m ? v : m;
+                                sum += v;
+                                cnt++;
+                            }
+                        Y[(nc * Ho + i) * Wo + j] = l->op == IR_MAXPOOL ? m : (float)(sum / cnt);
+                    }
+            break;
+        }
+        case IR_GLOBAL_AVGPOOL:
+            for (int64_t nc = 0; nc < N * C; nc++) {
+                double sum = 0;
+                for (int64_t i = 0; i < H * W; i++)
+                    sum += X[nc * H * W + i];
+                Y[nc] = (float)(sum / (double)(H * W));
+            }
+            break;
+        case IR_FC: {
+            const float *w = g->t[l->in[1]].f32, *b = g->t[l->in[2]].f32;
+            int64_t K = g->t[l->in[1]].dims[1], M = g->t[l->in[1]].dims[0];
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t m = 0; m < M; m++) {
+                    double acc = b[m];
+                    for (int64_t k = 0; k < K; k++)
+                        acc += (double)w[m * K + k] * X[n * K + k];
+                    Y[n * M + m] = act_ref(&l->act, l->op, (float)acc);
+                }
+            break;
+        }
+        case IR_ADD:
+        case IR_MUL: { /* activations of one shape, or a scalar / per-channel constant */
+            int a = l->in[0], b = l->in[1];
+            if (g->t[a].f32)
+                a = l->in[1], b = l->in[0];
+            const float *A = vals[a], *B = g->t[b].f32 ? g->t[b].f32 : vals[b];
+            int64_t nb = ir_numel(&g->t[b]), hw = ny / N / Co;
+            for (int64_t i = 0; i < ny; i++) {
+                float bv = nb == ny ? B[i] : nb == 1 ? B[0] : B[i / hw % Co];
+                Y[i] = act_ref(&l->act, l->op, l->op == IR_ADD ? A[i] + bv : A[i] * bv);
+            }
+            break;
+        }
+        case IR_CONCAT: {
+            int64_t off = 0;
+            for (int k = 0; k < l->n_in; k++) {
+                const IrTensor *t = &g->t[l->in[k]];
+                int64_t ck = t->dims[1], hw = t->dims[2] * t->dims[3];
+                for (int64_t n = 0; n < N; n++)
+                    memcpy(Y + (n * Co + off) * hw, vals[l->in[k]] + n * ck * hw, (size_t)(ck * hw) * sizeof(float));
+                off += ck;
+            }
+            break;
+        }
+        case IR_PAD: {
+            const int64_t *p = l->a.pad.pads;
+            for (int64_t i = 0; i < ny; i++)
+                Y[i] = l->a.pad.value;
+            for (int64_t nc = 0; nc < N * C; nc++)
+                for (int64_t i = 0; i < H; i++)
+                    for (int64_t j = 0; j < W; j++)
+                        Y[(nc * Ho + i + p[2]) * Wo + j + p[3]] = X[(nc * H + i) * W + j];
+            break;
+        }
+        case IR_BATCHNORM: {
+            const float *sc = g->t[l->in[1]].f32, *bi = g->t[l->in[2]].f32, *mu = g->t[l->in[3]].f32,
+                        *va = g->t[l->in[4]].f32;
+            for (int64_t i = 0; i < ny; i++) {
+                int64_t c = i / (H * W) % C;
+                Y[i] = (float)((X[i] - mu[c]) / sqrt(va[c] + l->a.bn.eps) * sc[c] + bi[c]);
+            }
+            break;
+        }
+        case IR_SOFTMAX:
+            for (int64_t n = 0; n < N; n++) {
+                double mx = -INFINITY, sum = 0;
+                for (int64_t c = 0; c < C; c++)
+                    mx = X[n * C + c] > mx ? X[n * C + c] : mx;
+                for (int64_t c = 0; c < C; c++)
+                    sum += exp(X[n * C + c] - mx);
+                for (int64_t c = 0; c < C; c++)
+                    Y[n * C + c] = (float)(exp(X[n * C + c] - mx) / sum);
+            }
+            break;
+        default: /* flatten, relu, sigmoid */
+            for (int64_t i = 0; i < ny; i++)
+                Y[i] = act_ref(&l->act, l->op, X[i]);
+            break;
+        }
+    }
+    return vals[out];
+}
+
+/* ---- compile, run, compare ------------------------------------------------------ */
+static void default_machine(M7Machine *m) { m7_machine_default(m); }
+
+static int write_raw(const char *path, const float *p, int64_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t k = fwrite(p, sizeof(float), (size_t)n, f);
+    return fclose(f) || k != (size_t)n ? -1 : 0;
+}
+
+/* Compiles g, runs it on the simulator; returns the max relative error of
+ * output 0 against the reference (or -1 on failure).  Region lines of the
+ * run go to *report (malloc'd) when report is not NULL. */
+static double run_case(IrGraph *g, const char *tag, const char *mach, char **report) {
+    M7Machine m;
+    default_machine(&m);
+    char merr[256];
+    if (mach && m7_machine_apply_list(&m, mach, merr, sizeof merr)) {
+        fprintf(stderr, "%s\n", merr);
+        return -1;
+    }
+    IrDiag d = {0};
+    if (backend_run(g, &m, &d)) {
+        ir_diag_print(&d, stderr);
+        ir_diag_free(&d);
+        return -1;
+    }
+    char c[512], h[512], wts[512], exe[512], cmd[4096], in[512], out[512], rep[512];
+    snprintf(c, sizeof c, "%s/%s.c", tmpdir, tag);
+    snprintf(h, sizeof h, "%s/%s.h", tmpdir, tag);
+    snprintf(wts, sizeof wts, "%s/%s.weights", tmpdir, tag);
+    snprintf(exe, sizeof exe, "%s/%s", tmpdir, tag);
+    snprintf(in, sizeof in, "%s/%s.in", tmpdir, tag);
+    snprintf(out, sizeof out, "%s/%s.out", tmpdir, tag);
+    snprintf(rep, sizeof rep, "%s/%s.report", tmpdir, tag);
+    if (getenv("M7CC_TEST_DUMP")) /* the backend's decisions, for whoever debugs */
+        for (int li = 0; li < g->n_l; li++)
+            if (g->l[li].sched) {
+                printf("  layer %s:\n", g->l[li].name);
+                g->l[li].dump_sched(g->l[li].sched, stdout);
+            }
+    if (codegen_emit(g, &m, c, h, wts, &d)) {
+        ir_diag_print(&d, stderr);
+        ir_diag_free(&d);
+        return -1;
+    }
+    const char *cflags = getenv("M7CC_TEST_CFLAGS");
+    snprintf(cmd, sizeof cmd, "cc -std=c11 -O1 -Wall -Wextra -Werror -Wno-unused-function %s -I%s -I%s -I%s "
+                              "%s %s %s %s -lm -lpthread -o %s",
+             cflags ? cflags : "", tmpdir, runtime_inc, sim_inc, c, driver_c, libsim, libruntime, exe);
+    if (system(cmd)) {
+        fprintf(stderr, "failed: %s\n", cmd);
+        return -1;
+    }
+    int x = g->inputs[0];
+    int64_t nx = ir_numel(&g->t[x]);
+    float **vals = calloc((size_t)g->n_t, sizeof *vals);
+    vals[x] = malloc((size_t)nx * sizeof(float));
+    for (int64_t i = 0; i < nx; i++)
+        vals[x][i] = frand();
+    write_raw(in, vals[x], nx);
+    snprintf(cmd, sizeof cmd, "%s %s %s %s > %s", exe, wts, in, out, rep);
+    double err = -1;
+    if (system(cmd) == 0) {
+        int y = g->outputs[0];
+        int64_t ny = ir_numel(&g->t[y]);
+        float *ref = ref_run(g, y, vals), *got = malloc((size_t)ny * sizeof(float));
+        FILE *f = fopen(out, "rb");
+        if (f && fread(got, sizeof(float), (size_t)ny, f) == (size_t)ny) {
+            /* normwise: the largest error relative to the largest value, so
+             * outputs near zero (after cancellation) are judged fairly */
+            double scale = 0, worst = 0;
+            for (int64_t i = 0; i < ny; i++)
+                scale = fabs(ref[i]) > scale ? fabs(ref[i]) : scale;
+            for (int64_t i = 0; i < ny; i++) {
+                double e = fabs((double)got[i] - ref[i]);
+                if (!(e <= worst)) /* NaN counts */
+                    worst = isnan(e) ? 1e30 : e;
+            }
+            err = worst / (scale > 0 ? scale : 1);
+        }
+        if (f)
+            fclose(f);
+        free(got);
+    } else {
+        fprintf(stderr, "run failed: %s\n", cmd);
+    }
+    if (report) {
+        FILE *f = fopen(rep, "rb");
+        *report = calloc(1, 1 << 16);
+        if (f) {
+            size_t k = fread(*report, 1, (1 << 16) - 1, f);
+            (*report)[k] = 0;
+            fclose(f);
+        }
+    }
+    for (int i = 0; i < g->n_t; i++)
+        free(vals[i]);
+    free(vals);
+    return err;
+}
+
+/* conv(3->13, planar NCHW input) + relu, maxpool, conv(13->37) + relu,
+ * global avgpool, flatten, fc(37->10), softmax: odd channels and sizes. */
+static void test_small_cnn(void) {
+    IrGraph *g = ir_graph_new("small_cnn");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 11, 9});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "conv1", x, 13, 3, 1, 1, IR_ACT_RELU);
+    t = pool(g, "pool1", IR_MAXPOOL, t, 2, 2, 0);
+    t = conv(g, "conv2", t, 37, 3, 1, 1, IR_ACT_RELU);
+    t = unary(g, "gap", IR_GLOBAL_AVGPOOL, t, 4, (int64_t[]){1, 37, 1, 1});
+    t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 37});
+    t = fc(g, "fc", t, 10, IR_ACT_NONE);
+    t = unary(g, "prob", IR_SOFTMAX, t, 2, (int64_t[]){1, 10});
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "small_cnn", NULL, NULL);
+    printf("\n  small_cnn: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Batch 2, strided conv, residual add with relu, avgpool with padding, a
+ * 4-D output (converted back to NCHW) and an FC on a flattened conv. */
+static void test_batch_add_avgpool(void) {
+    IrGraph *g = ir_graph_new("resid");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 13, 10});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU);
+    int b = conv(g, "c2", a, 40, 3, 1, 1, IR_ACT_NONE);
+    int64_t dims[4] = {2, 40, 7, 5};
+    char nm[] = "add_y";
+    int s = tensor(g, nm, IR_T_ACT, 4, dims);
+    int li = ir_add_layer(g, IR_ADD, "add", "Add", (int[]){a, b}, 2, (int[]){s}, 1);
+    g->l[li].act.kind = IR_ACT_RELU;
+    int p = pool(g, "avg", IR_AVGPOOL, s, 3, 2, 1);
+    ir_graph_add_output(g, p);
+    double err = run_case(g, "resid", NULL, NULL);
+    printf("\n  resid: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+static void test_fc_batch(void) {
+    IrGraph *g = ir_graph_new("mlp");
+    int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){3, 50});
+    ir_graph_add_input(g, x);
+    int t = fc(g, "fc1", x, 70, IR_ACT_RELU);
+    t = fc(g, "fc2", t, 9, IR_ACT_NONE);
+    t = unary(g, "sig", IR_SIGMOID, t, 2, (int64_t[]){3, 9});
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "mlp", NULL, NULL);
+    printf("\n  mlp: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* A graph input read by a pool (converted to blocked first), then an FC
+ * over the flattened blocked pool output. */
+static void test_convert_pool_fc(void) {
+    IrGraph *g = ir_graph_new("pool_fc");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 37, 6, 5});
+    ir_graph_add_input(g, x);
+    int t = pool(g, "mp", IR_MAXPOOL, x, 3, 2, 1);
+    t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){2, 37 * 3 * 3});
+    t = fc(g, "fc", t, 33, IR_ACT_RELU);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "pool_fc", NULL, NULL);
+    printf("\n  pool_fc: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Grouped convs: from NCHW (planar, 6 channels in 2 groups) and from
+ * blocked data (20 channels in 2 groups of 10, starting mid-vector); then
+ * depthwise 3x3 (stride 1 and 2) and 5x5 on 40 channels. */
+static void test_grouped(void) {
+    IrGraph *g = ir_graph_new("grouped");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 6, 9, 8});
+    ir_graph_add_input(g, x);
+    int t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
+    t = conv(g, "c2", t, 20, 1, 1, 0, IR_ACT_NONE);
+    t = gconv(g, "g3", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    t = gconv(g, "dw1", t, 64, 3, 1, 1, IR_ACT_RELU, 64);
+    t = gconv(g, "dw2", t, 64, 3, 2, 1, IR_ACT_NONE, 64);
+    t = conv(g, "c3", t, 40, 1, 1, 0, IR_ACT_NONE);
+    t = gconv(g, "dw3", t, 40, 5, 1, 2, IR_ACT_NONE, 40);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "grouped", NULL, NULL);
+    printf("\n  grouped: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Standalone BatchNorm, Add of a per-channel constant, Mul by a scalar
+ * constant given first, on 45 channels. */
+static void test_affine(void) {
+    IrGraph *g = ir_graph_new("affine");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 45, 5, 7});
+    ir_graph_add_input(g, x);
+    int64_t d4[4] = {2, 45, 5, 7};
+    int p[4];
+    for (int k = 0; k < 4; k++)
+        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){45});
+    for (int c = 0; c < 45; c++) /* a positive variance */
+        g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
+    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){x, p[0], p[1], p[2], p[3]}, 5,
+                          (int[]){y}, 1);
+    g->l[li].a.bn.eps = 1e-5f;
+    int cadd = tensor(g, "cadd", IR_T_CONST, 4, (int64_t[]){1, 45, 1, 1});
+    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, cadd}, 2, (int[]){y2}, 1);
+    int cmul = tensor(g, "cmul", IR_T_CONST, 1, (int64_t[]){1});
+    int y3 = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    li = ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){cmul, y2}, 2, (int[]){y3}, 1);
+    g->l[li].act.kind = IR_ACT_RELU;
+    ir_graph_add_output(g, y3);
+    double err = run_case(g, "affine", NULL, NULL);
+    printf("\n  affine: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Concat of 40 + 24 + 33 channels (inputs starting on and off block
+ * boundaries), a zero pad and a pad of 1.5, then a conv reading it all. */
+static void test_concat_pad(void) {
+    IrGraph *g = ir_graph_new("concat");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 6, 5});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
+    int b = conv(g, "b", x, 24, 1, 1, 0, IR_ACT_NONE);
+    int c = conv(g, "c", x, 33, 3, 1, 1, IR_ACT_RELU);
+    int y = tensor(g, "cat_y", IR_T_ACT, 4, (int64_t[]){2, 97, 6, 5});
+    int li = ir_add_layer(g, IR_CONCAT, "cat", "Concat", (int[]){a, b, c}, 3, (int[]){y}, 1);
+    g->l[li].a.axis = 1;
+    int p = tensor(g, "pad_y", IR_T_ACT, 4, (int64_t[]){2, 97, 9, 7});
+    li = ir_add_layer(g, IR_PAD, "pad", "Pad", (int[]){y}, 1, (int[]){p}, 1);
+    int64_t pads[8] = {0, 0, 2, 1, 0, 0, 1, 1};
+    memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
+    g->l[li].a.pad.value = 1.5f;
+    int p2 = tensor(g, "pad2_y", IR_T_ACT, 4, (int64_t[]){2, 97, 10, 7});
+    li = ir_add_layer(g, IR_PAD, "pad2", "Pad", (int[]){p}, 1, (int[]){p2}, 1);
+    int64_t pads2[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+    memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
+    int t = conv(g, "d", p2, 35, 3, 1, 0, IR_ACT_NONE);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "concat", NULL, NULL);
+    printf("\n  concat: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Memories so small that every dimension of the conv is split (weight
+ * chunks of output and input channels, partial sums resident in AM, tiles
+ * of rows and columns), on 3 cores. */
+static void test_split_everything(void) {
+    IrGraph *g = ir_graph_new("split");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 70, 19, 23});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c1", x, 96, 3, 1, 1, IR_ACT_RELU);
+    t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "split", "am_bytes=131072,sm_bytes=4096,cores=3", NULL);
+    printf("\n  split: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    const BkConv *c = &((const BkSched *)g->l[1].sched)->u.conv;
+    CU_ASSERT(c->ci_chunk < 96 && c->th < 19 && c->tw < 23);
+    ir_graph_free(g);
+}
+
+/* Efficiency of a layer's region in a driver report; -1 if absent. */
+static double region_eff(const char *rep, const char *name) {
+    char key[128];
+    snprintf(key, sizeof key, "region %s ", name);
+    const char *p = rep ? strstr(rep, key) : NULL;
+    unsigned long long cyc;
+    double eff;
+    if (!p || sscanf(p + strlen(key), "%llu %lf", &cyc, &eff) != 2)
+        return -1;
+    return eff;
+}
+
+/* The 3x3 conv layers of VGG-16 (one per stage), each fed by a 1x1 conv so
+ * it reads blocked data as inside the network; reports cycles/efficiency
+ * and checks the results. */
+static void test_vgg_layers(void) {
+    static const int cfg[][2] = {{64, 224}, {128, 112}, {256, 56}, {512, 28}, {512, 14}};
+    double sum = 0;
+    int n = (int)(sizeof cfg / sizeof cfg[0]);
+    for (int i = 0; i < n; i++) {
+        int c = cfg[i][0], hw = cfg[i][1];
+        char tag[64];
+        snprintf(tag, sizeof tag, "vgg_%d_%d", c, hw);
+        IrGraph *g = ir_graph_new(tag);
+        int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, c, hw, hw});
+        ir_graph_add_input(g, x);
+        int t = conv(g, "pre", x, c, 1, 1, 0, IR_ACT_NONE);
+        t = conv(g, "conv3x3", t, c, 3, 1, 1, IR_ACT_RELU);
+        t = pool(g, "pool", IR_MAXPOOL, t, 2, 2, 0);
+        ir_graph_add_output(g, t);
+        char *rep = NULL;
+        double err = run_case(g, tag, NULL, &rep);
+        double eff = region_eff(rep, "conv3x3");
+        const BkSched *s = g->l[1].sched;
+        printf("\n  %s: 3x3 conv %d->%d on %dx%d: efficiency %.2f%% (predicted %.2f%%), pool %.2f%%, "
+               "error %.3g\n", tag, c, c, hw, hw, 100 * eff, 100 * s->eff_pred,
+               100 * region_eff(rep, "pool"), err);
+        CU_ASSERT(err >= 0 && err < 1e-4);
+        CU_ASSERT(eff > 0 && eff <= 1);
+        sum += eff;
+        free(rep);
+        ir_graph_free(g);
+    }
+    printf("  average 3x3 conv efficiency on 4 cores: %.2f%%\n", 100 * sum / n);
+}
+
+/* VGG's FC 4096 -> 4096 at batch 1 (weight streaming, DDR-bound) and at
+ * batch 64 (weights reused across the batch as pixels). */
+static void test_fc_layers(void) {
+    static const int batch[] = {1, 64};
+    for (int i = 0; i < 2; i++) {
+        char tag[64];
+        snprintf(tag, sizeof tag, "fc_b%d", batch[i]);
+        IrGraph *g = ir_graph_new(tag);
+        int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){batch[i], 4096});
+        ir_graph_add_input(g, x);
+        int t = fc(g, "fc", x, 4096, IR_ACT_RELU);
+        t = fc(g, "fc2", t, 10, IR_ACT_NONE);
+        ir_graph_add_output(g, t);
+        char *rep = NULL;
+        double err = run_case(g, tag, NULL, &rep);
+        const BkSched *s = g->l[0].sched;
+        printf("\n  %s: FC 4096->4096 batch %d: efficiency %.2f%% (predicted %.2f%%), error %.3g\n", tag,
+               batch[i], 100 * region_eff(rep, "fc"), 100 * s->eff_pred, err);
+        CU_ASSERT(err >= 0 && err < 1e-4);
+        free(rep);
+        ir_graph_free(g);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 6) {
+        fprintf(stderr, "usage: %s RUNTIME_INC SIM_INC DRIVER_C LIBSIM LIBRUNTIME [slow]\n", argv[0]);
+        return 2;
+    }
+    runtime_inc = argv[1], sim_inc = argv[2], driver_c = argv[3], libsim = argv[4], libruntime = argv[5];
+    int slow = argc > 6 && !strcmp(argv[6], "slow");
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/m7cc_codegen_XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 2;
+    CU_initialize_registry();
+    CU_pSuite s = CU_add_suite("codegen", NULL, NULL);
+    if (slow) {
+        CU_add_test(s, "VGG-16 conv layers", test_vgg_layers);
+        CU_add_test(s, "FC layers", test_fc_layers);
+    } else {
+        CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
+        CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
+        CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
+        CU_add_test(s, "every dimension split", test_split_everything);
+        CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
+        CU_add_test(s, "grouped conv", test_grouped);
+        CU_add_test(s, "batchnorm, constant add/mul", test_affine);
+        CU_add_test(s, "concat and pad", test_concat_pad);
+    }
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int fails = (int)CU_get_number_of_failures();
+    CU_cleanup_registry();
+    if (!fails) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+        if (system(cmd))
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return fails ? 1 : 0;
+}

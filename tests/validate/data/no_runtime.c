@@ -1,0 +1,4 @@
+/* Not written against the runtime. */
+int k(int x) {
+    return x + 1;
+}
