@@ -1,22 +1,26 @@
 /* fuzz_pipeline.c: what the ONNX fuzz targets do with a model's bytes.
  *
  * Bytes -> frontend (protobuf parse, import, shape inference) ->
- * canonicalisation -> IR dump, and the reference executor on graphs small
+ * canonicalisation -> backend -> IR dump -> C, and the reference executor on graphs small
  * enough to run in a few milliseconds.  Besides crashes and sanitizer
  * reports, it aborts when a documented promise is broken:
  *   - a rejected model (or failed stage) leaves at least one message;
  *   - a canonicalised graph passes passes_verify;
  *   - canonicalising twice changes nothing the second time;
  *   - the executor gives the same outputs before and after canonicalisation.
- * TODO(backend): when codegen/ lands on main, run the backend and the code
- * generator to memory here, after the dump. */
+ * Then the backend passes on the default machine and the code generator,
+ * writing into a scratch folder (the emitted C is not compiled or
+ * validated here: libclang per input would be too slow). */
 #include "fuzz_pipeline.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "backend.h"
+#include "codegen.h"
 #include "dump.h"
 #include "eval.h"
 #include "frontend.h"
@@ -103,6 +107,46 @@ static void compare_outputs(const IrGraph *g, float **ref, float **got) {
     }
 }
 
+/* The scratch folder codegen writes to, made once, removed at exit. */
+static char scratch_dir[64];
+static char scratch_file[3][96];
+
+static void remove_scratch(void) {
+    for (int i = 0; i < 3; i++)
+        unlink(scratch_file[i]);
+    rmdir(scratch_dir);
+}
+
+static void make_scratch(void) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(scratch_dir, sizeof scratch_dir, "%s/m7fuzzXXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(scratch_dir))
+        abort();
+    static const char *names[] = {"prog.c", "prog.h", "prog.weights"};
+    for (int i = 0; i < 3; i++)
+        snprintf(scratch_file[i], sizeof scratch_file[i], "%s/%s", scratch_dir, names[i]);
+    atexit(remove_scratch);
+}
+
+/* Backend and code generation on the default machine; the IR dump in
+ * between shows the backend's annotations. */
+static void run_backend(IrGraph *g, FILE *null_out) {
+    static M7Machine machine;
+    if (!scratch_dir[0]) {
+        m7_machine_default(&machine);
+        make_scratch();
+    }
+    IrDiag d = {0};
+    int rc = backend_run(g, &machine, &d);
+    check(rc == 0 || d.n > 0, "backend failed without a message", &d);
+    ir_dump(g, null_out);
+    if (rc == 0) {
+        rc = codegen_emit(g, &machine, scratch_file[0], scratch_file[1], scratch_file[2], &d);
+        check(rc == 0 || d.n > 0, "codegen failed without a message", &d);
+    }
+    ir_diag_free(&d);
+}
+
 static int live_layers(const IrGraph *g) {
     int live = 0;
     for (int i = 0; i < g->n_l; i++)
@@ -130,12 +174,12 @@ void fuzz_onnx_pipeline(const uint8_t *data, size_t size, int64_t batch) {
             int live = live_layers(g);
             check(passes_canonicalize(g, &d) == 0, "second canonicalisation failed", &d);
             check(live == live_layers(g), "second canonicalisation changed the graph", &d);
-            ir_dump(g, null_out);
             float **got = small ? run_eval(g) : NULL;
             check(!ref || got, "the executor fails after canonicalisation, not before", &d);
             if (ref && got)
                 compare_outputs(g, ref, got);
             free_outputs(g, got);
+            run_backend(g, null_out);
         }
         free_outputs(g, ref);
     }
