@@ -420,6 +420,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *buf = malloc(len ? len : 1);
     onnx__model_proto__pack(b.m, buf);
     onnx__model_proto__free_unpacked(b.m, NULL);
+    /* M7_FUZZ_SAVE=FILE keeps the model built (to look at a finding with m7cc). */
+    const char *save = getenv("M7_FUZZ_SAVE");
+    FILE *f = save ? fopen(save, "wb") : NULL;
+    if (f) {
+        fwrite(buf, 1, len, f);
+        fclose(f);
+    }
     fuzz_onnx_pipeline(buf, len, batch);
     free(buf);
     return 0;
