@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Leak check (part of scripts/test.sh): runs the m7cc command of the normal
 # build (build/, made by scripts/test.sh or `meson setup build`) under
-# valgrind on a VGG-style model: compiling (--dump-ir), interpreting
+# valgrind on a VGG-style model: compiling (--dump-ir: frontend, passes,
+# backend; -o: code generation and libclang validation), interpreting
 # (--interpret), and two error paths.  Any leak (definite, indirect or
 # possible) or memory error fails.
 set -uo pipefail
@@ -16,6 +17,7 @@ head -c 20000 $models/vgg_cifar/model.onnx >"$tmp/truncated.onnx"
 # name | exit status m7cc must give | arguments
 cases=(
   "dump-ir|0|$models/vgg_cifar/model.onnx --dump-ir"
+  "compile-to-c|0|$models/vgg_cifar/model.onnx -o $tmp/vgg.c"
   "interpret|0|$models/vgg_cifar/model.onnx --interpret -i $models/vgg_cifar/input_0.pb -o $tmp/out.pb"
   "dump-ir-bn-dropout|0|$models/vgg_cifar_preserve/model.onnx --dump-ir"
   "truncated-model|1|$tmp/truncated.onnx --dump-ir"
