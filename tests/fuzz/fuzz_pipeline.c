@@ -17,13 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "codegen.h"
 #include "dump.h"
 #include "eval.h"
 #include "frontend.h"
+#include "fuzz_scratch.h"
 #include "passes.h"
 
 /* The executor runs only below these (fuzzed shapes can ask for gigabytes). */
@@ -112,41 +112,19 @@ static void compare_outputs(const IrGraph *g, float **ref, float **got) {
     }
 }
 
-/* The scratch folder codegen writes to, made once, removed at exit. */
-static char scratch_dir[64];
-static char scratch_file[3][96];
-
-static void remove_scratch(void) {
-    for (int i = 0; i < 3; i++)
-        unlink(scratch_file[i]);
-    rmdir(scratch_dir);
-}
-
-static void make_scratch(void) {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(scratch_dir, sizeof scratch_dir, "%s/m7fuzzXXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(scratch_dir))
-        abort();
-    static const char *names[] = {"prog.c", "prog.h", "prog.weights"};
-    for (int i = 0; i < 3; i++)
-        snprintf(scratch_file[i], sizeof scratch_file[i], "%s/%s", scratch_dir, names[i]);
-    atexit(remove_scratch);
-}
-
 /* Backend and code generation on the default machine; the IR dump in
  * between shows the backend's annotations. */
 static void run_backend(IrGraph *g, FILE *null_out) {
     static M7Machine machine;
-    if (!scratch_dir[0]) {
+    if (!machine.cores)
         m7_machine_default(&machine);
-        make_scratch();
-    }
     IrDiag d = {0};
     int rc = backend_run(g, &machine, &d);
     check(rc == 0 || d.n > 0, "backend failed without a message", &d);
     ir_dump(g, null_out);
     if (rc == 0) {
-        rc = codegen_emit(g, &machine, scratch_file[0], scratch_file[1], scratch_file[2], &d);
+        rc = codegen_emit(g, &machine, fuzz_scratch("prog.c"), fuzz_scratch("prog.h"),
+                          fuzz_scratch("prog.weights"), &d);
         check(rc == 0 || d.n > 0, "codegen failed without a message", &d);
     }
     ir_diag_free(&d);

@@ -1,7 +1,7 @@
 /* fuzz_tensor_file.c: libFuzzer target for the tensor file reader
  * (runtime/tensor_file.c), which reads untrusted .pb and .npy files.
  *
- * The bytes go to a scratch file read by m7_tensor_read.  Besides crashes
+ * The bytes go to a scratch file (fuzz_scratch.c) read by m7_tensor_read.  Besides crashes
  * and sanitizer reports it aborts when a promise is broken: a failed read
  * leaves a message; a good read gives a consistent tensor that writes as
  * .pb and as .npy and reads back bit for bit. */
@@ -9,36 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_scratch.h"
 #include "tensor_file.h"
-
-static char dir[64];
-
-static void cleanup(void) {
-    const char *names[] = {"in", "t.pb", "t.npy"};
-    char p[128];
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
-static const char *scratch(const char *name) {
-    static char p[2][128];
-    static int k;
-    if (!dir[0]) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/m7fuzzXXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir))
-            abort();
-        atexit(cleanup);
-    }
-    k ^= 1;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
 
 static void check(int ok, const char *what, const char *err) {
     if (ok)
@@ -65,7 +38,7 @@ static void round_trip(const M7Tensor *t, const char *path, int keeps_name) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const char *in = scratch("in");
+    const char *in = fuzz_scratch("in");
     FILE *f = fopen(in, "wb");
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
         abort();
@@ -81,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check((t.elem_type == M7_ELEM_FLOAT && t.f32) || (t.elem_type == M7_ELEM_INT64 && t.i64),
           "element type and data disagree", in);
     check(t.rank >= 0 && t.rank <= 8 && n == t.numel && t.name, "inconsistent tensor", in);
-    round_trip(&t, scratch("t.pb"), 1);
-    round_trip(&t, scratch("t.npy"), 0);
+    round_trip(&t, fuzz_scratch("t.pb"), 1);
+    round_trip(&t, fuzz_scratch("t.npy"), 0);
     m7_tensor_free(&t);
     return 0;
 }
