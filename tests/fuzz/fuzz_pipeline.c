@@ -1,16 +1,15 @@
 /* fuzz_pipeline.c: what the ONNX fuzz targets do with a model's bytes.
  *
  * Bytes -> frontend (protobuf parse, import, shape inference) ->
- * canonicalisation -> backend -> IR dump -> C, and the reference executor on graphs small
- * enough to run in a few milliseconds.  Besides crashes and sanitizer
+ * canonicalisation -> backend (default machine) -> IR dump -> C written to
+ * a scratch folder (not validated with libclang: too slow per input), with
+ * the reference executor run before and after canonicalisation on graphs
+ * small enough to take a few milliseconds.  Besides crashes and sanitizer
  * reports, it aborts when a documented promise is broken:
  *   - a rejected model (or failed stage) leaves at least one message;
  *   - a canonicalised graph passes passes_verify;
  *   - canonicalising twice changes nothing the second time;
- *   - the executor gives the same outputs before and after canonicalisation.
- * Then the backend passes on the default machine and the code generator,
- * writing into a scratch folder (the emitted C is not compiled or
- * validated here: libclang per input would be too slow). */
+ *   - the executor gives the same outputs before and after canonicalisation. */
 #include "fuzz_pipeline.h"
 
 #include <math.h>
