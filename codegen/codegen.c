@@ -106,7 +106,7 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
     fputs("    .act = ", f);
     act(f, &l->act, l->op);
     fprintf(f, ",\n    .sub_ci = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, .in_sh = %lluu, "
-               ".in_sw = %lluu,\n", c->sub_ci, U(s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
+               ".in_sw = %lluu,\n", c->sub_ci, U(c->in_gsm ? 0 : s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
             U(c->in_sh), U(c->in_sw));
     fprintf(f, "    .out = %lluu, .out_sn = %lluu, .out_sv = %lluu, .out_sh = %lluu, .out_sw = %lluu,\n",
             U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
@@ -114,9 +114,17 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
             U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
     fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
             U(c->g_out), U(c->g_wts), U(c->g_bias));
+    if (c->pool_k > 1) {
+        fprintf(f, "    .pool_k = %d, .pool_max = %d, .pool_scale = ", c->pool_k, c->pool_max);
+        flt(f, 1.0f / (float)(c->pool_k * c->pool_k));
+        fputs(",\n", f);
+    }
+    if (c->in_gsm)
+        fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
+                U(c->in_bytes));
     fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
-               ".split = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk, c->ci_chunk, c->th,
-            c->tw, c->split, c->resident);
+               ".row_parts = %d, .slices = %d, .w_parts = %d, .resident = %d,\n", c->vco, c->px, c->co_chunk,
+            c->ci_chunk, c->th, c->tw, c->row_parts, c->slices, c->w_parts, c->resident);
     fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
                ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
             U(c->sm_in0), U(c->sm_in1));
@@ -179,16 +187,32 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     act(f, &l->act, l->op);
     fprintf(f, ", .nvec = %lld, .chunk = %d,\n", (long long)p->nvec, p->chunk);
     fprintf(f, "    .a = %lluu, .b = %lluu, .out = %lluu,\n", U(s->in[0].ddr),
-            U(s->n_in > 1 ? s->in[1].ddr : 0), U(s->out.ddr));
+            U(s->n_in > 1 && p->op < BK_EW_AFFINE ? s->in[1].ddr : 0), U(s->out.ddr));
     fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
             U(p->am_b0), U(p->am_b1));
-    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu,\n};\n", p->hw, p->ncb, U(p->st_off),
-            U(p->am_st));
+    int bc = p->op > BK_EW_AFFINE;
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu,\n};\n", p->hw, p->ncb,
+            U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0));
+}
+
+static void emit_transpose(Gen *G, const char *id, const BkSched *s) {
+    const BkTranspose *p = &s->u.tr;
+    fprintf(G->f, "static const M7kTranspose %s_plan = {\n    .blocked = %d, .d = {%d, %d, %d, %d}, .in = %lluu, "
+                  ".out = %lluu,\n    .ostr = {%lluu, %lluu, %lluu, %lluu},\n};\n",
+            id, s->in[0].layout == BK_LAYOUT_BLOCKED, p->d[0], p->d[1], p->d[2], p->d[3], U(s->in[0].ddr),
+            U(s->out.ddr), U(p->ostr[0]), U(p->ostr[1]), U(p->ostr[2]), U(p->ostr[3]));
 }
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     const BkSoftmax *p = &s->u.softmax;
     FILE *f = G->f;
+    if (p->by_rows) {
+        fprintf(f, "static const M7kSoftmaxRows %s_plan = {\n    .rows = %d, .len = %d, .chunk = %d, .in = %lluu, "
+                   ".out = %lluu, .iota = %lluu, .pitch = %lluu,\n    .am_x = %lluu, .am_iota = %lluu,\n};\n",
+                id, p->rows, p->len, p->chunk, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA),
+                U(p->pitch), U(p->am_x), U(p->am_iota));
+        return;
+    }
     int lrn = s->kind == BK_KIND_LRN;
     fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
     fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
@@ -248,8 +272,12 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-static const char *kind_fn[] = {"m7k_conv",    "m7k_dw",  "m7k_pool",   "m7k_gpool", "m7k_ew",
-                                "m7k_softmax", "m7k_lrn", "m7k_concat", "m7k_pad",   ""};
+static const char *kind_fn[] = {
+    [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
+    [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
+    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_CONCAT] = "m7k_concat",   [BK_KIND_PAD] = "m7k_pad",
+    [BK_KIND_TRANSPOSE] = "m7k_transpose", [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
+    [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -270,10 +298,17 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         fprintf(f, " * Register block %d output vectors x %d pixels; weight chunk %d vectors x %d "
                    "channels;\n * output tile %d x %d; split over %s; %s.\n",
                 c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
-                c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "output channels",
+                c->row_parts == s->cores ? "rows (weights broadcast)"
+                : c->row_parts == 1      ? "output channels"
+                                         : "rows and output channels",
                 c->resident ? "partial sums resident in AM" : "output tiles double-buffered");
+        if (c->pool_k > 1)
+            fprintf(f, " * Then %dx%d %s pooling of each tile in AM (the pooling layer after it).\n", c->pool_k,
+                    c->pool_k, c->pool_max ? "max" : "average");
     } else {
-        fprintf(f, "%s.\n", s->kind == BK_KIND_ALIAS ? "no code, the data stays in place" : "channels in lanes");
+        fprintf(f, "%s.\n", s->kind == BK_KIND_ALIAS   ? "no code, the data stays in place"
+                           : s->kind == BK_KIND_FUSED ? "done by the conv before it, in AM"
+                                                      : "channels in lanes");
     }
     fprintf(f, " * AM %lld B, SM %lld B per core; predicted %.0f cycles, %.1f%% efficiency. */\n",
             (long long)s->am_bytes, (long long)s->sm_bytes, s->cyc_pred, 100 * s->eff_pred);
@@ -287,7 +322,19 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_LRN: emit_softmax(G, id, s); break;
     case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
-    case BK_KIND_ALIAS: break;
+    case BK_KIND_TRANSPOSE: emit_transpose(G, id, s); break;
+    case BK_KIND_TO_NCHW: {
+        BkConvert cv = {1, 0, 0, s->in[0], s->in[0]};
+        cv.nchw.ddr = s->out.ddr;
+        emit_convert(G, id, "plan", &cv);
+        break;
+    }
+    case BK_KIND_COPY:
+        fprintf(f, "static const M7kCopy %s_plan = {.in = %lluu, .out = %lluu, .bytes = %lluu};\n", id,
+                U(s->in[0].ddr), U(s->out.ddr), U(bk_act_bytes(&s->in[0])));
+        break;
+    case BK_KIND_ALIAS:
+    case BK_KIND_FUSED: break;
     }
     if (s->pre.present)
         emit_convert(G, id, "pre", &s->pre);
@@ -299,8 +346,9 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
         region(G, l->name, ":to_blocked", 0, call);
     }
-    if (s->kind != BK_KIND_ALIAS) {
-        snprintf(call, sizeof call, "%s(&%s_plan)", kind_fn[s->kind], id);
+    if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
+        snprintf(call, sizeof call, "%s(&%s_plan)",
+                 s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows ? "m7k_softmax_rows" : kind_fn[s->kind], id);
         region(G, l->name, "", (long long)s->flops, call);
     }
     if (s->post.present) {

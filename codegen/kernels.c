@@ -23,12 +23,12 @@
 
 enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
 enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
-enum { M7K_SPLIT_ROWS, M7K_SPLIT_CO };
-/* Register-block limits: acc + 2 weight vectors + 2 broadcast vectors per
- * block member stay within 24 + 8 + 24 = 56 of the 64 vector registers. */
+/* Register-block limits: accumulators + 2 weight vectors per output vector
+ * + 2 broadcasts per pixel stay within 28 + 8 + 24 = 60 of the 64 vector
+ * registers. */
 #define M7K_MAXV 4
 #define M7K_MAXP 12
-#define M7K_MAXACC 24
+#define M7K_MAXACC 28
 
 typedef struct {
     int act;
@@ -75,6 +75,10 @@ typedef struct {
      * SLDDW loads a channel pair) or 1 channel (planar NCHW) */
     int sub_ci, ci_base;            /* ci_base: first input channel (grouped conv) */
     uint64_t in, in_sn, in_ssub, in_sh, in_sw;
+    /* in_gsm: the input is first staged from DDR (stage_src, stage_bytes)
+     * into GSM at `in`, so the re-reads of every weight chunk run at GSM speed */
+    int in_gsm;
+    uint64_t stage_src, stage_bytes;
     /* output in DDR, blocked: vector block stride, row stride, pixel stride */
     uint64_t out, out_sn, out_sv, out_sh, out_sw;
     uint64_t wts, bias;             /* weight and bias blobs in DDR (bias = 0: none) */
@@ -83,12 +87,19 @@ typedef struct {
      * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
     int groups;
     uint64_t g_out, g_wts, g_bias;
+    /* a fused k x k, stride k pooling (pool_k > 1): tiles and core shares
+     * are whole windows; a finished tile is pooled in place in AM and only
+     * the pooled pixels leave (out_* strides are the pooled tensor's) */
+    int pool_k, pool_max;
+    float pool_scale;               /* 1 / k^2 for average pooling */
     uint64_t zero;                  /* a DDR row of zeros (padding) */
     /* tiling */
     int vco, px;                    /* register block */
     int co_chunk, ci_chunk;         /* weight chunk: vectors x channels */
     int th, tw;                     /* output tile */
-    int split;                      /* M7K_SPLIT_* */
+    int row_parts;                  /* cores split rows in row_parts, channels in cores / row_parts */
+    int slices;                     /* channel parts as slices of broadcast weight chunks */
+    int w_parts;                    /* broadcast chunks come in this many parts (every core has >= w_parts tiles) */
     int resident;                   /* outputs stay in AM across ci chunks */
     /* on-chip placement (byte offsets) */
     uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
@@ -115,6 +126,8 @@ static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
 typedef struct {
     int r_lo, r_hi, nht, nwt, ntiles;
     int co_lo, co_hi;
+    int bcast;                      /* one channel range: weights broadcast */
+    int slice, nslices;             /* this core computes slice `slice` of each chunk's vectors */
 } M7kConvWork;
 
 static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
@@ -131,7 +144,7 @@ static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, 
 /* DMA of one sub (block or channel) of an input window into SM, with the
  * parts outside the image filled from the zero row. */
 static M7K_LIB void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
-                              int sub, int ih0, int iw0) {
+                              int sub, int ih0, int iw0, uint32_t pix_bytes) {
     int v0 = m7k_max(ih0, 0), v1 = m7k_min(ih0 + win->rows, p->h);
     int u0 = m7k_max(iw0, 0), u1 = m7k_min(iw0 + win->cols, p->w);
     if (v0 > ih0) /* top padding rows */
@@ -155,13 +168,14 @@ static M7K_LIB void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, con
     uint64_t src = p->in + (uint64_t)n * p->in_sn + (uint64_t)sub * p->in_ssub +
                    (uint64_t)v0 * p->in_sh + (uint64_t)u0 * p->in_sw;
     m7_addr d = rowdst + (uint64_t)(u0 - iw0) * win->sc;
+    int mem = p->in_gsm ? M7_MEM_GSM : M7_MEM_DDR;
     if (p->in_sw == win->sc) { /* pixels contiguous: one 2-D transfer */
-        m7_dma(ch, d, M7_DDR(src), (uint32_t)(v1 - v0), (uint32_t)((u1 - u0) * win->sc), win->sr,
+        m7_dma(ch, d, M7_ADDR(mem, src), (uint32_t)(v1 - v0), (uint32_t)((u1 - u0) * win->sc), win->sr,
                p->in_sh);
     } else { /* one transfer per row, a pixel per DMA row */
         for (int v = v0; v < v1; v++)
-            m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_DDR(src + (uint64_t)(v - v0) * p->in_sh),
-                   (uint32_t)(u1 - u0), (uint32_t)win->sc, win->sc, p->in_sw);
+            m7_dma(ch, d + (uint64_t)(v - v0) * win->sr, M7_ADDR(mem, src + (uint64_t)(v - v0) * p->in_sh),
+                   (uint32_t)(u1 - u0), pix_bytes, win->sc, p->in_sw);
     }
 }
 
@@ -173,13 +187,18 @@ static M7K_LIB void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, 
     int ci0 = p->ci_base + kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - kc * p->ci_chunk);
     int s0 = ci0 / p->sub_ci, s1 = m7k_cdiv(ci0 + nci, p->sub_ci);
     m7_addr base = M7_SM(slot ? p->sm_in1 : p->sm_in0);
-    for (int s = s0; s < s1; s++)
+    for (int s = s0; s < s1; s++) /* only the channels used: the last may end early */
         m7k_conv_load_sub(p, M7K_CH_IN + slot, base + (uint64_t)(s - s0) * win.sub_bytes, &win, n, s,
-                          r0 * p->sh - p->pt, c0 * p->sw - p->pl);
+                          r0 * p->sh - p->pt, c0 * p->sw - p->pl,
+                          (uint32_t)m7k_min(p->sub_ci, ci0 + nci - s * p->sub_ci) * 4);
 }
 
-/* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR. */
-static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc) {
+/* Weight chunk (cc, kc): [vector j][channel][tap][32] contiguous in DDR;
+ * part `part` of `parts` of it.  The next chunk is fetched a part per tile
+ * so the input windows queued on the same DMA link behind it are never
+ * late; a broadcast is collective, so its parts are as many as the core
+ * with the fewest tiles has (w_parts, the same on every core). */
+static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
     int cc = k / nkc, kc = k % nkc;
     int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
     int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
@@ -187,10 +206,15 @@ static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int
     uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
     uint64_t bytes = (uint64_t)nv * nci * kk;
     m7_addr dst = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
-    if (p->split == M7K_SPLIT_ROWS)
-        m7_dma_bcast(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
+    uint64_t lo = bytes / 128 * part / parts * 128, hi = bytes / 128 * (part + 1) / parts * 128;
+    if (part == parts - 1)
+        hi = bytes;
+    if (hi <= lo)
+        return;
+    if (wk->bcast)
+        m7_dma_bcast(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
     else
-        m7_dma(M7K_CH_W + (k & 1), dst, M7_DDR(src), 1, (uint32_t)bytes, bytes, bytes);
+        m7_dma(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
 }
 
 /* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
@@ -268,32 +292,72 @@ static M7K_LIB void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0
     }
 }
 
-static M7K_LIB void m7k_conv_group(const M7kConv *p) {
+/* Pools a finished nr x nc tile in place: pooled pixel (r, c) goes to
+ * position r * tw + c, never past a position still to be read. */
+static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int nc) {
+    int k = p->pool_k;
+    uint64_t jb = (uint64_t)p->th * p->tw * 128;
+    for (int j = 0; j < nv; j++)
+        for (int r = 0; r < nr / k; r++)
+            for (int c = 0; c < nc / k; c++) {
+                m7_addr w = obase + j * jb + ((uint64_t)r * k * p->tw + (uint64_t)c * k) * 128;
+                m7_vec acc = m7_vld(w);
+                for (int dy = 0; dy < k; dy++)
+                    for (int dx = dy ? 0 : 1; dx < k; dx++) {
+                        m7_vec v = m7_vld(w + ((uint64_t)dy * p->tw + dx) * 128);
+                        acc = p->pool_max ? m7_vmax(acc, v) : m7_vadd(acc, v);
+                    }
+                if (!p->pool_max)
+                    acc = m7_vmul(acc, m7_vsplat(p->pool_scale));
+                m7_vst(obase + j * jb + ((uint64_t)r * p->tw + c) * 128, acc);
+            }
+}
+
+/* A core's share: row_parts ranges of rows (whole pooling windows) times
+ * cores / row_parts ranges of output-channel vectors.  With one channel
+ * range every core needs every weight, so weights are broadcast (DDR read
+ * once); otherwise each core fetches its own. */
+static M7K_LIB void m7k_conv_share(const M7kConv *p, M7kConvWork *wk) {
     int core = m7_core_id(), ncores = m7_core_count();
+    int rparts = m7k_max(1, m7k_min(p->row_parts, ncores)), cparts = ncores / rparts;
+    int rp = core / cparts, cp = core % cparts, pk = p->pool_k > 1 ? p->pool_k : 1;
+    wk->r_lo = wk->r_hi = 0;
+    if (rp < rparts) {
+        m7k_range(p->ho / pk, rp, rparts, &wk->r_lo, &wk->r_hi);
+        wk->r_lo *= pk, wk->r_hi *= pk;
+    }
+    wk->slice = 0, wk->nslices = 1;
+    if (p->slices && cparts > 1) { /* every core gets every weight; computes its slice */
+        wk->co_lo = 0, wk->co_hi = p->nvco, wk->bcast = 1;
+        wk->slice = cp, wk->nslices = cparts;
+        return;
+    }
+    m7k_range(p->nvco, cp, cparts, &wk->co_lo, &wk->co_hi);
+    wk->bcast = cparts == 1;
+}
+
+static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     M7kConvWork wk;
-    wk.r_lo = 0, wk.r_hi = p->ho, wk.co_lo = 0, wk.co_hi = p->nvco;
-    if (p->split == M7K_SPLIT_ROWS)
-        m7k_range(p->ho, core, ncores, &wk.r_lo, &wk.r_hi);
-    else
-        m7k_range(p->nvco, core, ncores, &wk.co_lo, &wk.co_hi);
+    m7k_conv_share(p, &wk);
+    int pk = p->pool_k > 1 ? p->pool_k : 1;
     wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
     wk.nwt = m7k_cdiv(p->wo, p->tw);
     wk.ntiles = p->n * wk.nht * wk.nwt;
     int ncc = m7k_cdiv(wk.co_hi - wk.co_lo, p->co_chunk);
     int nkc = m7k_cdiv(p->cin, p->ci_chunk);
     int nchunks = ncc * nkc;
-    if (p->split == M7K_SPLIT_CO && (wk.ntiles == 0 || ncc == 0))
+    if (!wk.bcast && (wk.ntiles == 0 || ncc == 0))
         return; /* nothing for this core, and no collective to take part in */
     int kk = p->kh * p->kw;
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
     if (p->bias) {
         uint64_t bytes = (uint64_t)p->nvco * 128;
-        if (p->split == M7K_SPLIT_ROWS)
+        if (wk.bcast)
             m7_dma_bcast(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
         else
             m7_dma(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
     }
-    m7k_conv_load_w(p, &wk, 0, nkc);
+    m7k_conv_load_w(p, &wk, 0, nkc, 0, 1);
     if (wk.ntiles)
         m7k_conv_load_tile(p, &wk, 0, 0, 0);
     if (p->bias)
@@ -301,8 +365,9 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int total = nchunks * wk.ntiles, nstored = 0;
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
-        if (k + 1 < nchunks)
-            m7k_conv_load_w(p, &wk, k + 1, nkc);
+        int parts = wk.bcast ? m7k_max(p->w_parts, 1) : wk.ntiles; /* private: ntiles > 0 */
+        if (k + 1 < nchunks && parts == 1)
+            m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));
         int v0 = wk.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.co_hi - v0);
         int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
@@ -316,6 +381,8 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
             int it = k * wk.ntiles + t;
             if (it + 1 < total)
                 m7k_conv_load_tile(p, &wk, (it + 1) % wk.ntiles, (it + 1) / wk.ntiles % nkc, (it + 1) & 1);
+            if (k + 1 < nchunks && parts > 1 && t < parts)
+                m7k_conv_load_w(p, &wk, k + 1, nkc, t, parts);
             m7_dma_wait(M7K_CH_IN + (it & 1));
             int n, r0, nr, c0, nc;
             m7k_tile_of(p, &wk, t, &n, &r0, &nr, &c0, &nc);
@@ -328,8 +395,10 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
             }
             m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
             uint64_t ovj = (uint64_t)p->th * p->tw * 128;
-            for (int j0 = 0; j0 < nv; j0 += p->vco) {
-                int vb = m7k_min(p->vco, nv - j0);
+            int s_lo, s_hi; /* this core's vectors of the chunk */
+            m7k_range(nv, wk.slice, wk.nslices, &s_lo, &s_hi);
+            for (int j0 = s_lo; j0 < s_hi; j0 += p->vco) {
+                int vb = m7k_min(p->vco, s_hi - j0);
                 m7_addr bias = p->bias ? M7_AM(p->am_bias + (uint64_t)(v0 + j0) * 128) : 0;
                 for (int r = 0; r < nr; r++)
                     for (int q0 = 0; q0 < nc; q0 += p->px) {
@@ -341,7 +410,11 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                     }
             }
             if (kc == nkc - 1) {
-                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), obase, v0, nv, n, r0, nr, c0, nc);
+                m7_addr mine = obase + s_lo * ovj;
+                if (pk > 1)
+                    m7k_conv_pool(p, mine, s_hi - s_lo, nr, nc);
+                m7k_conv_store(p, M7K_CH_OUT + (nstored & 1), mine, v0 + s_lo, s_hi - s_lo, n, r0 / pk, nr / pk,
+                               c0 / pk, nc / pk);
                 nstored++;
             }
         }
@@ -351,6 +424,16 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
 }
 
 static M7K_LIB void m7k_conv(const M7kConv *p) {
+    if (p->in_gsm) { /* every core stages its share, then all wait for all */
+        int core = m7_core_id(), ncores = m7_core_count();
+        uint64_t lo = p->stage_bytes * core / ncores / 128 * 128;
+        uint64_t hi = core == ncores - 1 ? p->stage_bytes : p->stage_bytes * (core + 1) / ncores / 128 * 128;
+        if (hi > lo) {
+            m7_dma(M7K_CH_IN, M7_GSM(p->in + lo), M7_DDR(p->stage_src + lo), 1, (uint32_t)(hi - lo), 0, 0);
+            m7_dma_wait(M7K_CH_IN);
+        }
+        m7_barrier();
+    }
     M7kConv q = *p;
     for (int g = 0; g < p->groups; g++) {
         q.ci_base = p->ci_base + g * p->cin;
@@ -381,7 +464,7 @@ static M7K_LIB void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item,
     int n = nb / p->ncb, cb = nb % p->ncb, r0 = ht * g->th;
     M7kWin win = m7k_conv_win(g, g->th, g->tw);
     m7k_conv_load_sub(g, M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0), &win, n, cb,
-                      r0 * g->sh - g->pt, -g->pl);
+                      r0 * g->sh - g->pt, -g->pl, 128);
 }
 
 static M7K_LIB void m7k_dw(const M7kDw *p) {
@@ -576,7 +659,9 @@ static M7K_LIB void m7k_gpool(const M7kGPool *p) {
 
 /* ========================= element-wise ==================================
  * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE };
+/* ADD_BC/MUL_BC: b is [N][C] (one vector per image and block), broadcast
+ * over the pixels; it sits whole in AM at am_st (from st). */
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC };
 typedef struct {
     int op;
     M7kAct act;
@@ -586,7 +671,7 @@ typedef struct {
     uint64_t am_a[2], am_b[2];
     /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
     int hw, ncb;
-    uint64_t st, am_st;
+    uint64_t st, am_st, st_bytes;
 } M7kEw;
 
 static M7K_LIB void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
@@ -602,8 +687,8 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
-    if (n > 0 && p->op == M7K_EW_AFFINE) {
-        uint64_t bytes = (uint64_t)p->ncb * 256;
+    if (n > 0 && p->op >= M7K_EW_AFFINE) {
+        uint64_t bytes = p->op == M7K_EW_AFFINE ? (uint64_t)p->ncb * 256 : (uint64_t)p->st_bytes;
         m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
         m7_dma_wait(M7K_CH_CONST);
     }
@@ -630,6 +715,9 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
                 uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
                 v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
                             m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            } else if (p->op != M7K_EW_ACT) { /* ADD_BC, MUL_BC: this pixel's image and block */
+                m7_vec bv = m7_vld(M7_AM(p->am_st + (uint64_t)((v0 + k) / p->hw) * 128));
+                v = p->op == M7K_EW_ADD_BC ? m7_vadd(v, bv) : m7_vmul(v, bv);
             }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }
@@ -654,7 +742,7 @@ static M7K_LIB m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) 
     m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
     m7_dma_wait(M7K_CH_CONST);
     int rem = c - (c - 1) / 32 * 32;
-    /* lane i is live when rem > i (iota holds the whole numbers 0..31) */
+    /* lane i is live when rem > i (iota holds 0.5, 1.5, ..., 31.5) */
     return m7_vcmpgt(m7_vsplat((float)rem), m7_vld(M7_AM(iota_am)));
 }
 
@@ -765,6 +853,86 @@ static M7K_LIB void m7k_lrn(const M7kLrn *p) {
     m7_dma_wait(M7K_CH_OUT);
 }
 
+/* Softmax over the last axis of NCHW data: `rows` rows of `len` floats,
+ * several rows per DMA, each row at a 128-byte aligned AM pitch; the last
+ * vector of a row is masked (iota) and stored with m7_vst_n. */
+typedef struct {
+    int rows, len, chunk;           /* rows per item */
+    uint64_t in, out, iota, pitch;  /* pitch: AM bytes per row */
+    uint64_t am_x, am_iota;
+} M7kSoftmaxRows;
+
+static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
+    int lo, hi;
+    m7k_range(p->rows, m7_core_id(), m7_core_count(), &lo, &hi);
+    if (lo >= hi)
+        return;
+    int nv = m7k_cdiv(p->len, 32), rem = p->len - (nv - 1) * 32;
+    m7_vec mask = m7k_lane_mask(p->iota, p->am_iota, p->len);
+    m7_vec ninf = m7_vsplat(-__builtin_inff());
+    m7_addr x = M7_AM(p->am_x);
+    uint64_t rb = (uint64_t)p->len * 4;
+    for (int r0 = lo; r0 < hi; r0 += p->chunk) {
+        int nr = m7k_min(p->chunk, hi - r0);
+        m7_dma_wait(M7K_CH_OUT);
+        m7_dma(M7K_CH_IN, x, M7_DDR(p->in + (uint64_t)r0 * rb), (uint32_t)nr, (uint32_t)rb, p->pitch, rb);
+        m7_dma_wait(M7K_CH_IN);
+        for (int r = 0; r < nr; r++) {
+            m7_addr xr = x + (uint64_t)r * p->pitch;
+            m7_vec mx = ninf;
+            for (int k = 0; k < nv; k++) {
+                m7_vec v = m7_vld(xr + (uint64_t)k * 128);
+                mx = m7_vmax(mx, k == nv - 1 ? m7_vsel(mask, v, ninf) : v);
+            }
+            m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
+            for (int k = 0; k < nv; k++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(xr + (uint64_t)k * 128), vmx));
+                if (k == nv - 1)
+                    e = m7_vsel(mask, e, m7_vzero());
+                sum = m7_vadd(sum, e);
+                m7_vst(xr + (uint64_t)k * 128, e);
+            }
+            m7_vec inv = m7_vrcp(m7_vbcast(m7_vreduce_add(sum)));
+            for (int k = 0; k < nv; k++)
+                m7_vst_n(xr + (uint64_t)k * 128, m7_vmul(m7_vld(xr + (uint64_t)k * 128), inv),
+                         k == nv - 1 ? rem : 32);
+        }
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + (uint64_t)r0 * rb), x, (uint32_t)nr, (uint32_t)rb, rb, p->pitch);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ============================ transpose ==================================
+ * A 4-D permutation by DMA, DDR to DDR, one 4-byte DMA row per element of
+ * the innermost input axis.  Input NCHW or blocked (its channel axis then
+ * splits into block and lane); output NCHW with byte strides ostr[] per
+ * input axis.  Slow, and counted. */
+typedef struct {
+    int blocked;                    /* input layout */
+    int d[4];                       /* input dims */
+    uint64_t in, out, ostr[4];
+} M7kTranspose;
+
+static M7K_LIB void m7k_transpose(const M7kTranspose *p) {
+    int lo, hi, ncb = m7k_cdiv(p->d[1], 32);
+    m7k_range(p->d[0] * p->d[1] * p->d[2], m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        int a2 = i % p->d[2], a1 = i / p->d[2] % p->d[1], a0 = i / p->d[2] / p->d[1];
+        uint64_t src, sstride;
+        if (p->blocked) {
+            src = p->in + ((((uint64_t)a0 * ncb + a1 / 32) * p->d[2] + a2) * p->d[3] * 32 + a1 % 32) * 4;
+            sstride = 128;
+        } else {
+            src = p->in + ((((uint64_t)a0 * p->d[1] + a1) * p->d[2] + a2) * p->d[3]) * 4;
+            sstride = 4;
+        }
+        uint64_t dst = p->out + a0 * p->ostr[0] + a1 * p->ostr[1] + a2 * p->ostr[2];
+        m7_dma(M7K_CH_IN + (i & 1), M7_DDR(dst), M7_DDR(src), (uint32_t)p->d[3], 4, p->ostr[3], sstride);
+    }
+    m7_dma_wait(M7K_CH_IN);
+    m7_dma_wait(M7K_CH_IN + 1);
+}
+
 /* ============================ concat =====================================
  * Along channels, by DMA (DDR to DDR).  An input starting on a block
  * boundary copies its whole blocks in one transfer; its remaining channels
@@ -824,7 +992,7 @@ static M7K_LIB void m7k_pad(const M7kPad *p) {
     win.sub_bytes = win.rows * win.sr;
     for (int i = lo; i < hi; i++)
         m7k_conv_load_sub(&p->geo, M7K_CH_IN + (i & 1), M7_DDR(p->out + (uint64_t)i * win.sub_bytes), &win,
-                          i / p->ncb, i % p->ncb, -p->pt, -p->pl);
+                          i / p->ncb, i % p->ncb, -p->pt, -p->pl, 128);
     m7_dma_wait(M7K_CH_IN);
     m7_dma_wait(M7K_CH_IN + 1);
 }
@@ -837,6 +1005,23 @@ typedef struct {
     uint64_t nchw, blk;
     uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
 } M7kConvert;
+
+/* A DDR-to-DDR copy (a graph output that is its input's bytes): each core
+ * moves its share of 128-byte lines in one transfer. */
+typedef struct {
+    uint64_t in, out, bytes;
+} M7kCopy;
+
+static M7K_LIB void m7k_copy(const M7kCopy *p) {
+    int64_t lines = (int64_t)((p->bytes + 127) / 128);
+    int lo, hi;
+    m7k_range((int)lines, m7_core_id(), m7_core_count(), &lo, &hi);
+    uint64_t from = (uint64_t)lo * 128, to = (uint64_t)hi * 128 < p->bytes ? (uint64_t)hi * 128 : p->bytes;
+    if (to > from) {
+        m7_dma(M7K_CH_IN, M7_DDR(p->out + from), M7_DDR(p->in + from), 1, (uint32_t)(to - from), 0, 0);
+        m7_dma_wait(M7K_CH_IN);
+    }
+}
 
 static M7K_LIB void m7k_convert(const M7kConvert *p) {
     int lo, hi, ncb = m7k_cdiv(p->c, 32);

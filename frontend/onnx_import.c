@@ -27,7 +27,7 @@ static int list_unsupported(Ctx *c) {
         Onnx__NodeProto *n = c->gp->node[i];
         int since;
         if (onnx_find_op(n, &since)) {
-            if (c->opset >= since)
+            if (c->opset < 0 || c->opset >= since) /* no default opset: reported by the caller */
                 continue;
             ir_diag_add(c->d, "%s: unsupported node %zu: op '%s' at opset %lld (its form before "
                         "opset %d is not supported), name '%s'", c->path, i, n->op_type,
@@ -156,7 +156,10 @@ static int add_graph_output(Ctx *c, const Onnx__ValueInfoProto *v) {
 static int import_graph(Ctx *c) {
     Onnx__GraphProto *gp = c->gp;
     if (c->opset < 0) {
-        ir_diag_add(c->d, "%s: model imports no default-domain (ai.onnx) opset", c->path);
+        /* A model of another domain only (e.g. ai.onnx.preview.training's
+         * Adam): naming its ops says more than the missing opset. */
+        if (!list_unsupported(c))
+            ir_diag_add(c->d, "%s: model imports no default-domain (ai.onnx) opset", c->path);
         return -1;
     }
     if (c->opset < 1 || c->opset > 18) {

@@ -324,9 +324,8 @@ static int imp_conv(Ctx *c) {
         window_pads(c, x, a.kernel, a.stride, a.dilation, a.pad) ||
         get_int_in(c, "group", 1, 1, INT32_MAX, &a.group))
         return -1;
-    if (a.group != 1 && a.group != x->dims[1])
-        return node_err(c, "group %d is not supported (only 1, or depthwise with group = %lld input "
-                        "channels)", a.group, (long long)x->dims[1]);
+    /* any group: shape inference checks that it divides the channels; the
+     * backend maps depthwise and grouped forms or says which it cannot */
     int li = add_layer(c, IR_CONV, c->in, c->n_in < 3 ? c->n_in : 3);
     if (li < 0)
         return -1;

@@ -23,7 +23,10 @@ int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
             bad = 1;
         }
     }
-    if (bad || bk_map(g, d) || bk_tile(g, m, d) || bk_memplan(g, d))
+    if (bad || bk_map(g, d))
+        return -1;
+    bk_fuse_pools(g);
+    if (bk_tile(g, m, d) || bk_memplan(g, d))
         return -1;
     return 0;
 }
@@ -69,11 +72,11 @@ static void pack_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int
     const float *w = g->t[l->in[1]].f32;
     int cout_g = (int)g->t[l->in[1]].dims[0] / c->groups, kk = c->kh * c->kw;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
-    int nranges = c->split == BK_SPLIT_CO ? s->cores : 1;
+    int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
+    int nranges = c->slices ? 1 : s->cores / rparts; /* = m7k_conv_share's channel ranges */
     for (int r = 0; r < nranges; r++) {
-        int lo = 0, hi = c->nvco;
-        if (c->split == BK_SPLIT_CO)
-            bk_range(c->nvco, r, s->cores, &lo, &hi);
+        int lo, hi;
+        bk_range(c->nvco, r, nranges, &lo, &hi);
         for (int cv = lo; cv < hi; cv += c->co_chunk) {
             int nv = hi - cv < c->co_chunk ? hi - cv : c->co_chunk;
             for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
@@ -140,7 +143,7 @@ static void pack_affine(const IrGraph *g, const IrLayer *l, const BkSched *s, fl
 
 void bk_pack_weights(const IrGraph *g, float *blob) {
     for (int i = 0; i < 32; i++)
-        blob[BK_BLOB_IOTA / 4 + i] = (float)i;
+        blob[BK_BLOB_IOTA / 4 + i] = (float)i + 0.5f; /* lane k < c  <=>  c > k + 0.5 */
     for (int li = 0; li < g->n_l; li++) {
         const IrLayer *l = &g->l[li];
         const BkSched *s = l->dead ? NULL : l->sched;

@@ -30,7 +30,11 @@ typedef enum {
     BK_KIND_LRN,     /* plan in u.softmax */
     BK_KIND_CONCAT,  /* channel concat by DMA */
     BK_KIND_PAD,     /* constant spatial pad by DMA */
+    BK_KIND_TRANSPOSE, /* 4-D permutation by DMA, output NCHW */
+    BK_KIND_TO_NCHW, /* a reshape of blocked data: converted to NCHW (by DMA) */
+    BK_KIND_COPY,    /* NCHW data copied to a graph output (DDR to DDR by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
+    BK_KIND_FUSED,   /* a pooling done by the conv before it (no code) */
 } BkKind;
 
 typedef enum { BK_LAYOUT_NCHW, BK_LAYOUT_BLOCKED } BkLayout;
@@ -46,7 +50,6 @@ typedef struct {
 /* Bytes of an activation in its layout. */
 int64_t bk_act_bytes(const BkAct *a);
 
-enum { BK_SPLIT_ROWS, BK_SPLIT_CO };  /* = M7K_SPLIT_* of kernels.c */
 
 typedef struct {
     /* geometry (FC: h = 1, w = batch, 1x1 kernel) */
@@ -54,15 +57,22 @@ typedef struct {
     int kh, kw, sh, sw, dh, dw, pt, pl;
     int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
     int groups;                     /* grouped conv: cin and nvco are per group */
+    int in_gsm;                     /* input staged in GSM (offset 0) first */
+    int64_t in_bytes;               /* the input's bytes (what staging copies) */
     int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
     int64_t in_sn, in_ssub, in_sh, in_sw;
     int64_t out_sn, out_sv, out_sh, out_sw;
     /* tiling */
-    int vco, px, co_chunk, ci_chunk, th, tw, split, resident;
+    int vco, px, co_chunk, ci_chunk, th, tw, resident;
+    int row_parts;              /* cores: row_parts row ranges x cores/row_parts channel ranges */
+    int slices;                 /* channel parts: slices of broadcast chunks (else own weights) */
+    int w_parts;                /* broadcast chunks: parts (min tiles over the cores) */
     int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
     int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
     int64_t w_bytes;
+    /* a fused k x k / stride k pooling of the output (0: none) */
+    int pool_k, pool_max;
     /* depthwise: channel blocks, pixels per block, AM input slots */
     int ncb;
     int64_t am_in0, am_in1;
@@ -79,7 +89,7 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE };  /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC }; /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
@@ -88,6 +98,7 @@ typedef struct {
      * scales and shifts [block][32] at st_off in the blob */
     int hw, ncb, const_in;
     int64_t st_off, am_st;
+    int64_t bc_bytes;           /* ADD_BC/MUL_BC: the [N][C] operand (in[1]) */
 } BkEw;
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */
@@ -98,7 +109,15 @@ typedef struct {
     int size, half, beta4;
     float alpha_over_size, bias;
     int64_t am_sq, sq_row;
+    /* softmax over the last axis of NCHW data: rows x len, chunk rows per DMA */
+    int by_rows, rows, len, chunk;
+    int64_t pitch;
 } BkSoftmax;
+
+typedef struct {
+    int d[4];
+    int64_t ostr[4];            /* output byte stride of each input axis */
+} BkTranspose;
 
 typedef struct {
     int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
@@ -123,6 +142,7 @@ typedef struct {
     BkKind kind;
     BkMapping map;
     int cores;                  /* the core count it was planned for */
+    int out_tensor;             /* the IR tensor it writes: l->out[0], or a fused pool's */
     int n_in;
     int src[2];                 /* the IR input each in[k] is */
     BkAct in[2], out;
@@ -135,6 +155,7 @@ typedef struct {
         BkSoftmax softmax;
         BkConcat concat;
         BkPad pad;
+        BkTranspose tr;
     } u;
     int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
     int *cat_c;                 /* concat: every input's channels (owned) */
@@ -144,13 +165,14 @@ typedef struct {
     int64_t dma_transfers, dma_bytes;
     int64_t flops;              /* useful, whole layer */
     double cyc_compute, cyc_dma, cyc_pred, eff_pred;
+    double cyc_exposed;         /* DMA before the first and after the last compute */
     int candidates;             /* tilings the cost model compared */
     /* program-wide figures (memplan), the same on every layer */
     int64_t prog_blob, prog_zero, prog_ddr, prog_peak, prog_total;
 } BkSched;
 
 /* Constants at the start of the weights blob. */
-#define BK_BLOB_IOTA 0          /* 32 floats 0..31 */
+#define BK_BLOB_IOTA 0          /* 32 floats 0.5, 1.5, ..., 31.5 (lane masks) */
 #define BK_BLOB_ZERO 128        /* zeros (padding rows), bk_program.zero_bytes long */
 
 typedef struct {
@@ -174,8 +196,10 @@ void bk_pack_weights(const IrGraph *g, float *blob);
 /* Sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
 BkSched *bk_sched_attach(IrLayer *l);
 
-/* map.c: kinds, layouts and geometries of every live layer. */
+/* map.c: kinds, layouts and geometries of every live layer; then pools
+ * that can be are fused into the conv before them (fuse.c). */
 int bk_map(IrGraph *g, IrDiag *d);
+void bk_fuse_pools(IrGraph *g);
 /* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
 int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
@@ -184,12 +208,18 @@ int bk_memplan(IrGraph *g, IrDiag *d);
 
 /* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
 void bk_range(int n, int core, int ncores, int *lo, int *hi);
+/* A conv core's rows and output-channel vectors (= m7k_conv_share); 1 if
+ * every core has every channel (weights broadcast). */
+int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, int *v_lo, int *v_hi);
+/* The slice of each chunk's vectors a core computes (0 of 1 unless slices). */
+void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices);
 
 /* cost.c: predicted cycles. */
 double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);
 void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
                   int64_t *transfers, int64_t *bytes);
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
+double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
 void bk_cost_simple(BkSched *s, const M7Machine *m);
 void bk_cost_dw(BkSched *s, const M7Machine *m);
 

@@ -30,6 +30,10 @@ double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast)
     return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / bw;
 }
 
+double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes) {
+    return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / m->gsm_bw;
+}
+
 /* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci channels. */
 static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, int nv, int nci) {
     double t = 0;
@@ -41,6 +45,8 @@ static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, 
         if (rem)
             row += bk_mk_cycles(m, vb, rem, nci, kk, c->pairs);
         t += nr * row;
+        if (c->pool_k > 1) /* pooling in AM: k^2 loads and a store per pooled vector */
+            t += (double)vb * (nr / c->pool_k) * (nc / c->pool_k) * (c->pool_k * c->pool_k + 1) / m->n_vls;
     }
     return t;
 }
@@ -49,17 +55,18 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
                   int64_t *transfers, int64_t *bytes) {
     const BkConv *c = &s->u.conv;
     /* the last core has the largest share (bk_range) */
-    int core = m->cores - 1, r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    if (c->split == BK_SPLIT_ROWS)
-        bk_range(c->ho, core, m->cores, &r_lo, &r_hi);
-    else
-        bk_range(c->nvco, core, m->cores, &v_lo, &v_hi);
+    int r_lo, r_hi, v_lo, v_hi;
+    bk_conv_share(c, m->cores - 1, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
     int rows = r_hi - r_lo, nv_core = v_hi - v_lo;
     int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
     int rlast = rows - (nht - 1) * c->th, clast = c->wo - (nwt - 1) * c->tw;
     double comp = 0;
+    int slice, nslices;
+    bk_conv_slice(c, m->cores - 1, m->cores, &slice, &nslices);
     for (int v0 = 0; v0 < nv_core; v0 += c->co_chunk) {
-        int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk;
+        int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk, s_lo, s_hi;
+        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the core's vectors of the chunk */
+        nv = s_hi - s_lo;
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
             double full = tile_compute(c, m, c->th, c->tw, nv, nci);
@@ -74,7 +81,9 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
         }
     }
     BkDmaStats st;
-    bk_conv_dma(c, m, core, m->cores, &st);
+    bk_conv_dma(c, m, m->cores - 1, m->cores, &st);
+    if (c->in_gsm) /* staging: a share of the input, then a barrier */
+        st.cycles += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     *compute = comp * c->groups;
     *dma = st.cycles * c->groups;
     *transfers = st.transfers * c->groups;
@@ -127,7 +136,7 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_EW: {
         const BkEw *p = &s->u.ew;
         double v = (double)p->nvec / cores;
-        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : 1;
+        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : p->op > BK_EW_AFFINE ? 2 : 1;
         comp = v * (loads + 1) / m->n_vls;
         by = (int64_t)(v * 128 * (loads + 1));
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
@@ -136,6 +145,13 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
+        if (p->by_rows) {
+            double rows = (double)p->rows / cores;
+            comp = rows * ((p->len + 31) / 32 * 60.0 + 2 * m->lat_reduce);
+            by = (int64_t)(rows * p->len * 8);
+            tr = (int64_t)(rows / p->chunk * 2 + 2);
+            break;
+        }
         double px = (double)s->out.n * p->hw / cores, items = px / p->np + 1;
         comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
         by = (int64_t)(px * p->nb * 256);
@@ -147,6 +163,26 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         double rows = (double)tr * s->out.h * s->out.w;
         by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
         dma = rows * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_TRANSPOSE: { /* a DMA per innermost row, a DMA row per element */
+        const BkTranspose *p = &s->u.tr;
+        double rows = (double)p->d[0] * p->d[1] * p->d[2] / cores;
+        tr = (int64_t)rows + 1;
+        by = (int64_t)(rows * p->d[3] * 4);
+        dma = rows * p->d[3] * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
+        const BkAct *x = &s->in[0];
+        tr = (int64_t)x->n * x->c / cores + 1;
+        by = (int64_t)((double)x->n * x->c * x->h * x->w * 4 / cores);
+        dma = (double)tr * x->h * x->w * m->dma_row_overhead;
+        break;
+    }
+    case BK_KIND_COPY: { /* one transfer per core */
+        tr = 1;
+        by = (int64_t)((double)bk_act_bytes(&s->in[0]) / cores);
         break;
     }
     case BK_KIND_PAD: {

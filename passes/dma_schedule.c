@@ -17,8 +17,19 @@ static void add(BkDmaStats *st, const M7Machine *m, int64_t rows, int64_t bytes,
     st->cycles += bk_dma_cycles(m, rows, bytes, bcast);
 }
 
+/* An input read: from GSM when the input is staged there. */
+static void add_in(BkDmaStats *st, const BkConv *c, const M7Machine *m, int64_t rows, int64_t bytes) {
+    if (!c->in_gsm) {
+        add(st, m, rows, bytes, 0);
+        return;
+    }
+    st->transfers++;
+    st->bytes += bytes;
+    st->cycles += bk_gsm_cycles(m, rows, bytes);
+}
+
 /* Input window of a tile for one sub-tile (m7k_conv_load_sub). */
-static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0) {
+static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0, int64_t pix) {
     int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
     int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
     int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
@@ -37,44 +48,49 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
     if (u1 < iw0 + cols)
         add(st, m, v1 - v0, (v1 - v0) * (iw0 + cols - u1) * sc, 0);
     if (c->in_sw == sc) {
-        add(st, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc, 0);
+        add_in(st, c, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc);
     } else {
         for (int v = v0; v < v1; v++)
-            add(st, m, u1 - u0, (u1 - u0) * sc, 0);
+            add_in(st, c, m, u1 - u0, (u1 - u0) * pix);
     }
 }
 
 void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
     st->transfers = 0, st->bytes = 0, st->cycles = 0;
-    int r_lo = 0, r_hi = c->ho, v_lo = 0, v_hi = c->nvco;
-    if (c->split == BK_SPLIT_ROWS)
-        bk_range(c->ho, core, ncores, &r_lo, &r_hi);
-    else
-        bk_range(c->nvco, core, ncores, &v_lo, &v_hi);
-    int bcast = c->split == BK_SPLIT_ROWS;
+    int r_lo, r_hi, v_lo, v_hi, pk = c->pool_k > 1 ? c->pool_k : 1;
+    int bcast = bk_conv_share(c, core, ncores, &r_lo, &r_hi, &v_lo, &v_hi);
     int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
-    if (c->split == BK_SPLIT_CO && (v_hi <= v_lo || nht == 0))
+    if (!bcast && (v_hi <= v_lo || nht == 0))
         return;
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)
         add(st, m, 1, (int64_t)c->nvco * 128, bcast);
+    int slice, nslices;
+    bk_conv_slice(c, core, ncores, &slice, &nslices);
     for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {
-        int nv = imin(c->co_chunk, v_hi - v0);
+        int nv = imin(c->co_chunk, v_hi - v0), s_lo, s_hi;
+        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the outputs it stores */
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = imin(c->ci_chunk, c->cin - ci0);
             int last = ci0 + c->ci_chunk >= c->cin;
-            add(st, m, 1, nv * nci * kk * 128, bcast);
+            int parts = v0 == v_lo && ci0 == 0 ? 1 : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
+            for (int part = 0; part < parts; part++) /* private weights: a part per tile */
+                add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
             int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;
             for (int n = 0; n < c->n; n++)
                 for (int ht = 0; ht < nht; ht++)
                     for (int wt = 0; wt < nwt; wt++) {
                         int r0 = r_lo + ht * c->th, c0 = wt * c->tw;
                         int nr = imin(c->th, r_hi - r0), nc = imin(c->tw, c->wo - c0);
-                        for (int s = 0; s < nsub; s++)
-                            window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl);
+                        for (int s = 0; s < nsub; s++) {
+                            int s_abs = ci0 / c->sub_ci + s, used = ci0 + nci - s_abs * c->sub_ci;
+                            window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl,
+                                   4LL * (used < c->sub_ci ? used : c->sub_ci));
+                        }
                         if (!last)
                             continue;
-                        for (int j = 0; j < nv; j++) {
+                        nr /= pk, nc /= pk; /* only pooled pixels leave */
+                        for (int j = s_lo; j < s_hi; j++) {
                             if (c->out_sw == 128)
                                 add(st, m, nr, (int64_t)nr * nc * 128, 0);
                             else

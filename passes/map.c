@@ -41,8 +41,12 @@ static void sched_free(void *p) {
 }
 
 static const char *kind_name(BkKind k) {
-    static const char *n[] = {"conv", "depthwise conv", "pool", "gpool", "eltwise", "softmax",
-                              "lrn", "concat", "pad", "alias"};
+    static const char *n[] = {
+        [BK_KIND_CONV] = "conv",         [BK_KIND_DW] = "depthwise conv", [BK_KIND_POOL] = "pool",
+        [BK_KIND_GPOOL] = "gpool",       [BK_KIND_EW] = "eltwise",        [BK_KIND_SOFTMAX] = "softmax",
+        [BK_KIND_LRN] = "lrn",           [BK_KIND_CONCAT] = "concat",     [BK_KIND_PAD] = "pad",
+        [BK_KIND_TRANSPOSE] = "transpose", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
+        [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before"};
     return n[k];
 }
 
@@ -65,10 +69,15 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert to", &s->post.nchw);
     if (s->kind == BK_KIND_CONV) {
         const BkConv *c = &s->u.conv;
-        fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, split %s%s\n",
-                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw,
-                c->split == BK_SPLIT_ROWS ? "rows (weights broadcast)" : "out channels",
+        fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, cores: %d row x %d "
+                   "channel parts%s%s\n",
+                c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw, c->row_parts, s->cores / c->row_parts,
+                c->row_parts == s->cores || c->slices ? " (weights broadcast)" : "",
                 c->resident ? ", outputs resident" : "");
+        if (c->in_gsm)
+            fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);
+        if (c->pool_k)
+            fprintf(f, "    fused %s pooling %dx%d\n", c->pool_max ? "max" : "average", c->pool_k, c->pool_k);
     } else if (s->kind == BK_KIND_DW) {
         fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
                 s->u.conv.px);
@@ -140,6 +149,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     BkSched *s = bk_sched_attach(l);
     s->map = BK_MAP_CHANNELS_IN_LANES;
     s->flops = ir_layer_flops(g, l);
+    s->out_tensor = l->out[0];
     if (geometry(y, &s->out)) {
         ir_diag_add(d, "backend: layer '%s' (%s): output '%s' has an unsupported shape (rank %d)",
                     l->name, l->onnx_op, y->name, y->rank);
@@ -186,10 +196,18 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         s->kind = BK_KIND_CONV; /* reads NCHW directly ("planar") or blocked */
         break;
     case IR_MAXPOOL:
-    case IR_AVGPOOL:
+    case IR_AVGPOOL: {
+        const IrPoolAttr *pa = &l->a.pool;
+        if ((pa->dilation[0] > 1 || pa->dilation[1] > 1) || pa->kernel[0] < 1 || pa->kernel[1] < 1 ||
+            pa->stride[0] < 1 || pa->stride[1] < 1) {
+            ir_diag_add(d, "backend: layer '%s' (%s): dilated or degenerate pooling windows are not "
+                           "supported", l->name, l->onnx_op);
+            return -1;
+        }
         s->kind = BK_KIND_POOL;
         need_blocked(s, 0);
         break;
+    }
     case IR_GLOBAL_AVGPOOL:
     case IR_GLOBAL_MAXPOOL:
         s->kind = BK_KIND_GPOOL;
@@ -211,10 +229,20 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             break;
         }
         s->n_in = 2;
-        if (input_act(phys, l, 1, &s->in[1])) {
-            ir_diag_add(d, "backend: layer '%s' (%s): second operand is not an activation",
+        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
+            s->src[0] = 1, s->src[1] = 0; /* the full-size operand first */
+        if (input_act(phys, l, s->src[0], &s->in[0]) || input_act(phys, l, s->src[1], &s->in[1])) {
+            ir_diag_add(d, "backend: layer '%s' (%s): an operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
+        }
+        if (ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
+            s->in[1].c == s->out.c && s->in[1].h * s->in[1].w == 1 && s->out.h * s->out.w > 1 &&
+            s->in[1].layout == BK_LAYOUT_BLOCKED) { /* [N, C, 1, 1] over [N, C, H, W] */
+            s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_BC : BK_EW_MUL_BC;
+            s->u.ew.bc_bytes = bk_act_bytes(&s->in[1]);
+            need_blocked(s, 0);
+            break;
         }
         if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) || ir_numel(&g->t[l->in[1]]) != ir_numel(y)) {
             ir_diag_add(d, "backend: layer '%s' (%s): broadcasting operands are not supported yet",
@@ -300,8 +328,41 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, 0);
         break;
     }
+    case IR_TRANSPOSE: {
+        const IrTensor *x = &g->t[l->in[0]];
+        if (x->rank != 4 || l->a.perm.n != 4) {
+            ir_diag_add(d, "backend: layer '%s' (Transpose): only 4-D transposes are supported", l->name);
+            return -1;
+        }
+        s->kind = BK_KIND_TRANSPOSE;
+        s->out.layout = BK_LAYOUT_NCHW;
+        int64_t str[4], acc = 4;
+        for (int j = 3; j >= 0; j--)
+            str[j] = acc, acc *= y->dims[j];
+        for (int j = 0; j < 4; j++) {
+            s->u.tr.d[j] = (int)x->dims[j];
+            s->u.tr.ostr[l->a.perm.v[j]] = str[j]; /* output axis j is input axis perm[j] */
+        }
+        break;
+    }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
+        int ax = l->a.softmax.axis;
+        if (s->in[0].layout == BK_LAYOUT_NCHW && x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d)) {
+            /* over the last axis (or the flattened tail) of NCHW data: rows */
+            int64_t len = 1, rows = 1;
+            for (int k = 0; k < x->rank; k++)
+                *(k < ax ? &rows : &len) *= x->dims[k];
+            if (len > (1 << 20)) {
+                ir_diag_add(d, "backend: layer '%s' (Softmax): rows of %lld values are too long", l->name,
+                            (long long)len);
+                return -1;
+            }
+            s->kind = BK_KIND_SOFTMAX;
+            s->u.softmax.by_rows = 1, s->u.softmax.rows = (int)rows, s->u.softmax.len = (int)len;
+            s->out.layout = BK_LAYOUT_NCHW;
+            break;
+        }
         if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
             ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);
@@ -313,20 +374,37 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     }
     case IR_RESHAPE:
     case IR_FLATTEN:
+    case IR_SQUEEZE:
+    case IR_UNSQUEEZE:
     case IR_IDENTITY:
     case IR_DROPOUT: {
-        /* The data stays where it is: only a flatten to [N, rest] (or a
-         * shape-preserving no-op) keeps the meaning of blocked data. */
+        /* The data stays where it is when the machine layout means the same:
+         * the same geometry, a flatten to [N, rest] (FC reads the source's
+         * geometry), or any reshape of NCHW data.  Other reshapes of blocked
+         * data convert it to NCHW first. */
         const IrTensor *x = &g->t[l->in[0]];
-        int same = x->rank == y->rank && !memcmp(x->dims, y->dims, sizeof(int64_t) * (size_t)x->rank);
+        BkAct a = s->in[0];
+        int same = a.n == s->out.n && a.c == s->out.c && a.h == s->out.h && a.w == s->out.w;
         int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y);
-        if (!same && !flat) {
-            ir_diag_add(d, "backend: layer '%s' (%s): only reshapes to [N, C*H*W] are supported",
-                        l->name, l->onnx_op);
+        if (ir_numel(x) != ir_numel(y)) {
+            ir_diag_add(d, "backend: layer '%s' (%s): element counts differ", l->name, l->onnx_op);
             return -1;
         }
-        s->kind = BK_KIND_ALIAS;
-        s->out = s->in[0];
+        if (a.layout == BK_LAYOUT_NCHW && y->is_graph_output) {
+            /* the harness reads the output at its own address: the bytes
+             * must land there (an alias would leave it unwritten) */
+            s->kind = BK_KIND_COPY;
+            s->out.layout = BK_LAYOUT_NCHW;
+        } else if (same || flat) {
+            s->kind = BK_KIND_ALIAS;
+            s->out = s->in[0];
+        } else if (a.layout == BK_LAYOUT_NCHW) {
+            s->kind = BK_KIND_ALIAS;
+            s->out.layout = BK_LAYOUT_NCHW; /* y's geometry, same bytes */
+        } else {
+            s->kind = BK_KIND_TO_NCHW;
+            s->out.layout = BK_LAYOUT_NCHW;
+        }
         break;
     }
     default:

@@ -127,7 +127,9 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             pre_buf[li] = nb;
             bufs[nb++] = (Buf){bk_act_bytes(&s->pre.blk), 0, li, li};
         }
-        int y = l->out[0];
+        if (s->kind == BK_KIND_FUSED)
+            continue; /* its output is the conv's */
+        int y = s->out_tensor;
         if (s->kind == BK_KIND_ALIAS) {
             buf_of[y] = buf_of[l->in[0]];
             if (addr[l->in[0]] >= 0 && buf_of[y] < 0)
@@ -168,7 +170,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             s->pre.blk.ddr = arena + bufs[pre_buf[li]].off;
             s->in[k].ddr = s->pre.blk.ddr;
         }
-        s->out.ddr = addr[l->out[0]];
+        s->out.ddr = addr[s->out_tensor];
         if (s->post.present) {
             s->post.blk.ddr = s->out.ddr;
             s->post.nchw.ddr = g->t[l->out[0]].ddr_offset;

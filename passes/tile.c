@@ -11,10 +11,13 @@
 
 static int64_t round128(int64_t x) { return (x + 127) / 128 * 128; }
 
-/* Register blocks (vectors x pixels) worth trying: 24 accumulators keep
- * 3 FMAs per cycle busy when each weight load and broadcast feeds >= 1.5. */
-static const int blocks[][2] = {{4, 6}, {3, 8}, {2, 12}, {4, 4}, {3, 6}, {2, 8}, {1, 12},
-                                {4, 2}, {2, 6}, {1, 8},  {4, 1}, {2, 4}, {1, 4},  {1, 2}, {1, 1}};
+/* Register blocks (vectors x pixels) worth trying, at most 28 accumulators
+ * (M7K_MAXACC): >= 18 keep 3 FMAs per cycle busy behind the 6-cycle FMA
+ * latency when each weight load and broadcast feeds >= 1.5; 7 pixels fit
+ * the widths 7 * 2^k of VGG-like nets. */
+static const int blocks[][2] = {{4, 6}, {4, 7}, {3, 8}, {3, 9}, {2, 12}, {4, 5}, {4, 4}, {3, 6},
+                                {2, 8}, {1, 12}, {4, 2}, {2, 6}, {1, 8}, {4, 1}, {2, 4}, {1, 4},
+                                {1, 2}, {1, 1}};
 
 /* Memory of a candidate; 0 if it fits. */
 static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, int64_t *sm) {
@@ -45,6 +48,31 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     return *am > m->am_bytes || *sm > m->sm_bytes;
 }
 
+/* DMA that nothing overlaps: staging the input, the first weight chunk
+ * and input tile before any compute, the last output tile after it. */
+static double exposed_cycles(const BkConv *c, const M7Machine *m) {
+    int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, c->row_parts == m->cores || c->slices);
+    e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
+    e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
+    if (c->in_gsm)
+        e += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
+    return e;
+}
+
+/* Parts a broadcast weight chunk comes in: the fewest tiles any core has
+ * (every core must issue the same collective calls). */
+static int conv_w_parts(const BkConv *c, const M7Machine *m) {
+    int parts = 1 << 20;
+    for (int k = 0; k < m->cores; k++) {
+        int r_lo, r_hi, v_lo, v_hi;
+        bk_conv_share(c, k, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
+        int t = c->n * ((r_hi - r_lo + c->th - 1) / c->th) * ((c->wo + c->tw - 1) / c->tw);
+        parts = t < parts ? t : parts;
+    }
+    return parts < 1 ? 1 : parts;
+}
+
 /* Powers of two up to n, and n itself. */
 static int steps(int n, int *out, int max) {
     int k = 0;
@@ -60,11 +88,16 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     int64_t min_am = INT64_MAX, min_sm = INT64_MAX;
     int fc = c->h == 1 && c->kh == 1 && c->kw == 1 && c->sub_ci == 0;
     s->candidates = 0;
-    for (int split = 0; split < 2; split++) {
-        if (split == BK_SPLIT_CO && c->nvco < 2)
+    for (int cand = 0; cand < 4 * m->cores; cand++) {
+        int rparts = cand % m->cores + 1, gsm = cand / m->cores % 2, slices = cand / m->cores / 2;
+        int cparts = m->cores / rparts;
+        if (m->cores % rparts || (cparts > 1 && c->nvco < 2) || (slices && (cparts == 1 || rparts == 1)))
             continue;
-        int rows_core = split == BK_SPLIT_ROWS ? (c->ho + m->cores - 1) / m->cores : c->ho;
-        int nv_core = split == BK_SPLIT_CO ? (c->nvco + m->cores - 1) / m->cores : c->nvco;
+        if (gsm && (c->in_bytes > m->gsm_bytes || c->in_bytes <= 0 || c->groups > 1))
+            continue;
+        int pk = c->pool_k > 1 ? c->pool_k : 1; /* tiles and shares in whole pooling windows */
+        int rows_core = (c->ho / pk + rparts - 1) / rparts * pk;
+        int nv_core = slices ? c->nvco : (c->nvco + cparts - 1) / cparts;
         if (rows_core < 1)
             rows_core = 1;
         int ths[16], nth = steps(rows_core, ths, 16);
@@ -101,8 +134,10 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                 for (int ik = 0; ik < nci; ik++)
                     for (int it = 0; it < nth; it++)
                         for (int iw = 0; iw < ntw; iw++) {
+                            if (ths[it] % pk || tws[iw] % pk)
+                                continue;
                             BkConv t = *c;
-                            t.split = split, t.vco = vco, t.px = px;
+                            t.row_parts = rparts, t.vco = vco, t.px = px, t.in_gsm = gsm, t.slices = slices;
                             t.co_chunk = cos[ic], t.ci_chunk = cis[ik], t.th = ths[it], t.tw = tws[iw];
                             if (fc) {
                                 t.sub_ci = t.ci_chunk;
@@ -117,6 +152,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                                 continue;
                             }
                             s->candidates++;
+                            t.w_parts = conv_w_parts(&t, m);
                             BkSched tmp = *s;
                             tmp.u.conv = t;
                             double comp, dma;
@@ -126,12 +162,14 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                              * not perfectly: tiles vary and each DMA waits for the
                              * instructions before it (MACHINE.md 5.4) */
                             double cost = comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
+                            cost += exposed_cycles(&t, m);
                             if (best_cost < 0 || cost < best_cost) {
                                 best_cost = cost;
                                 best = t;
                                 s->cyc_compute = comp, s->cyc_dma = dma;
                                 s->dma_transfers = tr, s->dma_bytes = by;
                                 s->am_bytes = am, s->sm_bytes = sm;
+                                s->cyc_exposed = exposed_cycles(&t, m);
                             }
                         }
         }
@@ -144,8 +182,10 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
         return -1;
     }
     *c = best;
+    c->w_parts = conv_w_parts(c, m);
     int nchunks = ((c->nvco + c->co_chunk - 1) / c->co_chunk) * ((c->cin + c->ci_chunk - 1) / c->ci_chunk);
     s->am_slots = (nchunks > 1 ? 2 : 1) + (c->resident ? 0 : 2);
+    s->gsm_bytes = c->in_gsm ? c->in_bytes : 0;
     s->sm_slots = 2;
     return 0;
 }
@@ -154,7 +194,9 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     BkConv *c = &s->u.conv;
     const IrTensor *w = &g->t[l->in[1]];
     const BkAct *x = &s->in[0], *y = &s->out;
+    int pool_k = c->pool_k, pool_max = c->pool_max; /* set by bk_fuse_pools */
     memset(c, 0, sizeof *c);
+    c->pool_k = pool_k, c->pool_max = pool_max;
     c->groups = l->op == IR_CONV ? l->a.conv.group : 1;
     c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
@@ -165,7 +207,8 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
             return -1;
         }
-        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
+        int k = c->pool_k > 1 ? c->pool_k : 1; /* y is the pooled output then */
+        c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h * k, c->wo = y->w * k;
         c->kh = (int)w->dims[2], c->kw = (int)w->dims[3];
         c->sh = l->a.conv.stride[0], c->sw = l->a.conv.stride[1];
         c->dh = l->a.conv.dilation[0], c->dw = l->a.conv.dilation[1];
@@ -175,6 +218,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             return -1;
         }
         int64_t hw = (int64_t)x->h * x->w;
+        c->in_bytes = bk_act_bytes(x);
         if (x->layout == BK_LAYOUT_BLOCKED) {
             c->sub_ci = 32;
             c->in_sw = 128, c->in_sh = (int64_t)x->w * 128, c->in_ssub = hw * 128;
@@ -197,6 +241,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
             return -1;
         }
         c->n = 1, c->cin = (int)k, c->h = 1, c->w = x->n, c->ho = 1, c->wo = x->n;
+        c->in_bytes = bk_act_bytes(x);
         c->sub_ci = 0; /* = the ci chunk, chosen by the search */
         c->in_sw = k * 4, c->in_sh = 0, c->in_sn = 0;
         c->out_sw = (int64_t)c->nvco * 128, c->out_sh = 0, c->out_sv = 128, c->out_sn = 0;
@@ -311,11 +356,11 @@ static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *
 static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
-    if (p->op != BK_EW_AFFINE)
+    if (p->op < BK_EW_AFFINE)
         p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
     p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
     p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
-    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : 0;
+    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > BK_EW_AFFINE ? p->bc_bytes : 0;
     int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;
@@ -337,6 +382,21 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
  * items for every core. */
 static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkSoftmax *p = &s->u.softmax;
+    if (p->by_rows) {
+        p->pitch = (int64_t)(p->len + 31) / 32 * 128;
+        int64_t fit = (m->am_bytes - 128) / p->pitch, per = (p->rows + m->cores - 1) / m->cores;
+        if (fit < 1) {
+            ir_diag_add(d, "backend: layer '%s': a softmax row does not fit in AM", l->name);
+            return -1;
+        }
+        p->chunk = (int)(fit < per ? fit : per > 0 ? per : 1);
+        if (p->chunk > 64)
+            p->chunk = 64;
+        p->am_iota = 0, p->am_x = 128;
+        s->am_bytes = 128 + p->chunk * p->pitch;
+        s->am_slots = 1;
+        return 0;
+    }
     p->nb = (s->out.c + 31) / 32, p->hw = s->out.h * s->out.w;
     int lrn = s->kind == BK_KIND_LRN;
     if (lrn) {
@@ -405,6 +465,9 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             break;
         case BK_KIND_CONCAT:
         case BK_KIND_PAD:
+        case BK_KIND_TRANSPOSE:
+        case BK_KIND_TO_NCHW:
+        case BK_KIND_COPY:
             if (s->kind == BK_KIND_PAD) {
                 s->u.pad.row_bytes = (int64_t)s->out.w * 128;
                 s->u.pad.row_off = BK_BLOB_ZERO;
@@ -412,6 +475,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             bk_cost_simple(s, m);
             break;
         case BK_KIND_ALIAS:
+        case BK_KIND_FUSED:
             break;
         }
         if (r) {
@@ -419,8 +483,8 @@ int bk_tile(IrGraph *g, const M7Machine *m, IrDiag *d) {
             continue;
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
-        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma);
-        if (s->kind != BK_KIND_ALIAS)
+        s->cyc_pred = (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed;
+        if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED)
             s->cyc_pred += m->barrier_cycles + m->dma_setup;
         s->eff_pred = s->cyc_pred > 0 ? (double)s->flops / (s->cyc_pred * peak) : 0;
     }

@@ -92,6 +92,8 @@ static void attrs_depthwise(Onnx__NodeProto *n) {
     mk_attr_ints(n, "pads", "1,1,1,1");
 }
 
+static void attrs_grouped(Onnx__NodeProto *n) { mk_attr_i(n, "group", 2); }
+
 static void test_conv_forms(void) {
     IrGraph *g = conv_with("1,3,9,9", "4,3,3,3", attrs_asym);
     if (g) {
@@ -119,6 +121,12 @@ static void test_conv_forms(void) {
         fe_expect_shape(g, "y", "1,4,6,6");
         ir_graph_free(g);
     }
+    /* grouped, not depthwise (pytorch-converted/test_Conv2d_groups) */
+    if ((g = conv_with("1,4,8,8", "6,2,3,3", attrs_grouped))) {
+        fe_expect_shape(g, "y", "1,6,6,6");
+        CU_ASSERT_EQUAL(fe_layer(g, "y")->a.conv.group, 2);
+        ir_graph_free(g);
+    }
     if ((g = conv_with("1,3,8,8", "3,1,3,3", attrs_depthwise))) {
         fe_expect_shape(g, "y", "1,3,8,8");
         CU_ASSERT_EQUAL(fe_layer(g, "y")->a.conv.group, 3);
@@ -127,13 +135,14 @@ static void test_conv_forms(void) {
 }
 
 static void test_conv_rejects(void) {
-    /* grouped (not depthwise) */
+    /* a group that does not divide the channels (grouped forms are accepted:
+     * test_conv_forms) */
     Onnx__ModelProto *m = mk_model(13);
     mk_input(m, "x", F, "1,4,8,8");
     mk_init_f32(m, "w", "4,2,3,3", NULL);
-    mk_attr_i(mk_node(m, "Conv", "grouped", "x,w", "y"), "group", 2);
+    mk_attr_i(mk_node(m, "Conv", "grouped", "x,w", "y"), "group", 3);
     mk_output(m, "y", NULL);
-    fe_expect_error(m, "grouped", "group 2 is not supported");
+    fe_expect_error(m, "grouped", "group 3 does not divide");
     /* 1-D conv */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,8");

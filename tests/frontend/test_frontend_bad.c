@@ -208,6 +208,15 @@ static void test_bad_graph(void) {
     free(m->opset_import[0]->domain);
     m->opset_import[0]->domain = ir_strdup("com.other");
     fe_expect_error(m, "no default-domain", NULL);
+    /* a model of another domain only names its ops (node test test_adam) */
+    m = mk_model(1);
+    free(m->opset_import[0]->domain);
+    m->opset_import[0]->domain = ir_strdup("ai.onnx.preview.training");
+    mk_input(m, "x", F, "1,3");
+    Onnx__NodeProto *adam = mk_node(m, "Adam", "opt", "x", "y");
+    adam->domain = ir_strdup("ai.onnx.preview.training");
+    mk_output(m, "y", NULL);
+    fe_expect_error(m, "unsupported node 0: op 'Adam' (domain 'ai.onnx.preview.training')", NULL);
     /* the same tensor defined twice */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3");
