@@ -18,5 +18,10 @@ typedef struct {
 /* NULL on any error, with every problem in diag (one line each, naming the
  * file, node and tensor).  opt and diag may be NULL. */
 IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag *diag);
+/* The same for a model in memory (len bytes at data; the caller keeps
+ * them).  name stands for the file in messages, and external data is read
+ * relative to its directory. */
+IrGraph *frontend_load_onnx_buffer(const void *data, size_t len, const char *name,
+                                   const FrontendOptions *opt, IrDiag *diag);
 
 #endif

@@ -252,3 +252,18 @@ IrGraph *frontend_load_onnx(const char *path, const FrontendOptions *opt, IrDiag
     ir_diag_free(&own);
     return g;
 }
+
+IrGraph *frontend_load_onnx_buffer(const void *data, size_t len, const char *name,
+                                   const FrontendOptions *opt, IrDiag *diag) {
+    IrDiag own = {0};
+    if (!diag)
+        diag = &own;
+    if (!name)
+        name = "<memory>";
+    IrGraph *g = NULL;
+    Onnx__ModelProto *m = onnx_parse_model(data, data ? len : 0, name, diag);
+    if (m)
+        g = import_model(m, name, opt, diag);
+    ir_diag_free(&own);
+    return g;
+}

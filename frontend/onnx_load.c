@@ -31,10 +31,9 @@ Onnx__ModelProto *onnx_read_model(const char *path, IrDiag *d) {
         close(fd);
         return NULL;
     }
-    if (st.st_size == 0) {
-        ir_diag_add(d, "%s: empty file, not an ONNX model", path);
+    if (st.st_size == 0) { /* cannot be mapped; the parser names the problem */
         close(fd);
-        return NULL;
+        return onnx_parse_model(NULL, 0, path, d);
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -43,8 +42,17 @@ Onnx__ModelProto *onnx_read_model(const char *path, IrDiag *d) {
         return NULL;
     }
     madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, (size_t)st.st_size, p);
+    Onnx__ModelProto *m = onnx_parse_model(p, (size_t)st.st_size, path, d);
     munmap(p, (size_t)st.st_size);
+    return m;
+}
+
+Onnx__ModelProto *onnx_parse_model(const void *data, size_t len, const char *path, IrDiag *d) {
+    if (len == 0) {
+        ir_diag_add(d, "%s: empty file, not an ONNX model", path);
+        return NULL;
+    }
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, data);
     if (!m) {
         ir_diag_add(d, "%s: not a valid ONNX model (protobuf parse failed: truncated or corrupt file)",
                     path);

@@ -8,6 +8,8 @@
 
 /* Parses the file; NULL with one message on a missing, empty or corrupt file. */
 Onnx__ModelProto *onnx_read_model(const char *path, IrDiag *d);
+/* The same for a model already in memory; path names it in messages. */
+Onnx__ModelProto *onnx_parse_model(const void *data, size_t len, const char *path, IrDiag *d);
 void onnx_free_model(Onnx__ModelProto *m);
 
 /* Adds tp as an IR_T_CONST tensor called name (FLOAT -> F32; INT64, INT32

@@ -125,7 +125,8 @@ static int get_ints(Ctx *c, const char *name, int64_t *out, int max) {
         return -1;
     if (a->n_ints > (size_t)max)
         return node_err(c, "attribute '%s' has %zu values (at most %d expected)", name, a->n_ints, max);
-    memcpy(out, a->ints, a->n_ints * sizeof *out);
+    if (a->n_ints) /* an empty list has ints == NULL */
+        memcpy(out, a->ints, a->n_ints * sizeof *out);
     return (int)a->n_ints;
 }
 

@@ -22,7 +22,19 @@ int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag 
                        "need 32 lanes)", m->cores, m->lanes);
         return -1;
     }
-    if (bk_map(g, d))
+    /* A program computes its outputs; one folded to a constant at compile
+     * time (e.g. Shape of an input) would never be written. */
+    int bad = 0;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const IrTensor *t = &g->t[g->outputs[i]];
+        if (t->role == IR_T_CONST) {
+            ir_diag_add(d, "backend: graph output '%s' is a constant known at compile time (%s); "
+                           "a compiled program only computes outputs from its inputs",
+                        t->name, t->dtype == IR_I64 ? "int64 shape arithmetic" : "float");
+            bad = 1;
+        }
+    }
+    if (bad || bk_map(g, d))
         return -1;
     bk_fuse_pools(g);
     if (bk_tile(g, m, o, d) || bk_memplan(g, d))
@@ -33,6 +45,8 @@ int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag 
 void bk_program(const IrGraph *g, BkProgram *p) {
     memset(p, 0, sizeof *p);
     p->zero_bytes = 128;
+    /* The blob's fixed head (iota, zeros) even when no layer adds weights. */
+    p->weights_bytes = BK_BLOB_ZERO + p->zero_bytes;
     for (int li = 0; li < g->n_l; li++) {
         const IrLayer *l = &g->l[li];
         const BkSched *s = l->dead ? NULL : l->sched;

@@ -67,7 +67,9 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert from", &s->pre.nchw);
     if (s->post.present)
         act_dump(f, "convert to", &s->post.nchw);
-    if (s->kind == BK_KIND_CONV) {
+    if (s->kind == BK_KIND_CONV && s->u.conv.row_parts == 0) {
+        fputs("    tiles: not chosen (the backend stopped before this layer)\n", f);
+    } else if (s->kind == BK_KIND_CONV) {
         const BkConv *c = &s->u.conv;
         fprintf(f, "    tiles: block %d vec x %d px, chunk %d vec x %d ch, tile %d x %d, cores: %d row x %d "
                    "channel parts%s%s\n",

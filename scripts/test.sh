@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds, runs every test
-# in a normal build and again under ASan+UBSan (leak checking on), then
-# prints one closing line "tests: N passed, N failed".
+# in a normal build and again under ASan+UBSan (leak checking on), checks
+# for leaks under valgrind and runs the fuzzers briefly (each counted as one
+# test), then prints one closing line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
@@ -16,7 +17,11 @@ rc1=${PIPESTATUS[0]}
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --no-suite slow 2>&1 | tee build-asan/test-summary.txt
 rc2=${PIPESTATUS[0]}
+# Leaks under valgrind on a VGG-style model, then a fixed-length fuzz run.
+scripts/leak-check.sh; rc3=$?
+scripts/fuzz-smoke.sh; rc4=$?
 count() { awk -v k="$1" '$1 == k":" {s += $2} END {print s + 0}' build/test-summary.txt build-asan/test-summary.txt; }
 ok=$(count Ok); fail=$(( $(count Fail) + $(count Timeout) ))
+for r in $rc3 $rc4; do [ "$r" -eq 0 ] && ok=$((ok + 1)) || fail=$((fail + 1)); done
 echo "tests: $ok passed, $fail failed"
-[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
+[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$rc3" -eq 0 ] && [ "$rc4" -eq 0 ]

@@ -305,6 +305,27 @@ static void test_options_cost(void) {
     ir_diag_free(&d);
 }
 
+/* An output folded to a constant (Shape of an input) is refused with its
+ * name; a program without layers still has the blob's fixed head, which
+ * bk_pack_weights always writes (fuzz finding: heap overflow). */
+static void test_constant_output(void) {
+    M7Machine m;
+    machine(&m);
+    IrGraph *g = ir_graph_new("const");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
+    ir_graph_add_input(g, x);
+    int y = tensor(g, "shape_of_x", IR_T_CONST, 1, (int64_t[]){4});
+    ir_graph_add_output(g, y);
+    IrDiag d = {0};
+    CU_ASSERT_EQUAL(backend_run(g, &m, &d), -1);
+    CU_ASSERT(d.n == 1 && strstr(d.msg[0], "'shape_of_x' is a constant"));
+    BkProgram p;
+    bk_program(g, &p);
+    CU_ASSERT(p.weights_bytes >= BK_BLOB_IOTA + 32 * 4);
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
 int main(void) {
     CU_initialize_registry();
     CU_pSuite s = CU_add_suite("backend", NULL, NULL);
@@ -316,6 +337,7 @@ int main(void) {
     CU_add_test(s, "memory plan reuses buffers", test_memplan_reuse);
     CU_add_test(s, "unsupported layers named", test_unsupported);
     CU_add_test(s, "run-time weights: packing DMAs, refusals", test_runtime_weights);
+    CU_add_test(s, "constant output refused", test_constant_output);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int fails = (int)CU_get_number_of_failures();

@@ -246,6 +246,30 @@ static void test_bad_graph(void) {
     expect_file_error(fe_path("nograph.onnx"), "no graph");
 }
 
+/* The in-memory entry point: same model, same result; bad bytes name the buffer. */
+static void test_buffer(void) {
+    Onnx__ModelProto *m = small_model();
+    size_t n = onnx__model_proto__get_packed_size(m);
+    uint8_t *buf = ir_xmalloc(n);
+    onnx__model_proto__pack(m, buf);
+    onnx__model_proto__free_unpacked(m, NULL);
+    IrDiag d = {0};
+    IrGraph *g = frontend_load_onnx_buffer(buf, n, "mem.onnx", NULL, &d);
+    CU_ASSERT_PTR_NOT_NULL(g);
+    CU_ASSERT_EQUAL(d.n, 0);
+    if (g)
+        CU_ASSERT_PTR_NOT_NULL(fe_layer(g, "z"));
+    ir_graph_free(g);
+    g = frontend_load_onnx_buffer(buf, n / 2, "half.onnx", NULL, &d);
+    CU_ASSERT_PTR_NULL(g);
+    CU_ASSERT(fe_diag_has(&d, "half.onnx: not a valid ONNX model"));
+    ir_diag_free(&d);
+    CU_ASSERT_PTR_NULL(frontend_load_onnx_buffer(NULL, 10, NULL, NULL, &d));
+    CU_ASSERT(fe_diag_has(&d, "<memory>: empty file"));
+    ir_diag_free(&d);
+    free(buf);
+}
+
 int main(void) {
     fe_setup();
     static const TestCase tests[] = {
@@ -259,6 +283,7 @@ int main(void) {
         {"huge shapes", test_huge_shapes},
         {"bad payloads and input types", test_bad_payloads},
         {"bad graphs and attributes", test_bad_graph},
+        {"in-memory model", test_buffer},
         {NULL, NULL},
     };
     int rc = cunit_run("frontend bad input", tests);
