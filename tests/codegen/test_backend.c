@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cunit_run.h"
 #include "backend.h"
 
 /* MACHINE.md defaults, by hand (the tests do not need the simulator). */
@@ -327,20 +328,17 @@ static void test_constant_output(void) {
 }
 
 int main(void) {
-    CU_initialize_registry();
-    CU_pSuite s = CU_add_suite("backend", NULL, NULL);
-    CU_add_test(s, "tiles fit exactly", test_fits_exactly);
-    CU_add_test(s, "every dimension split", test_split_every_dimension);
-    CU_add_test(s, "cannot fit", test_cannot_fit);
-    CU_add_test(s, "options off, priced", test_options_cost);
-    CU_add_test(s, "micro-kernel cost", test_mk_cost);
-    CU_add_test(s, "memory plan reuses buffers", test_memplan_reuse);
-    CU_add_test(s, "unsupported layers named", test_unsupported);
-    CU_add_test(s, "run-time weights: packing DMAs, refusals", test_runtime_weights);
-    CU_add_test(s, "constant output refused", test_constant_output);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int fails = (int)CU_get_number_of_failures();
-    CU_cleanup_registry();
-    return fails ? 1 : 0;
+    static const TestCase tests[] = {
+        {"tiles fit exactly", test_fits_exactly},
+        {"every dimension split", test_split_every_dimension},
+        {"cannot fit", test_cannot_fit},
+        {"options off, priced", test_options_cost},
+        {"micro-kernel cost", test_mk_cost},
+        {"memory plan reuses buffers", test_memplan_reuse},
+        {"unsupported layers named", test_unsupported},
+        {"run-time weights: packing DMAs, refusals", test_runtime_weights},
+        {"constant output refused", test_constant_output},
+        {NULL, NULL},
+    };
+    return cunit_run("backend", tests);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cunit_run.h"
 #include "codegen.h"
 #include "dump.h"
 #include "eval.h"
@@ -797,34 +798,32 @@ int main(int argc, char **argv) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/m7cc_codegen_XXXXXX");
     if (!mkdtemp(tmpdir))
         return 2;
-    CU_initialize_registry();
-    CU_pSuite s = CU_add_suite("codegen", NULL, NULL);
-    if (slow) {
-        CU_add_test(s, "VGG-16 conv layers", test_vgg_layers);
-        CU_add_test(s, "FC layers", test_fc_layers);
-    } else {
-        CU_add_test(s, "emission errors, dump", test_emit_errors_and_dump);
-        CU_add_test(s, "small CNN, odd sizes", test_small_cnn);
-        CU_add_test(s, "batch 2, add, avgpool, NCHW output", test_batch_add_avgpool);
-        CU_add_test(s, "FC batch 3 + sigmoid", test_fc_batch);
-        CU_add_test(s, "every dimension split", test_split_everything);
-        CU_add_test(s, "NCHW input to pool, FC on blocked", test_convert_pool_fc);
-        CU_add_test(s, "grouped conv", test_grouped);
-        CU_add_test(s, "batchnorm, constant add/mul", test_affine);
-        CU_add_test(s, "weights as graph inputs", test_runtime_weights);
-        CU_add_test(s, "Gemm with B a graph input", test_runtime_gemm);
-        CU_add_test(s, "concat and pad", test_concat_pad);
-        CU_add_test(s, "broadcast mul/add (SE gate)", test_broadcast);
-        CU_add_test(s, "transpose, softmax over the last axis", test_transpose_softmax);
-        CU_add_test(s, "reshape of blocked data, squeeze", test_reshape);
-        CU_add_test(s, "1, 2 and 7 cores", test_core_counts);
-        CU_add_test(s, "rows and channels split over the cores", test_split_2d);
-        CU_add_test(s, "double buffering, weight sharing off", test_options_off);
-    }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    int fails = (int)CU_get_number_of_failures();
-    CU_cleanup_registry();
+    static const TestCase slow_tests[] = {
+        {"VGG-16 conv layers", test_vgg_layers},
+        {"FC layers", test_fc_layers},
+        {NULL, NULL},
+    };
+    static const TestCase tests[] = {
+        {"emission errors, dump", test_emit_errors_and_dump},
+        {"small CNN, odd sizes", test_small_cnn},
+        {"batch 2, add, avgpool, NCHW output", test_batch_add_avgpool},
+        {"FC batch 3 + sigmoid", test_fc_batch},
+        {"every dimension split", test_split_everything},
+        {"NCHW input to pool, FC on blocked", test_convert_pool_fc},
+        {"grouped conv", test_grouped},
+        {"batchnorm, constant add/mul", test_affine},
+        {"weights as graph inputs", test_runtime_weights},
+        {"Gemm with B a graph input", test_runtime_gemm},
+        {"concat and pad", test_concat_pad},
+        {"broadcast mul/add (SE gate)", test_broadcast},
+        {"transpose, softmax over the last axis", test_transpose_softmax},
+        {"reshape of blocked data, squeeze", test_reshape},
+        {"1, 2 and 7 cores", test_core_counts},
+        {"rows and channels split over the cores", test_split_2d},
+        {"double buffering, weight sharing off", test_options_off},
+        {NULL, NULL},
+    };
+    int fails = cunit_run("codegen", slow ? slow_tests : tests);
     if (!fails) {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
