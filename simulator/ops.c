@@ -312,27 +312,19 @@ m7_vec m7_vsel(m7_vec mask, m7_vec a, m7_vec b) {
 }
 
 /* Lane reductions combine pairwise (a tree: lanes i and i+16, then i+8, ...). */
-m7_scalar m7_vreduce_add(m7_vec v) {
+static m7_scalar reduce(m7_vec v, int is_max) {
     Core *c = m7sim_cur;
     float t[M7_LANES];
     memcpy(t, L(v), sizeof t);
     for (int w = M7_LANES / 2; w; w /= 2)
         for (int i = 0; i < w; i++)
-            t[i] = t[i] + t[i + w];
+            t[i] = is_max ? (t[i] > t[i + w] ? t[i] : t[i + w]) : t[i] + t[i + w];
     m7_scalar s = {t[0], issue_busy(c, R(v))};
     return s;
 }
 
-m7_scalar m7_vreduce_max(m7_vec v) {
-    Core *c = m7sim_cur;
-    float t[M7_LANES];
-    memcpy(t, L(v), sizeof t);
-    for (int w = M7_LANES / 2; w; w /= 2)
-        for (int i = 0; i < w; i++)
-            t[i] = t[i] > t[i + w] ? t[i] : t[i + w];
-    m7_scalar s = {t[0], issue_busy(c, R(v))};
-    return s;
-}
+m7_scalar m7_vreduce_add(m7_vec v) { return reduce(v, 0); }
+m7_scalar m7_vreduce_max(m7_vec v) { return reduce(v, 1); }
 
 /* A documented instruction sequence, timed as a dependent chain of its
  * instructions (docs/machine.md): V = VMAC, I = VIEU. */
