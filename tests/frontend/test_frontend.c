@@ -143,20 +143,20 @@ static void test_conv_rejects(void) {
     mk_attr_i(mk_node(m, "Conv", "grouped", "x,w", "y"), "group", 3);
     mk_output(m, "y", NULL);
     fe_expect_error(m, "grouped", "group 3 does not divide");
-    /* 1-D conv */
+    /* 1-D conv with a 2-D weight */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,8");
-    mk_init_f32(m, "w", "4,3,3", NULL);
+    mk_init_f32(m, "w", "4,3", NULL);
     mk_node(m, "Conv", "conv1d", "x,w", "y");
     mk_output(m, "y", NULL);
-    fe_expect_error(m, "conv1d", "only 2-D convolution");
+    fe_expect_error(m, "conv1d", "weight 'w' is [4x3]");
     /* 3-D conv */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,4,4,4");
     mk_init_f32(m, "w", "4,3,3,3,3", NULL);
     mk_node(m, "Conv", "conv3d", "x,w", "y");
     mk_output(m, "y", NULL);
-    fe_expect_error(m, "conv3d", "only 2-D convolution");
+    fe_expect_error(m, "conv3d", "only 1-D and 2-D convolution");
     /* channel mismatch names layer and shapes */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,8,8");

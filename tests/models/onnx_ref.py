@@ -97,6 +97,23 @@ def conv(i, a, _):
     return y
 
 
+def as_2d(fn):
+    """A 1-D conv or pool ([N, C, L]) is the 2-D one over [N, C, 1, L] with a
+    window 1 high: the ONNX spec treats every spatial axis alike."""
+    def run(i, a, opset):
+        if i[0].ndim != 3:
+            return fn(i, a, opset)
+        a = dict(a)
+        for key in ("kernel_shape", "strides", "dilations"):
+            if key in a:
+                a[key] = [1] + list(a[key])
+        if "pads" in a:
+            a["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+        i = [v[:, :, None, :] if v is not None and v.ndim == 3 else v for v in i]
+        return fn(i, a, opset)[:, :, 0, :]
+    return run
+
+
 def maxpool(i, a, _):
     x = f64(i[0])
     k, s, p, d = spatial(a, x, None)
@@ -225,9 +242,9 @@ def constant(i, a, _):
 
 
 OPS = {
-    "Conv": conv,
-    "MaxPool": maxpool,
-    "AveragePool": avgpool,
+    "Conv": as_2d(conv),
+    "MaxPool": as_2d(maxpool),
+    "AveragePool": as_2d(avgpool),
     "GlobalAveragePool": lambda i, a, o: f64(i[0]).mean(axis=(2, 3), keepdims=True),
     "Pad": pad,
     "Gemm": gemm,
