@@ -473,12 +473,16 @@ static int imp_concat(Ctx *c) {
 
 static int imp_pad(Ctx *c) {
     IrTensor *x = in_t(c, 0);
-    IrPadAttr a = {{0}, 0.0f};
+    IrPadAttr a = {{0}, 0.0f, IR_PAD_CONSTANT};
     const char *mode = get_string(c, "mode", "constant");
     if (!mode)
         return -1;
-    if (strcmp(mode, "constant"))
-        return node_err(c, "pad mode '%s' is not supported (constant only)", mode);
+    if (!strcmp(mode, "reflect"))
+        a.mode = IR_PAD_REFLECT;
+    else if (!strcmp(mode, "edge"))
+        a.mode = IR_PAD_EDGE;
+    else if (strcmp(mode, "constant"))
+        return node_err(c, "pad mode '%s' is not supported (constant, reflect or edge)", mode);
     int64_t pads[2 * IR_MAX_RANK];
     int np;
     if (c->opset < 11) {

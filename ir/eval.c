@@ -513,9 +513,13 @@ static int op_pad(const IrGraph *g, const IrLayer *l, const float *x, float *y, 
         int64_t off = 0;
         int inside = 1;
         for (int i = 0; i < r; i++) {
-            int64_t xi = idx[i] - a->pads[i];
-            inside &= xi >= 0 && xi < xt->dims[i];
-            off = off * xt->dims[i] + xi;
+            int64_t xi = idx[i] - a->pads[i], n = xt->dims[i];
+            if (a->mode == IR_PAD_REFLECT) /* shape inference keeps pads < n */
+                xi = xi < 0 ? -xi : xi >= n ? 2 * (n - 1) - xi : xi;
+            else if (a->mode == IR_PAD_EDGE)
+                xi = xi < 0 ? 0 : xi >= n ? n - 1 : xi;
+            inside &= xi >= 0 && xi < n;
+            off = off * n + xi;
         }
         y[o] = inside ? x[off] : a->value;
         for (int i = r - 1; i >= 0 && ++idx[i] == yd[i]; i--)

@@ -134,9 +134,11 @@ typedef struct {
     int coerce_2d;          /* opset < 13: flatten to [prod(<axis), prod(>=axis)] */
 } IrSoftmaxAttr;
 
+typedef enum { IR_PAD_CONSTANT, IR_PAD_REFLECT, IR_PAD_EDGE } IrPadMode;
 typedef struct {
     int64_t pads[2 * IR_MAX_RANK]; /* ONNX order: all begins, then all ends */
-    float value;
+    float value;                   /* constant mode */
+    IrPadMode mode;
 } IrPadAttr;
 
 typedef struct {

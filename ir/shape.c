@@ -507,6 +507,12 @@ static int infer_pad(IrGraph *g, IrLayer *l, IrDiag *d) {
         int64_t b = l->a.pad.pads[i], e = l->a.pad.pads[x->rank + i];
         if (b < 0 || e < 0)
             return fail(d, l, "negative pads (cropping) are not supported");
+        /* reflect mirrors once (about the edge element), edge repeats it */
+        if (l->a.pad.mode == IR_PAD_REFLECT && (b >= x->dims[i] || e >= x->dims[i]))
+            return fail(d, l, "reflect pads %lld,%lld of axis %d must be smaller than its size %lld",
+                        (long long)b, (long long)e, i, (long long)x->dims[i]);
+        if (l->a.pad.mode == IR_PAD_EDGE && (b || e) && x->dims[i] == 0)
+            return fail(d, l, "edge pads of axis %d, which is empty", i);
         if (ir_add_i64(x->dims[i], b, &y[i]) || ir_add_i64(y[i], e, &y[i]))
             return fail(d, l, "padded dimension %d overflows", i);
     }

@@ -23,7 +23,7 @@
  * given. */
 static int pad_params(const IrGraph *g, const IrLayer *p, int64_t pads[8], float *value) {
     int r = g->t[p->in[0]].rank;
-    if ((r != 3 && r != 4) || (p->n_in > 3 && p->in[3] >= 0))
+    if ((r != 3 && r != 4) || (p->n_in > 3 && p->in[3] >= 0) || p->a.pad.mode != IR_PAD_CONSTANT)
         return 0;
     int64_t given[8];
     for (int i = 0; i < 2 * r; i++)

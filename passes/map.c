@@ -359,6 +359,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         s->kind = BK_KIND_PAD;
         s->u.pad.pt = r == 4 ? (int)p[2] : 0, s->u.pad.pl = (int)p[r - 1];
         s->u.pad.value = l->a.pad.value;
+        s->u.pad.mode = (int)l->a.pad.mode;
         need_blocked(s, 0);
         break;
     }

@@ -791,7 +791,18 @@ static void test_pad(void) {
     m = unary(7, "Pad", "1,2,3,3", &n);
     mk_attr_ints(n, "pads", "0,0,1,1,0,0,1,1");
     mk_attr_s(n, "mode", "reflect");
-    fe_expect_error(m, "'n0'", "pad mode 'reflect' is not supported");
+    if ((g = must_load(m, 0))) {
+        CU_ASSERT_EQUAL(fe_layer(g, "y")->a.pad.mode, IR_PAD_REFLECT);
+        ir_graph_free(g);
+    }
+    m = unary(7, "Pad", "1,2,3,3", &n);
+    mk_attr_ints(n, "pads", "0,0,3,0,0,0,0,0");
+    mk_attr_s(n, "mode", "reflect");
+    fe_expect_error(m, "'n0'", "reflect pads 3,0 of axis 2 must be smaller than its size 3");
+    m = unary(7, "Pad", "1,2,3,3", &n);
+    mk_attr_ints(n, "pads", "0,0,1,1,0,0,1,1");
+    mk_attr_s(n, "mode", "wrap");
+    fe_expect_error(m, "'n0'", "pad mode 'wrap' is not supported (constant, reflect or edge)");
     m = unary(7, "Pad", "1,2,3,3", &n);
     mk_attr_ints(n, "pads", "1,1");
     fe_expect_error(m, "'n0'", "pads has 2 values");

@@ -150,12 +150,16 @@ def pad(i, a, opset):
         pads = list(i[1])
         value = i[2].item() if len(i) > 2 and i[2] is not None else 0.0
     mode = a.get("mode", b"constant")
-    if mode not in (b"constant", "constant"):
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode not in ("constant", "reflect", "edge"):
         raise NotImplementedError("onnx_ref: Pad mode %s" % mode)
     r = x.ndim
     if min(pads) < 0:
         raise NotImplementedError("onnx_ref: negative pads")
-    return np.pad(x, [(pads[j], pads[j + r]) for j in range(r)], constant_values=value)
+    widths = [(pads[j], pads[j + r]) for j in range(r)]
+    if mode != "constant":
+        return np.pad(x, widths, mode=mode)
+    return np.pad(x, widths, constant_values=value)
 
 
 def gemm(i, a, _):
