@@ -49,6 +49,22 @@ int passes_fuse_activation(IrGraph *g, IrDiag *d);
  * live layer reads any more. */
 int passes_dce(IrGraph *g, IrDiag *d);
 
+/* ---- training (autodiff.c, docs/training.md) ----------------------------- */
+typedef struct {
+    IrLossKind loss;
+    float lr;                   /* SGD learning rate */
+} TrainOptions;
+/* Before canonicalisation: lists every layer training cannot handle
+ * (BatchNormalization, which canonicalisation would fold into the weights,
+ * and ops without a backward), all of them.  0 or -1. */
+int passes_train_check(const IrGraph *g, IrDiag *d);
+/* After canonicalisation: appends a `target` graph input, the loss, the
+ * backward layers and an SGD update of every conv/FC weight and bias; the
+ * graph outputs become the loss, the updated parameters, then their
+ * gradients (forward order).  0, or -1 listing every layer without a
+ * backward. */
+int passes_autodiff(IrGraph *g, const TrainOptions *o, IrDiag *d);
+
 /* ---- rewriting helpers shared by the passes (rewrite.c) ---------------- */
 
 /* 1 if tensor ti is a compile-time F32 constant with data and known shape. */
