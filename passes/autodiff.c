@@ -19,25 +19,9 @@
 
 #include "passes.h"
 
-/* A new tensor named base+suffix (made unique) with the given shape. */
-static int new_tensor(IrGraph *g, const char *base, const char *suffix, IrTensorRole role, int rank,
-                      const int64_t *dims) {
-    int64_t dd[IR_MAX_RANK]; /* dims may point into g->t, which ir_add_tensor moves */
-    memcpy(dd, dims, (size_t)rank * sizeof *dd);
-    size_t n = strlen(base) + strlen(suffix) + 24;
-    char *name = ir_xmalloc(n);
-    snprintf(name, n, "%s%s", base, suffix);
-    for (int i = 2; ir_find_tensor(g, name) >= 0; i++)
-        snprintf(name, n, "%s%s.%d", base, suffix, i);
-    int ti = ir_add_tensor(g, name, IR_F32, role);
-    free(name);
-    ir_set_shape(&g->t[ti], rank, dd);
-    return ti;
-}
-
 /* A gradient tensor shaped like tensor `like`. */
 static int grad_like(IrGraph *g, int like) {
-    return new_tensor(g, g->t[like].name, ".grad", IR_T_GRAD, g->t[like].rank, g->t[like].dims);
+    return canon_new_tensor(g, g->t[like].name, ".grad", IR_T_GRAD, g->t[like].rank, g->t[like].dims);
 }
 
 typedef struct {
@@ -297,9 +281,9 @@ int passes_autodiff(IrGraph *g, const TrainOptions *o, IrDiag *d) {
         a.grad[t] = -1;
     int n_fwd = g->n_l, rc = 0;
 
-    int tgt = new_tensor(g, "target", "", IR_T_INPUT, g->t[pred].rank, g->t[pred].dims);
+    int tgt = canon_new_tensor(g, "target", "", IR_T_INPUT, g->t[pred].rank, g->t[pred].dims);
     ir_graph_add_input(g, tgt);
-    int dpred = grad_like(g, pred), loss = new_tensor(g, "loss", "", IR_T_ACT, 1, (int64_t[]){1});
+    int dpred = grad_like(g, pred), loss = canon_new_tensor(g, "loss", "", IR_T_ACT, 1, (int64_t[]){1});
     int li = ir_add_layer(g, IR_LOSS_GRAD, "loss", "loss", (int[]){pred, tgt}, 2, (int[]){dpred, loss}, 2);
     g->l[li].a.train.loss = o->loss;
     a.grad[pred] = dpred;
@@ -325,7 +309,7 @@ int passes_autodiff(IrGraph *g, const TrainOptions *o, IrDiag *d) {
             int w = a.params[k];
             if (g->t[w].role == IR_T_CONST)
                 g->t[w].role = IR_T_PARAM;
-            upd[k] = new_tensor(g, g->t[w].name, ".updated", IR_T_ACT, g->t[w].rank, g->t[w].dims);
+            upd[k] = canon_new_tensor(g, g->t[w].name, ".updated", IR_T_ACT, g->t[w].rank, g->t[w].dims);
             char name[64];
             snprintf(name, sizeof name, "sgd.%d", k);
             li = ir_add_layer(g, IR_SGD, name, "SGD", (int[]){w, a.pgrad[k]}, 2, &upd[k], 1);

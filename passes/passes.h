@@ -77,6 +77,10 @@ void canon_replace_uses(IrGraph *g, int from, int to);
 /* Layer li writes tensor `to` in output slot k instead of its old tensor
  * (which is left without producer). */
 void canon_retarget_output(IrGraph *g, int li, int k, int to);
+/* Adds an F32 tensor of the given role named base+suffix (made unique) with
+ * the given shape and no data; returns its index.  Moves g->t as below. */
+int canon_new_tensor(IrGraph *g, const char *base, const char *suffix, IrTensorRole role, int rank,
+                     const int64_t *dims);
 /* Adds a CONST F32 tensor named base+suffix (made unique) with the given
  * shape and zeroed data; returns its index.  Moves g->t (re-take pointers
  * into it afterwards); base and dims may point into it. */
