@@ -126,6 +126,8 @@ static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
         const IrTensor *t = &g->t[g->outputs[k]];
         M7Tensor out = {.name = t->name, .elem_type = M7_ELEM_FLOAT, .rank = t->rank,
                         .numel = ir_numel(t), .f32 = out_data[k]};
+        if (!out_data[k]) /* an INT64 constant (ir_eval) */
+            out.elem_type = M7_ELEM_INT64, out.i64 = t->i64;
         memcpy(out.dims, t->dims, sizeof out.dims);
         char err[512];
         if (m7_tensor_write(o->outputs[k], &out, err, sizeof err)) {
