@@ -72,6 +72,7 @@ m7_scalar m7_vreduce_max(m7_vec v);                 /* VIEU, slow: max of the la
 m7_vec m7_vexp(m7_vec v);
 m7_vec m7_vrcp(m7_vec v);                           /* 1/v */
 m7_vec m7_vrsqrt(m7_vec v);                         /* 1/sqrt(v) */
+m7_vec m7_vlog(m7_vec v);                           /* natural log (v > 0) */
 
 /* ---- scalar unit (SM) and broadcast --------------------------------------- */
 m7_scalar m7_sld(m7_addr sm);                       /* SLD: one FP32 word */

@@ -347,6 +347,9 @@ static uint64_t sequence(Core *c, uint64_t ready, const char *seq) {
 #define SEQ_RCP "IVVVVVV"
 /* 1/sqrt(x): estimate [I I]; h=0.5x [V]; 3 steps y=y*(1.5-h*y*y) [VVV x3]. */
 #define SEQ_RSQRT "IIVVVVVVVVVV"
+/* log: exponent and mantissa split [I I]; m in [sqrt(1/2), sqrt(2)): t = (m-1)/(m+1)
+ * by 1/x [IVVVVVV] and a multiply; odd degree-9 polynomial in t [V x6]; + e ln2 [V]. */
+#define SEQ_LOG "IIVIVVVVVVVVVVVVVV"
 
 m7_vec m7_vexp(m7_vec v) {
     Core *c = m7sim_cur;
@@ -363,6 +366,15 @@ m7_vec m7_vrcp(m7_vec v) {
     for (int i = 0; i < M7_LANES; i++)
         L(r)[i] = 1.0f / L(v)[i];
     R(r) = sequence(c, R(v), SEQ_RCP);
+    return r;
+}
+
+m7_vec m7_vlog(m7_vec v) {
+    Core *c = m7sim_cur;
+    m7_vec r;
+    for (int i = 0; i < M7_LANES; i++)
+        L(r)[i] = logf(L(v)[i]);
+    R(r) = sequence(c, R(v), SEQ_LOG);
     return r;
 }
 
