@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 extern const char codegen_kernels_src[];
+extern const char codegen_kernels_train_src[];
 
 typedef struct {
     const IrGraph *g;
@@ -317,12 +318,76 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
+/* ---- training layers (passes/map_train.c, kernels_train.c) ---- */
+
+/* A strided conv's dX: dY spread into the conv's input buffer first. */
+static void emit_upsample(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    const BkConv *c = &s->u.conv;
+    const BkAct *y = &s->pre.nchw, *u = &s->pre.blk;
+    fprintf(G->f, "static const M7kUpsample %s_pre = {\n    .planes = %d, .ho = %d, .wo = %d, .hu = %d, .wu = %d, "
+                  ".sh = %d, .sw = %d,\n    .in = %lluu, .out = %lluu, .zero = %lluu,\n};\n",
+            id, y->n * ((y->c + 31) / 32), y->h, y->w, u->h, u->w, l->a.conv.stride[0], l->a.conv.stride[1],
+            U(y->ddr), U(u->ddr), U(BK_BLOB_ZERO));
+    (void)c;
+}
+
+static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
+    FILE *f = G->f;
+    const BkTrain *t = &s->u.train;
+    const IrGraph *g = G->g;
+    uint64_t out2 = l->n_out > 1 && l->out[1] >= 0 ? (uint64_t)g->t[l->out[1]].ddr_offset : 0;
+    fprintf(f, "static const M7kTrain %s_plan = {\n    .op = %d, .a = %lluu, .b = %lluu, .out = %lluu, .out2 = %lluu, "
+               ".zero = %lluu, .iota = %lluu,\n",
+            id, t->op, U(s->in[0].ddr), U(s->n_in > 1 ? s->in[1].ddr : t->op == BK_TR_EW ? t->w_off : 0),
+            U(s->out.ddr), U(out2), U(BK_BLOB_ZERO), U(BK_BLOB_IOTA));
+    switch (t->op) {
+    case BK_TR_LOSS: {
+        double numel = (double)t->n * t->k;
+        fprintf(f, "    .loss_ce = %d, .n = %d, .k = %d, .kb = %d, .scale = ", t->loss_ce, t->n, t->k, t->kb);
+        flt(f, (float)(1.0 / (t->loss_ce ? t->n : numel)));
+        fputs(", .dscale = ", f);
+        flt(f, (float)(t->loss_ce ? 1.0 / t->n : 2.0 / numel));
+        fputs(",\n", f);
+        break;
+    }
+    case BK_TR_EW:
+        fprintf(f, "    .ew_op = %d, .act = ", t->ew_op);
+        act(f, &l->act, l->op);
+        fputs(", .neg_lr = ", f);
+        flt(f, -t->lr);
+        fprintf(f, ", .nbytes = %lluu, .chunk = %lluu,\n", U(t->nbytes), U(t->chunk_bytes));
+        break;
+    case BK_TR_POOL:
+        fprintf(f, "    .n = %d, .ncb = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, "
+                   ".sw = %d,\n    .pt = %d, .pl = %d, .is_max = %d, .span_h = %d, .inv_div = ",
+                s->out.n, t->ncb, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->is_max,
+                t->span_h);
+        flt(f, t->inv_div);
+        fputs(",\n", f);
+        break;
+    case BK_TR_GW:
+        fprintf(f, "    .n = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
+                   ".pt = %d, .pl = %d,\n", t->n, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl);
+        fprintf(f, "    .cin = %d, .cout = %d, .cig = %d, .cog = %d, .dh = %d, .dw = %d, .vco = %d, .ci_chunk = %d, "
+                   ".th = %d, .tw = %d, .vb = %d, .pp = %d,\n    .rows_in = %d, .cols_in = %d, .has_bias = %d,\n",
+                t->cin, t->cout, t->cig, t->cog, t->dh, t->dw, t->vco, t->ci_chunk, t->th, t->tw, t->vb, t->pp,
+                t->rows_in, t->cols_in, t->has_bias);
+        fprintf(f, "    .x_sn = %lluu, .x_sblk = %lluu, .x_sh = %lluu, .x_sw = %lluu, .dy_sn = %lluu, .dy_sblk = %lluu, "
+                   ".dy_sh = %lluu, .dy_sw = %lluu,\n", U(t->x_sn), U(t->x_sblk), U(t->x_sh), U(t->x_sw),
+                U(t->dy_sn), U(t->dy_sblk), U(t->dy_sh), U(t->dy_sw));
+        fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu}, .am_c = %lluu, .sm_x = {%lluu, %lluu},\n",
+                U(t->am_a[0]), U(t->am_a[1]), U(t->am_b[0]), U(t->am_b[1]), U(t->am_c), U(t->sm_x[0]), U(t->sm_x[1]));
+        break;
+    }
+    fputs("};\n", f);
+}
+
 static const char *kind_fn[] = {
     [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
     [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
     [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_CONCAT] = "m7k_concat",   [BK_KIND_PAD] = "m7k_pad",
     [BK_KIND_TRANSPOSE] = "m7k_transpose", [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
-    [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = ""};
+    [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = "",             [BK_KIND_TRAIN] = "m7k_train"};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     const IrLayer *l = &G->g->l[li];
@@ -379,13 +444,16 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         fprintf(f, "static const M7kCopy %s_plan = {.in = %lluu, .out = %lluu, .bytes = %lluu};\n", id,
                 U(s->in[0].ddr), U(s->out.ddr), U(bk_act_bytes(&s->in[0])));
         break;
+    case BK_KIND_TRAIN: emit_train(G, id, l, s); break;
     case BK_KIND_ALIAS:
     case BK_KIND_FUSED: break;
     }
     int rt = bk_has_rt_pack(G->g, l);
     if (rt)
         emit_pack(G, id, l, s);
-    if (s->pre.present)
+    if (s->pre.present && s->pre.to_blocked == 2)
+        emit_upsample(G, id, l, s);
+    else if (s->pre.present)
         emit_convert(G, id, "pre", &s->pre);
     if (s->post.present)
         emit_convert(G, id, "post", &s->post);
@@ -400,8 +468,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, ":pack_weights", 0, call);
     }
     if (s->pre.present) {
-        snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
-        region(G, l->name, ":to_blocked", 0, call);
+        snprintf(call, sizeof call, "%s(&%s_pre)", s->pre.to_blocked == 2 ? "m7k_tr_upsample" : "m7k_convert", id);
+        region(G, l->name, s->pre.to_blocked == 2 ? ":upsample" : ":to_blocked", 0, call);
     }
     if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
         snprintf(call, sizeof call, "%s(&%s_plan)",
@@ -441,6 +509,7 @@ static int emit_c(Gen *G, const char *h_name, const char *weights_name) {
           " * kernel function per layer, then the program descriptor. */\n", f);
     fprintf(f, "#include <math.h>\n#include \"%s\"\n\n", h_name);
     fputs(codegen_kernels_src, f);
+    fputs(codegen_kernels_train_src, f);
     int n = 0;
     char(*fns)[96] = ir_xcalloc((size_t)g->n_l + 1, sizeof *fns);
     for (int li = 0; li < g->n_l; li++) {

@@ -56,7 +56,7 @@ static const char usage_text[] =
     "                       for the machine given by --machine; no model\n"
     "  --no-canonicalize    skip the canonicalisation passes (for debugging)\n"
     "\n"
-    "Training (docs/training.md; with --interpret or --dump-ir for now):\n"
+    "Training (docs/training.md; -o NAME compiles the step for the M7004):\n"
     "  --train              one training step: the loss against a new graph input\n"
     "                       `target`, backward layers, an SGD update of every conv\n"
     "                       and FC weight and bias.  Outputs: the loss, the updated\n"
@@ -226,16 +226,7 @@ int main(int argc, char **argv) {
     }
     if (rc == 0 && o.interpret) {
         rc = interpret(g, &o, &d);
-    } else if (rc == 0 && o.train) {
-        /* the backend maps forward layers only so far */
-        if (o.dump_ir)
-            ir_dump(g, stdout);
-        else {
-            ir_diag_add(&d, "m7cc: --train: compiling the training step for the M7004 is not implemented "
-                            "yet; --interpret runs it on the host and --dump-ir shows it");
-            rc = -1;
-        }
-    } else if (rc == 0) {
+    } else if (rc == 0) { /* inference, or the training step (passes/map_train.c) */
         BkOptions bo;
         bk_options_default(&bo);
         bo.double_buffer = !o.no_double_buffer;

@@ -87,7 +87,6 @@ static void map_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int 
                       BkWeightFn fn, void *ctx) {
     const BkConv *c = &s->u.conv;
     int cout_g = s->out.c / c->groups, kk = c->kh * c->kw;
-    (void)g;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
     int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
     int nranges = c->slices ? 1 : s->cores / rparts; /* = m7k_conv_share's channel ranges */
@@ -103,7 +102,10 @@ static void map_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int 
                         for (int t = 0; t < kk; t++)
                             for (int lane = 0; lane < 32; lane++, dst++) {
                                 int col = (cv + j) * 32 + lane;
-                                int64_t src = col < cout_g ? weight_src(l, s, (int64_t)grp * cout_g + col, ci, t) : -1;
+                                int64_t co = (int64_t)grp * cout_g + col;
+                                int64_t src = col >= cout_g            ? -1
+                                              : bk_is_train_op(l->op) ? bk_train_weight_src(g, l, s, co, ci, t)
+                                                                      : weight_src(l, s, co, ci, t);
                                 if (src >= 0)
                                     fn(ctx, 1, dst, src);
                             }
@@ -191,6 +193,8 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
         }
         else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
             pack_affine(g, l, s, blob);
+        else if (s && s->kind == BK_KIND_TRAIN)
+            bk_train_pack(g, l, blob);
         else if (s && s->kind == BK_KIND_PAD && s->u.pad.value != 0)
             for (int64_t i = 0; i < s->u.pad.row_bytes / 4; i++)
                 blob[s->u.pad.row_off / 4 + i] = s->u.pad.value;

@@ -35,6 +35,7 @@ typedef enum {
     BK_KIND_COPY,    /* NCHW data copied to a graph output (DDR to DDR by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
     BK_KIND_FUSED,   /* a pooling done by the conv before it (no code) */
+    BK_KIND_TRAIN,   /* a training layer of map_train.c (plan in u.train) */
 } BkKind;
 
 typedef enum { BK_LAYOUT_NCHW, BK_LAYOUT_BLOCKED } BkLayout;
@@ -133,6 +134,28 @@ typedef struct {
     int64_t row_bytes;
 } BkPad;
 
+/* Training layers (map_train.c; docs/training.md).  conv_grad_x and
+ * fc_grad_x are BK_KIND_CONV (the conv kernel with re-packed weights). */
+enum { BK_TR_LOSS, BK_TR_EW, BK_TR_POOL, BK_TR_GW }; /* = M7K_TR_* */
+enum { BK_TR_EW_ACT, BK_TR_EW_SGD };
+typedef struct {
+    int op;
+    /* LOSS: cross-entropy (1) or mse (0) over [n][k] logits, kb vectors a row */
+    int loss_ce, n, k, kb;
+    /* EW: act_grad (act kind, alpha, lo, hi) or SGD (lr) on nbytes */
+    int ew_op, act;
+    float alpha, lo, hi, lr;
+    int64_t nbytes, chunk_bytes;
+    int64_t w_off;              /* SGD: the master copy (ONNX layout) in the blob */
+    /* POOL (grad): non-overlapping windows; span rows/cols of X per output */
+    int ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, is_max, span_h;
+    float inv_div;              /* average: 1 / the divisor of every window */
+    /* GW: dW (and dB) of conv/FC = sum over pixels of dY x X windows */
+    int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
+    int64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
+    int64_t am_a[2], am_b[2], am_c, sm_x[2], zero_need;
+} BkTrain;
+
 /* A layout conversion by DMA, a step of its own before/after a layer. */
 typedef struct {
     int present;
@@ -159,6 +182,7 @@ typedef struct {
         BkConcat concat;
         BkPad pad;
         BkTranspose tr;
+        BkTrain train;
     } u;
     int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
     int *cat_c;                 /* concat: every input's channels (owned) */
@@ -218,6 +242,21 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
 /* memplan.c: DDR placement of activations (liveness) and of weights. */
 int bk_memplan(IrGraph *g, IrDiag *d);
+
+/* map_train.c: the training layers (ops IR_LOSS_GRAD .. IR_SGD).
+ * bk_map_train maps layer l (sets phys of its outputs); bk_tile_train
+ * tiles and prices it; bk_train_conv_setup is conv_setup for conv_grad_x
+ * and fc_grad_x; bk_train_weight_src their weights' source index;
+ * bk_train_blob places SGD master copies in the blob (returns the new end)
+ * and bk_train_zero the zero row they need; bk_train_pack fills the blob. */
+int bk_is_train_op(IrOp op);
+int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d);
+int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d);
+int bk_train_conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d);
+int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s, int64_t co, int64_t ci, int t);
+int64_t bk_train_blob(IrGraph *g, int64_t off);
+int64_t bk_train_zero(const IrGraph *g, int64_t zero);
+void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob);
 
 /* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
 void bk_range(int n, int core, int ncores, int *lo, int *hi);

@@ -46,7 +46,8 @@ static const char *kind_name(BkKind k) {
         [BK_KIND_GPOOL] = "gpool",       [BK_KIND_EW] = "eltwise",        [BK_KIND_SOFTMAX] = "softmax",
         [BK_KIND_LRN] = "lrn",           [BK_KIND_CONCAT] = "concat",     [BK_KIND_PAD] = "pad",
         [BK_KIND_TRANSPOSE] = "transpose", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
-        [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before"};
+        [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before",
+        [BK_KIND_TRAIN] = "training"};
     return n[k];
 }
 
@@ -187,6 +188,8 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         return -1;
     }
     s->out.layout = BK_LAYOUT_BLOCKED;
+    if (bk_is_train_op(l->op)) /* map_train.c; sets the phys of its output */
+        return bk_map_train(g, phys, l, s, d) < 0 ? -1 : 0;
     s->n_in = 1;
     /* Add/Mul may have their constant first */
     if ((l->op == IR_ADD || l->op == IR_MUL) && l->n_in == 2 && is_const(g, l->in[0]))

@@ -53,6 +53,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         if (s && s->kind == BK_KIND_PAD && s->u.pad.value == 0 && s->u.pad.row_bytes > zero)
             zero = s->u.pad.row_bytes;
     }
+    zero = bk_train_zero(g, zero);
     int64_t off = align(BK_BLOB_ZERO + zero, 256);
     for (int li = 0; li < g->n_l; li++) {
         BkSched *s = sched(&g->l[li]);
@@ -78,6 +79,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             off = align(off + (int64_t)s->u.ew.ncb * 256, 256);
         }
     }
+    off = bk_train_blob(g, off); /* SGD master copies */
     int64_t blob = off;
     /* 2. graph inputs and outputs, NCHW where the harness expects them */
     off = align(off, 4096);

@@ -445,7 +445,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         s->cores = m->cores;
         switch (s->kind) {
         case BK_KIND_CONV:
-            r = conv_setup(g, l, s, d);
+            r = bk_is_train_op(l->op) ? bk_train_conv_setup(g, l, s, d) : conv_setup(g, l, s, d);
             s->u.conv.single_buf = !o->double_buffer;
             s->u.conv.no_share = !o->weight_sharing;
             if (!r)
@@ -489,6 +489,9 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             break;
         case BK_KIND_ALIAS:
         case BK_KIND_FUSED:
+            break;
+        case BK_KIND_TRAIN:
+            r = bk_tile_train(g, l, s, m, d);
             break;
         }
         if (r) {

@@ -1,0 +1,434 @@
+/* kernels_train.c: the training kernels (passes/map_train.c), copied into
+ * every generated program after kernels.c, whose helpers they use.
+ *
+ *  m7k_tr_loss      cross-entropy or MSE of [N, K] logits: the loss and dY
+ *  m7k_tr_ew        act_grad (dY times the slope from Y) and SGD (W - lr dW)
+ *  m7k_tr_pool      max/average pooling gradients (non-overlapping windows)
+ *  m7k_tr_gw        dW (and dB) of a conv or FC: dY vectors (32 output
+ *                   channels in lanes) times broadcast X values, summed over
+ *                   the pixels in registers
+ *  m7k_tr_upsample  dY spread s apart (a strided conv's dX, then m7k_conv)
+ */
+#ifdef M7K_TRAIN_STANDALONE
+#include "kernels.c"
+#endif
+
+enum { M7K_TR_LOSS, M7K_TR_EW, M7K_TR_POOL, M7K_TR_GW };
+enum { M7K_TR_EW_ACT, M7K_TR_EW_SGD };
+
+typedef struct {
+    int op;
+    uint64_t a, b, out, out2;       /* DDR: inputs, outputs */
+    uint64_t zero, iota;            /* blob: a zero row, the lane iota */
+    /* loss: [n][kb vectors] logits; scale: of the summed loss, dscale: of dY */
+    int loss_ce, n, k, kb;
+    float scale, dscale;
+    /* element-wise */
+    int ew_op;
+    M7kAct act;
+    float neg_lr;                   /* SGD: -lr */
+    uint64_t nbytes, chunk;
+    /* pooling gradient */
+    int ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, is_max, span_h;
+    float inv_div;
+    /* weight gradient */
+    int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
+    uint64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
+    uint64_t am_a[2], am_b[2], am_c, sm_x[2];
+} M7kTrain;
+
+/* ---- loss (core 0: a row of the batch at a time) --------------------------- */
+static M7K_LIB void m7k_tr_loss(const M7kTrain *p) {
+    if (m7_core_id() != 0)
+        return;
+    uint64_t row = (uint64_t)p->kb * 128;
+    m7_addr P = M7_AM(0), T = M7_AM(row), D = M7_AM(2 * row), L = M7_AM(3 * row + 128);
+    m7_vec mask = m7k_lane_mask(p->iota, 3 * row, p->k), zero = m7_vzero(), tot = m7_vzero();
+    m7_vec ninf = m7_vsplat(-__builtin_inff()), dscale = m7_vsplat(p->dscale);
+    for (int v = 0; v < p->kb; v++) /* the target row's tail lanes stay zero */
+        m7_vst(T + (uint64_t)v * 128, zero);
+    for (int n = 0; n < p->n; n++) {
+        m7_dma(M7K_CH_IN, P, M7_DDR(p->a + n * row), 1, (uint32_t)row, 0, 0);
+        m7_dma(M7K_CH_IN + 1, T, M7_DDR(p->b + (uint64_t)n * p->k * 4), 1, (uint32_t)p->k * 4, 0, 0);
+        m7_dma_wait(M7K_CH_IN);
+        m7_dma_wait(M7K_CH_IN + 1);
+        if (p->loss_ce) { /* sum_k t_k (lse - y_k); dY = (softmax - t) / N */
+            m7_vec mx = ninf;
+            for (int v = 0; v < p->kb; v++) {
+                m7_vec x = m7_vld(P + (uint64_t)v * 128);
+                mx = m7_vmax(mx, v == p->kb - 1 ? m7_vsel(mask, x, ninf) : x);
+            }
+            m7_vec vmx = m7_vbcast(m7_vreduce_max(mx)), sum = m7_vzero();
+            for (int v = 0; v < p->kb; v++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(P + (uint64_t)v * 128), vmx));
+                if (v == p->kb - 1)
+                    e = m7_vsel(mask, e, zero);
+                sum = m7_vadd(sum, e);
+                m7_vst(D + (uint64_t)v * 128, e);
+            }
+            m7_vec s = m7_vbcast(m7_vreduce_add(sum));
+            m7_vec inv = m7_vrcp(s), lse = m7_vadd(m7_vlog(s), vmx);
+            for (int v = 0; v < p->kb; v++) {
+                m7_vec t = m7_vld(T + (uint64_t)v * 128), y = m7_vld(P + (uint64_t)v * 128);
+                m7_vec term = m7_vmul(t, m7_vsub(lse, y));
+                m7_vec g = m7_vmul(m7_vsub(m7_vmul(m7_vld(D + (uint64_t)v * 128), inv), t), dscale);
+                if (v == p->kb - 1)
+                    term = m7_vsel(mask, term, zero), g = m7_vsel(mask, g, zero);
+                tot = m7_vadd(tot, term);
+                m7_vst(D + (uint64_t)v * 128, g);
+            }
+        } else { /* (y - t)^2; dY = 2 (y - t) / numel */
+            for (int v = 0; v < p->kb; v++) {
+                m7_vec e = m7_vsub(m7_vld(P + (uint64_t)v * 128), m7_vld(T + (uint64_t)v * 128));
+                if (v == p->kb - 1)
+                    e = m7_vsel(mask, e, zero);
+                tot = m7_vfma(e, e, tot);
+                m7_vst(D + (uint64_t)v * 128, m7_vmul(e, dscale));
+            }
+        }
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + n * row), D, 1, (uint32_t)row, 0, 0);
+        m7_dma_wait(M7K_CH_OUT);
+    }
+    m7_vst(L, m7_vmul(m7_vbcast(m7_vreduce_add(tot)), m7_vsplat(p->scale)));
+    m7_dma(M7K_CH_OUT, M7_DDR(p->out2), L, 1, 4, 0, 0);
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ---- element-wise: act_grad, SGD ------------------------------------------ */
+static M7K_LIB m7_vec m7k_tr_slope(const M7kAct *a, m7_vec dy, m7_vec y) {
+    m7_vec one = m7_vsplat(1.0f), zero = m7_vzero();
+    switch (a->act) {
+    case M7K_ACT_RELU:
+        return m7_vsel(m7_vcmpgt(y, zero), dy, zero);
+    case M7K_ACT_LEAKY:
+        return m7_vsel(m7_vcmpgt(y, zero), dy, m7_vmul(dy, m7_vsplat(a->alpha)));
+    case M7K_ACT_CLIP: /* lo < y < hi */
+        return m7_vsel(m7_vcmpgt(y, m7_vsplat(a->lo)), m7_vsel(m7_vcmpgt(m7_vsplat(a->hi), y), dy, zero), zero);
+    case M7K_ACT_SIGMOID:
+        return m7_vmul(dy, m7_vmul(y, m7_vsub(one, y)));
+    case M7K_ACT_TANH:
+        return m7_vmul(dy, m7_vsub(one, m7_vmul(y, y)));
+    default:
+        return dy;
+    }
+}
+
+/* Each core its share of chunk-sized pieces: a and b in, one result out
+ * (act_grad: a = dY, b = Y; SGD: a = dW, b = W's master copy). */
+static M7K_LIB void m7k_tr_ew(const M7kTrain *p) {
+    int pieces = (int)((p->nbytes + p->chunk - 1) / p->chunk), lo, hi;
+    m7k_range(pieces, m7_core_id(), m7_core_count(), &lo, &hi);
+    m7_addr A = M7_AM(0), B = M7_AM(p->chunk), O = M7_AM(2 * p->chunk);
+    m7_vec nlr = m7_vsplat(p->neg_lr);
+    for (int i = lo; i < hi; i++) {
+        uint64_t off = (uint64_t)i * p->chunk, bytes = p->nbytes - off < p->chunk ? p->nbytes - off : p->chunk;
+        m7_dma(M7K_CH_IN, A, M7_DDR(p->a + off), 1, (uint32_t)bytes, 0, 0);
+        m7_dma(M7K_CH_IN + 1, B, M7_DDR(p->b + off), 1, (uint32_t)bytes, 0, 0);
+        m7_dma_wait(M7K_CH_IN);
+        m7_dma_wait(M7K_CH_IN + 1);
+        m7_dma_wait(M7K_CH_OUT); /* the last piece has left O */
+        for (uint64_t v = 0; v < (bytes + 127) / 128; v++) {
+            m7_vec a = m7_vld(A + v * 128), b = m7_vld(B + v * 128);
+            m7_vst(O + v * 128, p->ew_op == M7K_TR_EW_SGD ? m7_vfma(a, nlr, b) : m7k_tr_slope(&p->act, a, b));
+        }
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + off), O, 1, (uint32_t)bytes, 0, 0);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ---- pooling gradients ---------------------------------------------------------
+ * Windows do not overlap, so output row oy owns the input rows [oy sh - pt,
+ * + span_h): its item zeroes them in AM, adds each window's dY (average: /
+ * divisor; max: to the first maximum, found with vsel), and writes them
+ * whole; one more item per plane zeroes the rows below the last window. */
+static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
+    int per = p->ho + 1, lo, hi, nplanes = p->n * p->ncb;
+    m7k_range(nplanes * per, m7_core_id(), m7_core_count(), &lo, &hi);
+    uint64_t row = (uint64_t)p->w * 128, span = (uint64_t)p->span_h * row;
+    m7_addr X = M7_AM(0), G = M7_AM(span), Y = M7_AM(2 * span);
+    m7_vec zero = m7_vzero(), inv = m7_vsplat(p->inv_div);
+    for (int i = lo; i < hi; i++) {
+        int plane = i / per, oy = i % per;
+        int r0 = oy * p->sh - p->pt, r1 = r0 + p->span_h;
+        if (oy == p->ho) /* the rows no window reaches */
+            r0 = (p->ho - 1) * p->sh - p->pt + p->span_h, r1 = p->h;
+        r0 = m7k_max(r0, 0), r1 = m7k_min(r1, p->h);
+        if (r1 <= r0)
+            continue;
+        uint64_t xplane = (uint64_t)plane * p->h * row, yplane = (uint64_t)plane * p->ho * p->wo * 128;
+        m7_dma_wait(M7K_CH_OUT);
+        if (oy == p->ho) {
+            m7_dma(M7K_CH_OUT, M7_DDR(p->out + xplane + r0 * row), M7_DDR(p->zero), (uint32_t)(r1 - r0),
+                   (uint32_t)row, row, 0);
+            continue;
+        }
+        if (p->is_max)
+            m7_dma(M7K_CH_IN, X, M7_DDR(p->b + xplane + r0 * row), 1, (uint32_t)((r1 - r0) * row), 0, 0);
+        m7_dma(M7K_CH_IN + 1, Y, M7_DDR(p->a + yplane + (uint64_t)oy * p->wo * 128), 1, (uint32_t)p->wo * 128, 0, 0);
+        for (uint64_t v = 0; v < (uint64_t)(r1 - r0) * p->w; v++)
+            m7_vst(G + v * 128, zero);
+        m7_dma_wait(M7K_CH_IN);
+        m7_dma_wait(M7K_CH_IN + 1);
+        int wr0 = oy * p->sh - p->pt; /* the window's first row (may be < r0) */
+        for (int ox = 0; ox < p->wo; ox++) {
+            m7_vec dy = m7_vld(Y + (uint64_t)ox * 128);
+            int c0 = ox * p->sw - p->pl;
+            if (p->is_max) {
+                m7_vec mx = m7_vsplat(-__builtin_inff());
+                for (int a = 0; a < p->kh; a++)
+                    for (int b = 0; b < p->kw; b++) {
+                        int y = wr0 + a, x = c0 + b;
+                        if (y >= r0 && y < r1 && x >= 0 && x < p->w)
+                            mx = m7_vmax(mx, m7_vld(X + ((uint64_t)(y - r0) * p->w + x) * 128));
+                    }
+                m7_vec rest = dy; /* lanes whose maximum is not reached yet */
+                for (int a = 0; a < p->kh; a++)
+                    for (int b = 0; b < p->kw; b++) {
+                        int y = wr0 + a, x = c0 + b;
+                        if (y < r0 || y >= r1 || x < 0 || x >= p->w)
+                            continue;
+                        uint64_t at = ((uint64_t)(y - r0) * p->w + x) * 128;
+                        m7_vec below = m7_vcmpgt(mx, m7_vld(X + at));
+                        m7_vst(G + at, m7_vsel(below, zero, rest));
+                        rest = m7_vsel(below, rest, zero);
+                    }
+            } else {
+                m7_vec g = m7_vmul(dy, inv);
+                for (int a = 0; a < p->kh; a++)
+                    for (int b = 0; b < p->kw; b++) {
+                        int y = wr0 + a, x = c0 + b;
+                        if (y >= r0 && y < r1 && x >= 0 && x < p->w)
+                            m7_vst(G + ((uint64_t)(y - r0) * p->w + x) * 128, g);
+                    }
+            }
+        }
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + xplane + r0 * row), G, 1, (uint32_t)((r1 - r0) * row), 0, 0);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ---- weight gradients -------------------------------------------------------------
+ * A chunk = vco output-channel vectors x ci_chunk input channels x every
+ * tap; its partial sums [v][ci][tap][32] live in AM (slot am_a[chunk & 1])
+ * while every tile of dY pixels streams by: dY [v][th][tw][32] into AM
+ * (am_b), the X window of those pixels [rows_in][cols_in][32] into SM
+ * (sm_x, zeros where the window leaves the image).  Chunks are split over
+ * the cores; a finished chunk leaves by one transposing DMA per output
+ * channel (rows of 4 bytes: dW is [co][ci][tap] in DDR). */
+#define M7K_GW_ACC 24
+
+typedef struct {
+    int chunk, n, y0, x0, nth, ntw;
+} M7kGwItem;
+
+static M7K_LIB void m7k_gw_item(const M7kTrain *p, int i, M7kGwItem *it) {
+    int nht = m7k_cdiv(p->ho, p->th), nwt = m7k_cdiv(p->wo, p->tw), tiles = p->n * nht * nwt;
+    int t = i % tiles;
+    it->chunk = i / tiles;
+    it->n = t / (nht * nwt);
+    it->y0 = t / nwt % nht * p->th, it->x0 = t % nwt * p->tw;
+    it->nth = m7k_min(p->th, p->ho - it->y0), it->ntw = m7k_min(p->tw, p->wo - it->x0);
+}
+
+static M7K_LIB void m7k_gw_chunk(const M7kTrain *p, int chunk, int *v0, int *nv, int *ci0, int *nci) {
+    int ncc = m7k_cdiv(p->cin, p->ci_chunk), nvco = m7k_cdiv(p->cout, 32);
+    *v0 = chunk / ncc * p->vco, *nv = m7k_min(p->vco, nvco - *v0);
+    *ci0 = chunk % ncc * p->ci_chunk, *nci = m7k_min(p->ci_chunk, p->cin - *ci0);
+}
+
+/* DMAs of one item: dY tile into am_b[slot], X window into sm_x[slot]. */
+static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
+    M7kGwItem it;
+    int v0, nv, ci0, nci, ch = M7K_CH_IN + slot;
+    m7k_gw_item(p, i, &it);
+    m7k_gw_chunk(p, it.chunk, &v0, &nv, &ci0, &nci);
+    uint64_t tile = (uint64_t)p->th * p->tw * 128;
+    for (int v = 0; v < nv; v++) {
+        uint64_t src = p->a + it.n * p->dy_sn + (uint64_t)(v0 + v) * p->dy_sblk + it.y0 * p->dy_sh + it.x0 * p->dy_sw;
+        m7_addr dst = M7_AM(p->am_b[slot] + v * tile);
+        if (p->dy_sw == 128)
+            m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.nth, (uint32_t)it.ntw * 128, (uint64_t)p->tw * 128, p->dy_sh);
+        else /* one row: pixels p->dy_sw apart */
+            m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.ntw, 128, 128, p->dy_sw);
+    }
+    /* the window: rows [ry0, ry0 + rows), cols [cx0, cx0 + cols) of X */
+    int rows = (it.nth - 1) * p->sh + (p->kh - 1) * p->dh + 1, cols = (it.ntw - 1) * p->sw + (p->kw - 1) * p->dw + 1;
+    int ry0 = it.y0 * p->sh - p->pt, cx0 = it.x0 * p->sw - p->pl;
+    int a0 = m7k_max(0, -ry0), a1 = m7k_min(rows, p->h - ry0), b0 = m7k_max(0, -cx0), b1 = m7k_min(cols, p->w - cx0);
+    uint64_t srow = (uint64_t)p->cols_in * 128;
+    m7_addr sm = M7_SM(p->sm_x[slot]);
+    if (a0 > 0)
+        m7_dma(ch, sm, M7_DDR(p->zero), (uint32_t)a0, (uint32_t)cols * 128, srow, 0);
+    if (a1 < rows)
+        m7_dma(ch, sm + m7k_max(a1, 0) * srow, M7_DDR(p->zero), (uint32_t)(rows - m7k_max(a1, 0)),
+               (uint32_t)cols * 128, srow, 0);
+    if (a1 <= a0)
+        return;
+    if (b0 > 0)
+        m7_dma(ch, sm + a0 * srow, M7_DDR(p->zero), (uint32_t)(a1 - a0), (uint32_t)b0 * 128, srow, 0);
+    if (b1 < cols)
+        m7_dma(ch, sm + a0 * srow + m7k_max(b1, 0) * 128, M7_DDR(p->zero), (uint32_t)(a1 - a0),
+               (uint32_t)(cols - m7k_max(b1, 0)) * 128, srow, 0);
+    if (b1 <= b0)
+        return;
+    uint64_t src = p->b + it.n * p->x_sn + (uint64_t)(ci0 / 32) * p->x_sblk + (uint64_t)(ry0 + a0) * p->x_sh +
+                   (uint64_t)(cx0 + b0) * p->x_sw;
+    if (p->x_sw == 128)
+        m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(a1 - a0), (uint32_t)(b1 - b0) * 128, srow,
+               p->x_sh);
+    else /* one row: pixels p->x_sw apart */
+        m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(b1 - b0), 128, 128, p->x_sw);
+}
+
+/* One register block over every pixel of the tile: vb dY vectors x 2 pp
+ * columns (channel pairs at one tap); accumulators from and back to AM. */
+static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slot, int v, int vb, int nci, int tap,
+                                 int pr, int pp) {
+    m7_vec acc[M7K_GW_ACC];
+    int kk = p->kh * p->kw, i = tap / p->kw, j = tap % p->kw, ncol = 2 * pp;
+    m7_addr A = M7_AM(p->am_a[it->chunk & 1]);
+    uint64_t tile = (uint64_t)p->th * p->tw * 128, srow = (uint64_t)p->cols_in * 128;
+    for (int b = 0; b < vb; b++)
+        for (int c = 0; c < ncol; c++)
+            acc[b * ncol + c] = m7_vld(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128);
+    m7_addr sm = M7_SM(p->sm_x[slot]) + (uint64_t)i * p->dh * srow + (uint64_t)j * p->dw * 128 +
+                 (uint64_t)(((it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk) % 32 + 2 * pr) * 4;
+    m7_addr dyb = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
+    for (int y = 0; y < it->nth; y++)
+        for (int x = 0; x < it->ntw; x++) {
+            m7_vec dy[M7K_MAXV];
+            uint64_t px = ((uint64_t)y * p->tw + x) * 128;
+            for (int b = 0; b < vb; b++)
+                dy[b] = m7_vld(dyb + b * tile + px);
+            m7_addr xs = sm + (uint64_t)y * p->sh * srow + (uint64_t)x * p->sw * 128;
+            for (int q = 0; q < pp; q++) {
+                m7_scalar s0, s1;
+                m7_sld2(xs + (uint64_t)q * 8, &s0, &s1);
+                m7_vec b0 = m7_vbcast(s0), b1 = m7_vbcast(s1);
+                for (int b = 0; b < vb; b++) {
+                    acc[b * ncol + 2 * q] = m7_vfma(dy[b], b0, acc[b * ncol + 2 * q]);
+                    acc[b * ncol + 2 * q + 1] = m7_vfma(dy[b], b1, acc[b * ncol + 2 * q + 1]);
+                }
+            }
+        }
+    (void)nci;
+    for (int b = 0; b < vb; b++)
+        for (int c = 0; c < ncol; c++)
+            m7_vst(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128, acc[b * ncol + c]);
+}
+
+/* dB: the tile's dY vectors summed into am_c (four chains hide the latency). */
+static M7K_LIB void m7k_gw_bias(const M7kTrain *p, const M7kGwItem *it, int slot, int nv) {
+    uint64_t tile = (uint64_t)p->th * p->tw * 128;
+    for (int v = 0; v < nv; v++) {
+        m7_vec s[4];
+        s[0] = m7_vld(M7_AM(p->am_c + (uint64_t)v * 128));
+        s[1] = s[2] = s[3] = m7_vzero();
+        int k = 0;
+        for (int y = 0; y < it->nth; y++)
+            for (int x = 0; x < it->ntw; x++, k++)
+                s[k & 3] = m7_vadd(s[k & 3], m7_vld(M7_AM(p->am_b[slot] + v * tile + ((uint64_t)y * p->tw + x) * 128)));
+        m7_vst(M7_AM(p->am_c + (uint64_t)v * 128), m7_vadd(m7_vadd(s[0], s[1]), m7_vadd(s[2], s[3])));
+    }
+}
+
+/* A finished chunk to DDR: per output channel its [ci][tap] run (within
+ * its group), a column of the AM partial sums. */
+static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
+    int v0, nv, ci0, nci, kk = p->kh * p->kw;
+    m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
+    uint64_t A = p->am_a[chunk & 1];
+    for (int v = 0; v < nv; v++) {
+        for (int lane = 0; lane < 32; lane++) {
+            int co = (v0 + v) * 32 + lane, g = co / p->cog;
+            if (co >= p->cout)
+                break;
+            int lo = m7k_max(ci0, g * p->cig), hi = m7k_min(ci0 + nci, (g + 1) * p->cig);
+            if (hi <= lo)
+                continue;
+            m7_dma(M7K_CH_OUT + (chunk & 1),
+                   M7_DDR(p->out + (((uint64_t)co * p->cig + (lo - g * p->cig)) * kk) * 4),
+                   M7_AM(A + (((uint64_t)v * p->ci_chunk + (lo - ci0)) * kk) * 128 + lane * 4),
+                   (uint32_t)((hi - lo) * kk), 4, 4, 128);
+        }
+        if (p->has_bias && ci0 == 0)
+            m7_dma(M7K_CH_OUT + (chunk & 1), M7_DDR(p->out2 + (uint64_t)(v0 + v) * 128),
+                   M7_AM(p->am_c + (uint64_t)v * 128), 1, (uint32_t)m7k_min(32, p->cout - (v0 + v) * 32) * 4, 0, 0);
+    }
+}
+
+static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
+    int ncc = m7k_cdiv(p->cin, p->ci_chunk), nchunks = m7k_cdiv(m7k_cdiv(p->cout, 32), p->vco) * ncc;
+    int tiles = p->n * m7k_cdiv(p->ho, p->th) * m7k_cdiv(p->wo, p->tw), clo, chi;
+    m7k_range(nchunks, m7_core_id(), m7_core_count(), &clo, &chi);
+    if (clo >= chi)
+        return;
+    int kk = p->kh * p->kw, first = clo * tiles, last = chi * tiles;
+    m7_vec zero = m7_vzero();
+    m7k_gw_load(p, first, 0);
+    for (int i = first; i < last; i++) {
+        int slot = (i - first) & 1, v0, nv, ci0, nci;
+        M7kGwItem it;
+        m7k_gw_item(p, i, &it);
+        m7k_gw_chunk(p, it.chunk, &v0, &nv, &ci0, &nci);
+        if (i + 1 < last) /* the next item's data, behind this one's compute */
+            m7k_gw_load(p, i + 1, slot ^ 1);
+        if (i % tiles == 0) { /* a new chunk: its slot's last store (and dB's) has left */
+            m7_dma_wait(M7K_CH_OUT + (it.chunk & 1));
+            if (p->has_bias && ci0 == 0)
+                m7_dma_wait(M7K_CH_OUT + ((it.chunk + 1) & 1));
+            uint64_t n = (uint64_t)p->vco * p->ci_chunk * kk;
+            for (uint64_t k = 0; k < n; k++)
+                m7_vst(M7_AM(p->am_a[it.chunk & 1] + k * 128), zero);
+            if (p->has_bias && ci0 == 0)
+                for (int v = 0; v < nv; v++)
+                    m7_vst(M7_AM(p->am_c + (uint64_t)v * 128), zero);
+        }
+        m7_dma_wait(M7K_CH_IN + slot);
+        int npairs = (nci + 1) / 2;
+        for (int v = 0; v < nv; v += p->vb) {
+            int vb = m7k_min(p->vb, nv - v);
+            for (int tap = 0; tap < kk; tap++)
+                for (int pr = 0; pr < npairs; pr += p->pp)
+                    m7k_gw_block(p, &it, slot, v, vb, nci, tap, pr, m7k_min(p->pp, npairs - pr));
+        }
+        if (p->has_bias && ci0 == 0)
+            m7k_gw_bias(p, &it, slot, nv);
+        if (i % tiles == tiles - 1)
+            m7k_gw_store(p, it.chunk);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
+}
+
+/* ---- a strided conv's dX: dY spread s apart in a zeroed buffer ------------------- */
+typedef struct {
+    int planes, ho, wo, hu, wu, sh, sw;
+    uint64_t in, out, zero;
+} M7kUpsample;
+
+static M7K_LIB void m7k_tr_upsample(const M7kUpsample *p) {
+    int lo, hi;
+    m7k_range(p->planes, m7_core_id(), m7_core_count(), &lo, &hi);
+    uint64_t urow = (uint64_t)p->wu * 128;
+    if (hi > lo) /* the core's planes zeroed, then the rows of dY in place */
+        m7_dma(M7K_CH_IN, M7_DDR(p->out + (uint64_t)lo * p->hu * urow), M7_DDR(p->zero), (uint32_t)((hi - lo) * p->hu),
+               (uint32_t)urow, urow, 0);
+    m7_dma_wait(M7K_CH_IN);
+    for (int i = lo; i < hi; i++) {
+        uint64_t u = p->out + (uint64_t)i * p->hu * urow, y = p->in + (uint64_t)i * p->ho * p->wo * 128;
+        for (int r = 0; r < p->ho; r++)
+            m7_dma(M7K_CH_IN, M7_DDR(u + (uint64_t)r * p->sh * urow), M7_DDR(y + (uint64_t)r * p->wo * 128),
+                   (uint32_t)p->wo, 128, (uint64_t)p->sw * 128, 128);
+    }
+    m7_dma_wait(M7K_CH_IN);
+}
+
+static M7K_LIB void m7k_train(const M7kTrain *p) {
+    switch (p->op) {
+    case M7K_TR_LOSS: m7k_tr_loss(p); break;
+    case M7K_TR_EW: m7k_tr_ew(p); break;
+    case M7K_TR_POOL: m7k_tr_pool(p); break;
+    default: m7k_tr_gw(p); break;
+    }
+}

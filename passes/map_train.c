@@ -1,0 +1,476 @@
+/* map_train.c: the backend of a training step (docs/training.md).
+ *
+ * Every backward layer of passes/autodiff.c gets a mapping, a tiling and a
+ * cost here, so map.c / tile.c only hand training ops over:
+ *
+ *  - conv_grad_x: the conv kernel (BK_KIND_CONV) over dY with W flipped
+ *    spatially and its in/out channels swapped (bk_train_weight_src packs
+ *    it), padded by d(k-1)-p; a stride s first spreads dY s apart in a
+ *    zeroed buffer (the "pre" step with to_blocked 2, m7k_tr_upsample).
+ *    Grouped: one dense conv whose cross-group weights are zero.
+ *  - fc_grad_x: the FC kernel with W transposed; its output "channels" are
+ *    X's blocked order [C/32][H][W][32], so dX lands blocked in X's shape.
+ *  - conv_grad_w, fc_grad_w: m7k_tr_gw, outer products of dY vectors (32
+ *    output channels in lanes) and broadcast X values, summed over pixels
+ *    in registers; each core owns chunks of dW (no reduction across cores).
+ *    FC is a 1x1 conv over a 1-row image of the batch (2-D X) or a conv
+ *    with an H x W kernel over each sample (flattened X).
+ *  - loss, act_grad, SGD, pooling gradients: m7k_train's small kernels.
+ * Parameters are constants of the step: SGD reads the master copy in the
+ * blob (ONNX layout) and writes NAME.updated; forward and backward packings
+ * of W are made at compile time from the same values. */
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+
+int bk_is_train_op(IrOp op) { return op >= IR_LOSS_GRAD && op <= IR_SGD; }
+
+static int64_t r128(int64_t x) { return (x + 127) / 128 * 128; }
+
+static int refuse(IrDiag *d, const IrLayer *l, const char *why) {
+    ir_diag_add(d, "backend: training layer '%s' (%s): %s", l->name, l->onnx_op, why);
+    return -1;
+}
+
+/* The activation a layer input is on the machine; 0 if known. */
+static int act_in(const BkAct *phys, const IrLayer *l, int k, BkAct *a) {
+    if (k >= l->n_in || l->in[k] < 0 || phys[l->in[k]].n == 0)
+        return -1;
+    *a = phys[l->in[k]];
+    return 0;
+}
+
+/* Forward-pool geometry of a pooling gradient; refuses overlapping
+ * windows (an input pixel in two windows) and unequal average divisors. */
+static int pool_map(IrLayer *l, BkSched *s, IrDiag *d) {
+    BkTrain *t = &s->u.train;
+    const IrPoolAttr *pa = &l->a.pool;
+    const BkAct *x = &s->in[1], *y = &s->in[0];
+    t->op = BK_TR_POOL;
+    t->is_max = l->op == IR_MAXPOOL_GRAD;
+    t->ncb = (x->c + 31) / 32, t->h = x->h, t->w = x->w, t->ho = y->h, t->wo = y->w;
+    t->kh = pa->kernel[0], t->kw = pa->kernel[1], t->sh = pa->stride[0], t->sw = pa->stride[1];
+    t->pt = pa->pad[0], t->pl = pa->pad[1];
+    if (t->kh < 1 || t->kw < 1 || t->sh < 1 || t->sw < 1 || pa->dilation[0] > 1 || pa->dilation[1] > 1)
+        return refuse(d, l, "dilated or degenerate pooling windows are not supported");
+    if ((t->kh > t->sh && t->ho > 1) || (t->kw > t->sw && t->wo > 1))
+        return refuse(d, l, "overlapping pooling windows (kernel larger than stride) are not supported yet");
+    t->span_h = t->ho > 1 ? t->sh : t->kh;
+    if (!t->is_max) { /* every window must have the same divisor (the reference's rule) */
+        int pb = pa->pad[2], pr = pa->pad[3];
+        int64_t div = -1;
+        for (int oy = 0; oy < t->ho; oy++)
+            for (int ox = 0; ox < t->wo; ox++) {
+                int64_t ch = 0, cw = 0, n = 0;
+                for (int i = 0; i < t->kh; i++) {
+                    int iy = oy * t->sh - t->pt + i;
+                    ch += iy >= -t->pt && iy < t->h + pb;
+                    for (int j = 0; j < t->kw; j++) {
+                        int ix = ox * t->sw - t->pl + j;
+                        n += iy >= 0 && iy < t->h && ix >= 0 && ix < t->w;
+                    }
+                }
+                for (int j = 0; j < t->kw; j++) {
+                    int ix = ox * t->sw - t->pl + j;
+                    cw += ix >= -t->pl && ix < t->w + pr;
+                }
+                int64_t dv = pa->count_include_pad ? ch * cw : n;
+                if (div >= 0 && dv != div)
+                    return refuse(d, l, "average pooling windows with different divisors (padding) are not "
+                                        "supported yet");
+                div = dv;
+            }
+        t->inv_div = div > 0 ? (float)(1.0 / (double)div) : 0.0f;
+    }
+    return 0;
+}
+
+int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
+    BkTrain *t = &s->u.train;
+    s->kind = BK_KIND_TRAIN;
+    s->n_in = 1;
+    s->src[0] = 0, s->src[1] = 1;
+    switch (l->op) {
+    case IR_LOSS_GRAD: {
+        if (act_in(phys, l, 0, &s->in[0]) || act_in(phys, l, 1, &s->in[1]) ||
+            s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[0].h * s->in[0].w != 1)
+            return refuse(d, l, "the prediction must be a computed [N, K] activation");
+        s->n_in = 2;
+        t->op = BK_TR_LOSS;
+        t->loss_ce = l->a.train.loss == IR_LOSS_CROSS_ENTROPY;
+        t->n = s->in[0].n, t->k = s->in[0].c, t->kb = (t->k + 31) / 32;
+        s->out = s->in[0]; /* dY: the prediction's shape, blocked */
+        break;
+    }
+    case IR_ACT_GRAD:
+        if (act_in(phys, l, 0, &s->in[0]) || act_in(phys, l, 1, &s->in[1]) ||
+            s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[1].layout != BK_LAYOUT_BLOCKED)
+            return refuse(d, l, "dY and Y must be computed (blocked) activations");
+        s->n_in = 2;
+        t->op = BK_TR_EW, t->ew_op = BK_TR_EW_ACT;
+        s->out = s->in[0];
+        break;
+    case IR_SGD:
+        /* in: W (a constant: its master copy goes to the blob), dW (a graph output) */
+        if (l->in[1] < 0 || !g->t[l->in[1]].is_graph_output || !g->t[l->in[0]].f32)
+            return refuse(d, l, "SGD needs a constant parameter and its gradient as a graph output");
+        s->src[0] = 1;
+        s->in[0] = phys[l->in[1]];
+        t->op = BK_TR_EW, t->ew_op = BK_TR_EW_SGD;
+        t->lr = l->a.train.lr;
+        s->out.layout = BK_LAYOUT_NCHW;
+        break;
+    case IR_MAXPOOL_GRAD:
+    case IR_AVGPOOL_GRAD:
+        if (act_in(phys, l, 0, &s->in[0]) || act_in(phys, l, 1, &s->in[1]) ||
+            s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[1].layout != BK_LAYOUT_BLOCKED)
+            return refuse(d, l, "dY and X must be computed (blocked) activations");
+        s->n_in = 2;
+        if (pool_map(l, s, d))
+            return -1;
+        break;
+    case IR_CONV_GRAD_W:
+    case IR_FC_GRAD_W:
+        if (act_in(phys, l, 0, &s->in[0]) || act_in(phys, l, 1, &s->in[1]) ||
+            s->in[0].layout != BK_LAYOUT_BLOCKED)
+            return refuse(d, l, "dY must be a computed (blocked) activation");
+        for (int k = 0; k < l->n_out; k++)
+            if (l->out[k] >= 0 && !g->t[l->out[k]].is_graph_output)
+                return refuse(d, l, "weight gradients must be graph outputs");
+        s->n_in = 2;
+        t->op = BK_TR_GW;
+        if (s->in[1].layout != BK_LAYOUT_BLOCKED) { /* X is a graph input: blocked copy first */
+            s->pre.present = 1, s->pre.to_blocked = 1, s->pre.k = 1;
+            s->pre.nchw = s->in[1];
+            s->in[1].layout = BK_LAYOUT_BLOCKED, s->in[1].ddr = -1;
+            s->pre.blk = s->in[1];
+        }
+        s->out.layout = BK_LAYOUT_NCHW;
+        break;
+    case IR_CONV_GRAD_X: {
+        const IrConvAttr *ca = &l->a.conv;
+        int64_t wd[4];
+        if (act_in(phys, l, 0, &s->in[0]) || s->in[0].layout != BK_LAYOUT_BLOCKED)
+            return refuse(d, l, "dY must be a computed (blocked) activation");
+        if (ir_dims_2d(&g->t[l->in[1]], wd) || !g->t[l->in[1]].f32)
+            return refuse(d, l, "W must be a constant 4-D (or 3-D) kernel");
+        if (ca->pad[0] > ca->dilation[0] * (wd[2] - 1) || ca->pad[1] > ca->dilation[1] * (wd[3] - 1))
+            return refuse(d, l, "padding larger than the dilated kernel extent minus one is not supported");
+        s->kind = BK_KIND_CONV;
+        int sh = ca->stride[0], sw = ca->stride[1];
+        if (sh > 1 || sw > 1) { /* dY spread s apart into a zeroed buffer first */
+            s->pre.present = 1, s->pre.to_blocked = 2, s->pre.k = 0;
+            s->pre.nchw = s->in[0];
+            s->in[0].h = (s->in[0].h - 1) * sh + 1, s->in[0].w = (s->in[0].w - 1) * sw + 1;
+            s->in[0].ddr = -1;
+            s->pre.blk = s->in[0];
+        }
+        break;
+    }
+    case IR_FC_GRAD_X: {
+        if (act_in(phys, l, 0, &s->in[0]) || s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[0].h * s->in[0].w != 1)
+            return refuse(d, l, "dY must be a computed [N, M] activation");
+        if (l->in[1] < 0 || !g->t[l->in[1]].f32 || g->t[l->in[1]].rank != 2)
+            return refuse(d, l, "W must be a constant M x K matrix");
+        s->kind = BK_KIND_CONV;
+        phys[l->out[0]] = s->out; /* X's shape, blocked ... */
+        phys[l->out[0]].layout = BK_LAYOUT_BLOCKED;
+        /* ... which the FC writes as [N][C/32 * H * W][32] */
+        s->out.c = (s->out.c + 31) / 32 * 32 * s->out.h * s->out.w, s->out.h = s->out.w = 1;
+        return 1;
+    }
+    default:
+        return refuse(d, l, "not a training layer");
+    }
+    phys[l->out[0]] = s->out;
+    return 1;
+}
+
+/* ---- conv_grad_x and fc_grad_x as the conv kernel ------------------------- */
+
+int bk_train_conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
+    BkConv *c = &s->u.conv;
+    const BkAct *x = &s->in[0], *y = &s->out;
+    memset(c, 0, sizeof *c);
+    c->groups = 1, c->b_off = -1;
+    c->dh = c->dw = c->sh = c->sw = c->kh = c->kw = 1;
+    c->nvco = (y->c + 31) / 32;
+    c->in_bytes = bk_act_bytes(x);
+    if (l->op == IR_FC_GRAD_X) {
+        int64_t k = (int64_t)(x->c + 31) / 32 * 32;
+        c->n = 1, c->cin = (int)k, c->h = 1, c->w = x->n, c->ho = 1, c->wo = x->n;
+        c->in_sw = k * 4;
+        c->out_sw = (int64_t)c->nvco * 128, c->out_sv = 128;
+        return 0;
+    }
+    const IrConvAttr *ca = &l->a.conv;
+    int64_t wd[4];
+    if (ir_dims_2d(&g->t[l->in[1]], wd) || wd[0] != x->c) {
+        ir_diag_add(d, "backend: layer '%s': weights do not match dY's channels", l->name);
+        return -1;
+    }
+    c->n = x->n, c->cin = x->c, c->h = x->h, c->w = x->w, c->ho = y->h, c->wo = y->w;
+    c->kh = (int)wd[2], c->kw = (int)wd[3], c->dh = ca->dilation[0], c->dw = ca->dilation[1];
+    c->pt = c->dh * (c->kh - 1) - ca->pad[0];
+    c->pl = c->dw * (c->kw - 1) - ca->pad[1];
+    int64_t hw = (int64_t)x->h * x->w;
+    c->sub_ci = 32;
+    c->in_sw = 128, c->in_sh = (int64_t)x->w * 128, c->in_ssub = hw * 128;
+    c->in_sn = (int64_t)((x->c + 31) / 32) * hw * 128;
+    c->out_sw = 128, c->out_sh = (int64_t)y->w * 128, c->out_sv = (int64_t)y->h * y->w * 128;
+    c->out_sn = (int64_t)((y->c + 31) / 32) * c->out_sv;
+    c->g_out = (int64_t)c->nvco * c->out_sv;
+    c->g_wts = (int64_t)c->nvco * c->cin * c->kh * c->kw * 128;
+    c->g_bias = (int64_t)c->nvco * 128;
+    return 0;
+}
+
+int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s, int64_t co, int64_t ci, int t) {
+    const IrTensor *w = &g->t[l->in[1]];
+    const BkConv *c = &s->u.conv;
+    if (l->op == IR_FC_GRAD_X) { /* co runs over X's blocked order, ci over dY's M */
+        const IrTensor *xt = &g->t[l->out[0]];
+        int64_t hw = 1, C = xt->rank > 1 ? xt->dims[1] : 1;
+        for (int k = 2; k < xt->rank; k++)
+            hw *= xt->dims[k];
+        int64_t ch = co / (32 * hw) * 32 + co % 32, pix = co / 32 % hw;
+        if (ch >= C || ci >= w->dims[0])
+            return -1;
+        return ci * w->dims[1] + ch * hw + pix;
+    }
+    /* conv_grad_x: co = X's channel, ci = dY's channel (W's output channel) */
+    int64_t cout = w->dims[0], cig = w->dims[1], grp = l->a.conv.group > 0 ? l->a.conv.group : 1;
+    int64_t cog = cout / grp;
+    if (ci >= cout || co / cig != ci / cog)
+        return -1;
+    int kk = c->kh * c->kw;
+    return (ci * cig + co % cig) * kk + (kk - 1 - t);
+}
+
+/* ---- tiling and cost ---------------------------------------------------- */
+
+static double dmax(double a, double b) { return a > b ? a : b; }
+
+/* One pixel step of the weight-gradient micro-kernel: vb dY loads, pp
+ * SLDDW, 2 pp broadcasts, 2 vb pp FMAs; the busiest unit bounds it. */
+static double gw_step(const M7Machine *m, int vb, int pp) {
+    double fma = 2.0 * vb * pp, c = fma / m->n_vmac;
+    c = dmax(c, (double)vb / m->n_vls);
+    c = dmax(c, (double)pp / m->n_sld);
+    c = dmax(c, 2.0 * pp / m->n_bcast);
+    return dmax(c, (fma + vb + 3.0 * pp) / m->issue_width);
+}
+
+/* The per-core cycles of a weight-gradient plan: compute and DMA. */
+static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, double *dma, int64_t *tr,
+                    int64_t *by) {
+    int kk = t->kh * t->kw, nvg = ((t->cout + 31) / 32 + t->vco - 1) / t->vco;
+    int ncc = (t->cin + t->ci_chunk - 1) / t->ci_chunk;
+    double chunks = ceil((double)nvg * ncc / m->cores);
+    int ntiles = n * ((t->ho + t->th - 1) / t->th) * ((t->wo + t->tw - 1) / t->tw);
+    double px = (double)t->ho * t->wo * n; /* pixels of one chunk */
+    int pairs = (t->ci_chunk + 1) / 2 * kk;
+    double per_px = 0;
+    for (int v = 0; v < t->vco; v += t->vb)
+        for (int q = 0; q < pairs; q += t->pp) {
+            int pp = pairs - q < t->pp ? pairs - q : t->pp;
+            per_px += gw_step(m, t->vb, pp);
+        }
+    double blocks = ceil((double)t->vco / t->vb) * ceil((double)pairs / t->pp);
+    double c = px * per_px + ntiles * blocks * (4.0 * t->vb * t->pp / m->n_vls + m->lat_vload + m->lat_fma);
+    c += px * t->vco / (double)m->n_vls / ncc; /* dB sums on the first ci chunk */
+    *comp = chunks * c;
+    int64_t xw = (int64_t)t->rows_in * t->cols_in * 128, dy = (int64_t)t->vco * t->th * t->tw * 128;
+    double d = ntiles * (bk_dma_cycles(m, t->rows_in, xw, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
+    d += 32.0 * t->vco * bk_dma_cycles(m, (int64_t)t->ci_chunk * kk, (int64_t)t->ci_chunk * kk * 4, 0);
+    *dma = chunks * d;
+    *tr = (int64_t)(chunks * (ntiles * (1 + t->vco) + 32 * t->vco));
+    *by = (int64_t)(chunks * (ntiles * (xw + dy) + (int64_t)32 * t->vco * t->ci_chunk * kk * 4));
+}
+
+/* conv_grad_w / fc_grad_w geometry: X, dY and the kernel. */
+static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDiag *d) {
+    BkTrain *t = &s->u.train;
+    const BkAct *y = &s->in[0], *x = &s->in[1];
+    int64_t xb = (x->c + 31) / 32, yb = (y->c + 31) / 32;
+    t->cout = y->c;
+    t->has_bias = l->n_out > 1 && l->out[1] >= 0;
+    t->sh = t->sw = t->dh = t->dw = 1, t->pt = t->pl = 0;
+    t->x_sw = 128, t->x_sh = (int64_t)x->w * 128, t->x_sblk = (int64_t)x->h * x->w * 128, t->x_sn = xb * t->x_sblk;
+    t->dy_sw = 128, t->dy_sh = (int64_t)y->w * 128, t->dy_sblk = (int64_t)y->h * y->w * 128;
+    t->dy_sn = yb * t->dy_sblk;
+    if (l->op == IR_FC_GRAD_W && x->h * x->w == 1) { /* a 1x1 conv over a 1-row image of the batch */
+        *n = 1;
+        t->cin = x->c, t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
+        t->x_sw = xb * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
+        t->dy_sw = yb * 128, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
+    } else if (l->op == IR_FC_GRAD_W) { /* an H x W kernel over each sample */
+        *n = x->n;
+        t->cin = x->c, t->h = x->h, t->w = x->w, t->ho = t->wo = 1, t->kh = x->h, t->kw = x->w;
+    } else {
+        const IrConvAttr *ca = &l->a.conv;
+        int64_t wd[4];
+        if (ir_dims_2d(&g->t[l->out[0]], wd))
+            return refuse(d, l, "dW is not a 3-D or 4-D kernel");
+        *n = x->n;
+        t->cin = x->c, t->h = x->h, t->w = x->w, t->ho = y->h, t->wo = y->w;
+        t->kh = (int)wd[2], t->kw = (int)wd[3];
+        t->sh = ca->stride[0], t->sw = ca->stride[1], t->dh = ca->dilation[0], t->dw = ca->dilation[1];
+        t->pt = ca->pad[0], t->pl = ca->pad[1];
+    }
+    t->n = *n;
+    t->cig = t->cin, t->cog = t->cout;
+    if (l->op == IR_CONV_GRAD_W && l->a.conv.group > 1) /* computed dense; written per group */
+        t->cig = t->cin / l->a.conv.group, t->cog = t->cout / l->a.conv.group;
+    return 0;
+}
+
+/* The cheapest weight-gradient tiling that fits AM and SM. */
+static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkTrain *t = &s->u.train, best;
+    int n;
+    if (gw_setup(g, l, s, &n, d))
+        return -1;
+    int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
+    double best_cost = -1;
+    static const int vcos[] = {4, 2, 1}, cis[] = {32, 16, 8, 4, 2};
+    static const int rb[][2] = {{4, 3}, {2, 6}, {1, 12}, {2, 3}, {1, 6}, {1, 3}, {1, 1}};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 5; b++)
+            for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
+                for (int tw = t->wo < 64 ? t->wo : 32; tw >= 1; tw /= 4) {
+                    BkTrain c = *t;
+                    c.vco = vcos[a], c.ci_chunk = cis[b], c.th = th, c.tw = tw;
+                    if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin))
+                        goto next;
+                    int pairs = (c.ci_chunk + 1) / 2 * kk;
+                    for (int k = 0; k < 7; k++)
+                        if (rb[k][0] <= c.vco && c.vco % rb[k][0] == 0) {
+                            c.vb = rb[k][0], c.pp = rb[k][1] < pairs ? rb[k][1] : pairs;
+                            break;
+                        }
+                    c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
+                    c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+                    int64_t acc = (int64_t)c.vco * c.ci_chunk * kk * 128, dyt = (int64_t)c.vco * th * tw * 128;
+                    int64_t xw = (int64_t)c.rows_in * c.cols_in * 128;
+                    c.am_a[0] = 0, c.am_a[1] = acc, c.am_b[0] = 2 * acc, c.am_b[1] = 2 * acc + dyt;
+                    c.am_c = 2 * acc + 2 * dyt;
+                    c.sm_x[0] = 0, c.sm_x[1] = xw;
+                    if (c.am_c + (int64_t)c.vco * 128 > m->am_bytes || 2 * xw > m->sm_bytes)
+                        goto next;
+                    double comp, dma;
+                    int64_t tr, by;
+                    gw_cost(&c, n, m, &comp, &dma, &tr, &by);
+                    double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma);
+                    s->candidates++;
+                    if (best_cost < 0 || cost < best_cost) {
+                        best_cost = cost, best = c;
+                        s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
+                        s->am_bytes = c.am_c + (int64_t)c.vco * 128, s->sm_bytes = 2 * xw;
+                    }
+                next:
+                    if (tw == 1)
+                        break;
+                }
+    if (best_cost < 0)
+        return refuse(d, l, "no weight-gradient tiling fits AM and SM");
+    *t = best;
+    t->zero_need = (int64_t)t->cols_in * 128;
+    s->am_slots = s->sm_slots = 2;
+    s->cyc_exposed = bk_dma_cycles(m, t->rows_in, (int64_t)t->rows_in * t->cols_in * 128, 0) +
+                     32.0 * t->vco * bk_dma_cycles(m, (int64_t)t->ci_chunk * kk, (int64_t)t->ci_chunk * kk * 4, 0);
+    return 0;
+}
+
+int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
+    BkTrain *t = &s->u.train;
+    int cores = m->cores;
+    double comp = 0, dma = 0;
+    int64_t tr = 0, by = 0;
+    switch (t->op) {
+    case BK_TR_LOSS: /* one core: a row of the batch at a time */
+        s->am_bytes = 4 * (int64_t)t->kb * 128 + 256;
+        comp = t->n * (t->kb * 12.0 + 120.0 + 2 * m->lat_reduce);
+        tr = 3 * t->n + 1, by = (int64_t)t->n * t->kb * 128 * 3;
+        dma = t->n * (3 * bk_dma_cycles(m, 1, (int64_t)t->kb * 128, 0));
+        break;
+    case BK_TR_EW: {
+        int64_t bytes = t->ew_op == BK_TR_EW_SGD ? ir_numel(&g->t[l->out[0]]) * 4 : bk_act_bytes(&s->out);
+        t->nbytes = bytes;
+        t->chunk_bytes = r128(bytes / cores + 1) < 32768 ? r128(bytes / cores + 1) : 32768;
+        if (t->ew_op == BK_TR_EW_ACT) {
+            IrActKind k = l->act.kind;
+            t->act = k == IR_ACT_RELU ? 1 : k == IR_ACT_LEAKY_RELU ? 2 : k == IR_ACT_CLIP ? 3
+                     : k == IR_ACT_SIGMOID ? 4 : k == IR_ACT_TANH ? 5 : 0;
+            t->alpha = l->act.alpha, t->lo = l->act.lo, t->hi = l->act.hi;
+            if (!t->act)
+                return refuse(d, l, "unknown activation");
+        }
+        s->am_bytes = 3 * t->chunk_bytes;
+        double v = (double)bytes / 128 / cores;
+        comp = v * 3.0 / m->n_vls;
+        by = (int64_t)(v * 128 * 3);
+        tr = (int64_t)(3 * (v * 128 / t->chunk_bytes + 1));
+        dma = 3 * (v * 128 / t->chunk_bytes + 1) * m->dma_setup + (double)by / (m->ddr_bw / cores);
+        break;
+    }
+    case BK_TR_POOL: {
+        int64_t row = (int64_t)t->w * 128;
+        s->am_bytes = 2 * t->span_h * row + (int64_t)t->wo * 128;
+        if (s->am_bytes > m->am_bytes)
+            return refuse(d, l, "a row of pooling windows does not fit AM");
+        t->zero_need = row;
+        double items = (double)s->out.n * t->ncb * (t->ho + 1) / cores;
+        comp = items * ((double)t->span_h * t->w * (t->is_max ? 4.0 : 2.0) / m->n_vls + 20);
+        by = (int64_t)(items * (2 * t->span_h * row + t->wo * 128));
+        tr = (int64_t)(items * 3);
+        dma = items * 3 * m->dma_setup + (double)by / (m->ddr_bw / cores);
+        break;
+    }
+    case BK_TR_GW:
+        if (gw_tile(g, l, s, m, d))
+            return -1;
+        return 0;
+    }
+    s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
+    s->cyc_exposed = t->op == BK_TR_LOSS ? dma : 0;
+    return 0;
+}
+
+/* ---- the blob: SGD master copies --------------------------------------- */
+
+int64_t bk_train_blob(IrGraph *g, int64_t off) {
+    for (int li = 0; li < g->n_l; li++) {
+        IrLayer *l = &g->l[li];
+        BkSched *s = l->dead ? NULL : l->sched;
+        if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != BK_TR_EW || s->u.train.ew_op != BK_TR_EW_SGD)
+            continue;
+        s->u.train.w_off = off;
+        off = (off + ir_numel(&g->t[l->in[0]]) * 4 + 255) / 256 * 256;
+    }
+    return off;
+}
+
+int64_t bk_train_zero(const IrGraph *g, int64_t zero) {
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        const BkSched *s = l->dead ? NULL : l->sched;
+        if (!s)
+            continue;
+        if (s->kind == BK_KIND_TRAIN && s->u.train.zero_need > zero)
+            zero = s->u.train.zero_need;
+        if (s->kind == BK_KIND_CONV && s->pre.present && s->pre.to_blocked == 2 &&
+            (int64_t)s->pre.blk.w * 128 > zero)
+            zero = (int64_t)s->pre.blk.w * 128;
+    }
+    return zero;
+}
+
+void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob) {
+    const BkSched *s = l->dead ? NULL : l->sched;
+    if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != BK_TR_EW || s->u.train.ew_op != BK_TR_EW_SGD)
+        return;
+    const IrTensor *w = &g->t[l->in[0]];
+    memcpy(blob + s->u.train.w_off / 4, w->f32, (size_t)ir_numel(w) * 4);
+}
