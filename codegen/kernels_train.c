@@ -214,8 +214,10 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
  * (am_b), the X window of those pixels [rows_in][cols_in][32] into SM
  * (sm_x, zeros where the window leaves the image).  Chunks are split over
  * the cores; a finished chunk leaves by one transposing DMA per output
- * channel (rows of 4 bytes: dW is [co][ci][tap] in DDR). */
+ * channel (rows of 4 bytes: dW is [co][ci][tap] in DDR), spread over four
+ * channels per slot (8-11, 12-15) so their per-row costs overlap. */
 #define M7K_GW_ACC 24
+#define M7K_CH_GW 8
 
 typedef struct {
     int chunk, n, y0, x0, nth, ntw;
@@ -346,7 +348,7 @@ static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
             int lo = m7k_max(ci0, g * p->cig), hi = m7k_min(ci0 + nci, (g + 1) * p->cig);
             if (hi <= lo)
                 continue;
-            m7_dma(M7K_CH_OUT + (chunk & 1),
+            m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (lane & 3),
                    M7_DDR(p->out + (((uint64_t)co * p->cig + (lo - g * p->cig)) * kk) * 4),
                    M7_AM(A + (((uint64_t)v * p->ci_chunk + (lo - ci0)) * kk) * 128 + lane * 4),
                    (uint32_t)((hi - lo) * kk), 4, 4, 128);
@@ -375,6 +377,8 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
             m7k_gw_load(p, i + 1, slot ^ 1);
         if (i % tiles == 0) { /* a new chunk: its slot's last store (and dB's) has left */
             m7_dma_wait(M7K_CH_OUT + (it.chunk & 1));
+            for (int k = 0; k < 4; k++)
+                m7_dma_wait(M7K_CH_GW + 4 * (it.chunk & 1) + k);
             if (p->has_bias && ci0 == 0)
                 m7_dma_wait(M7K_CH_OUT + ((it.chunk + 1) & 1));
             uint64_t n = (uint64_t)p->vco * p->ci_chunk * kk;
@@ -399,6 +403,8 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
+    for (int k = 0; k < 8; k++)
+        m7_dma_wait(M7K_CH_GW + k);
 }
 
 /* ---- a strided conv's dX: dY spread s apart in a zeroed buffer ------------------- */

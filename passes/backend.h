@@ -257,6 +257,7 @@ int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s
 int64_t bk_train_blob(IrGraph *g, int64_t off);
 int64_t bk_train_zero(const IrGraph *g, int64_t zero);
 void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob);
+void bk_train_dump(const BkSched *s, FILE *f);     /* the plan's lines of --dump-ir */
 
 /* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
 void bk_range(int n, int core, int ncores, int *lo, int *hi);

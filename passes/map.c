@@ -65,7 +65,7 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, i ? "in1" : "in0", &s->in[i]);
     act_dump(f, "out", &s->out);
     if (s->pre.present)
-        act_dump(f, "convert from", &s->pre.nchw);
+        act_dump(f, s->pre.to_blocked == 2 ? "dY spread by the stride from" : "convert from", &s->pre.nchw);
     if (s->post.present)
         act_dump(f, "convert to", &s->post.nchw);
     if (s->kind == BK_KIND_CONV && s->u.conv.row_parts == 0) {
@@ -86,6 +86,8 @@ static void sched_dump(const void *p, FILE *f) {
                 s->u.conv.px);
     } else if (s->kind == BK_KIND_POOL) {
         fprintf(f, "    tiles: %d output rows\n", s->u.pool.th);
+    } else if (s->kind == BK_KIND_TRAIN) {
+        bk_train_dump(s, f);
     }
     fprintf(f, "    memory/core: AM %lld B (%d slots), SM %lld B (%d slots), GSM %lld B\n",
             (long long)s->am_bytes, s->am_slots, (long long)s->sm_bytes, s->sm_slots,

@@ -283,7 +283,10 @@ static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, d
     *comp = chunks * c;
     int64_t xw = (int64_t)t->rows_in * t->cols_in * 128, dy = (int64_t)t->vco * t->th * t->tw * 128;
     double d = ntiles * (bk_dma_cycles(m, t->rows_in, xw, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
-    d += 32.0 * t->vco * bk_dma_cycles(m, (int64_t)t->ci_chunk * kk, (int64_t)t->ci_chunk * kk * 4, 0);
+    /* the transposing stores: 4 channels overlap their setup and rows */
+    int64_t wb = (int64_t)t->ci_chunk * kk;
+    d += 32.0 * t->vco * (bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / (m->ddr_bw / m->cores)) / 4 +
+         32.0 * t->vco * wb * 4 / (m->ddr_bw / m->cores);
     *dma = chunks * d;
     *tr = (int64_t)(chunks * (ntiles * (1 + t->vco) + 32 * t->vco));
     *by = (int64_t)(chunks * (ntiles * (xw + dy) + (int64_t)32 * t->vco * t->ci_chunk * kk * 4));
@@ -473,4 +476,28 @@ void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob) {
         return;
     const IrTensor *w = &g->t[l->in[0]];
     memcpy(blob + s->u.train.w_off / 4, w->f32, (size_t)ir_numel(w) * 4);
+}
+
+void bk_train_dump(const BkSched *s, FILE *f) {
+    const BkTrain *t = &s->u.train;
+    switch (t->op) {
+    case BK_TR_LOSS:
+        fprintf(f, "    plan: %s loss of %d x %d logits, one row at a time on core 0\n",
+                t->loss_ce ? "cross-entropy" : "mse", t->n, t->k);
+        break;
+    case BK_TR_EW:
+        fprintf(f, "    plan: %s over %lld bytes in pieces of %lld per core\n",
+                t->ew_op == BK_TR_EW_SGD ? "SGD (master copy in the blob)" : "dY x activation slope",
+                (long long)t->nbytes, (long long)t->chunk_bytes);
+        break;
+    case BK_TR_POOL:
+        fprintf(f, "    plan: %s pooling gradient, %dx%d windows, one output row (%d input rows) per item\n",
+                t->is_max ? "max" : "average", t->kh, t->kw, t->span_h);
+        break;
+    case BK_TR_GW:
+        fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
+                   "pixel tile %d x %d, X window %d x %d in SM\n",
+                t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw, t->rows_in, t->cols_in);
+        break;
+    }
 }
