@@ -98,7 +98,7 @@ def main():
     outs = re.search(r"Outputs \(\d+\): (.*)", subprocess.run([exe, "--help"], capture_output=True,
                                                               text=True).stdout).group(1).split()
     cmd = [exe, "-i", base + "_input.pb", "-i", base + "_target.pb", "--json", exe + ".json", "--quiet",
-           "--threads", str(args.threads), "--rtol", "1e-3", "--atol", "1e-5"]
+           "--threads", str(args.threads), "--rtol", "1e-3", "--atol", "1e-4"]
     for o in outs:
         cmd += ["--expect", base + "_" + o + ".pb"]
     run_s, _ = timed(cmd)
@@ -106,7 +106,7 @@ def main():
     cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
     print(f"host: {cpu.group(1) if cpu else '?'}; command: /usr/bin/python3 bench/train_vgg.py --batch {args.batch} "
           f"--size {args.size}; m7cc {compile_s:.1f} s, simulation {run_s:.1f} s; every output matches PyTorch "
-          f"(rtol 1e-3)")
+          f"(rtol 1e-3, atol 1e-4: float32 sums against float64 ones)")
     print(f"\n{'region':<34} {'op':<12} {'MFLOP':>8} {'cycles':>9} {'eff%':>6} {'bound%':>6} {'pred':>9} {'p/m':>5}")
     sums = {}
     for r in rep["regions"]:

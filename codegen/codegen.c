@@ -369,9 +369,10 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
         fprintf(f, "    .n = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
                    ".pt = %d, .pl = %d,\n", t->n, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl);
         fprintf(f, "    .cin = %d, .cout = %d, .cig = %d, .cog = %d, .dh = %d, .dw = %d, .vco = %d, .ci_chunk = %d, "
-                   ".th = %d, .tw = %d, .vb = %d, .pp = %d,\n    .rows_in = %d, .cols_in = %d, .has_bias = %d,\n",
+                   ".th = %d, .tw = %d, .vb = %d, .pp = %d,\n    .rows_in = %d, .cols_in = %d, .has_bias = %d, "
+                   ".fc_hw = %d,\n",
                 t->cin, t->cout, t->cig, t->cog, t->dh, t->dw, t->vco, t->ci_chunk, t->th, t->tw, t->vb, t->pp,
-                t->rows_in, t->cols_in, t->has_bias);
+                t->rows_in, t->cols_in, t->has_bias, t->fc_hw);
         fprintf(f, "    .x_sn = %lluu, .x_sblk = %lluu, .x_sh = %lluu, .x_sw = %lluu, .dy_sn = %lluu, .dy_sblk = %lluu, "
                    ".dy_sh = %lluu, .dy_sw = %lluu,\n", U(t->x_sn), U(t->x_sblk), U(t->x_sh), U(t->x_sw),
                 U(t->dy_sn), U(t->dy_sblk), U(t->dy_sh), U(t->dy_sw));

@@ -32,6 +32,7 @@ typedef struct {
     int ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, is_max, span_h;
     float inv_div;
     /* weight gradient */
+    int fc_hw;                      /* FC of flattened X: H W; ci runs over X's blocked order, cig = C */
     int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
     uint64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
     uint64_t am_a[2], am_b[2], am_c, sm_x[2];
@@ -345,6 +346,16 @@ static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
             int co = (v0 + v) * 32 + lane, g = co / p->cog;
             if (co >= p->cout)
                 break;
+            if (p->fc_hw) { /* ci0 .. in X's blocked order: channels c0 .. of pixel pix */
+                int blk = ci0 / 32, c0 = blk / p->fc_hw * 32 + ci0 % 32, pix = blk % p->fc_hw;
+                int nc = m7k_min(nci, p->cig - c0);
+                if (nc > 0)
+                    m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (lane & 3),
+                           M7_DDR(p->out + (((uint64_t)co * p->cig + c0) * p->fc_hw + pix) * 4),
+                           M7_AM(A + ((uint64_t)v * p->ci_chunk) * 128 + lane * 4), (uint32_t)nc, 4,
+                           (uint64_t)p->fc_hw * 4, 128);
+                continue;
+            }
             int lo = m7k_max(ci0, g * p->cig), hi = m7k_min(ci0 + nci, (g + 1) * p->cig);
             if (hi <= lo)
                 continue;

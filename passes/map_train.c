@@ -308,9 +308,12 @@ static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDi
         t->cin = x->c, t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
         t->x_sw = xb * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
         t->dy_sw = yb * 128, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
-    } else if (l->op == IR_FC_GRAD_W) { /* an H x W kernel over each sample */
-        *n = x->n;
-        t->cin = x->c, t->h = x->h, t->w = x->w, t->ho = t->wo = 1, t->kh = x->h, t->kw = x->w;
+    } else if (l->op == IR_FC_GRAD_W) { /* flattened X: the same over X's blocked order */
+        *n = 1;
+        t->cin = (int)(xb * 32 * x->h * x->w), t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
+        t->x_sw = xb * x->h * x->w * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
+        t->dy_sw = yb * 128, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
+        t->fc_hw = x->h * x->w;
     } else {
         const IrConvAttr *ca = &l->a.conv;
         int64_t wd[4];
@@ -323,7 +326,7 @@ static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDi
         t->pt = ca->pad[0], t->pl = ca->pad[1];
     }
     t->n = *n;
-    t->cig = t->cin, t->cog = t->cout;
+    t->cig = t->fc_hw ? x->c : t->cin, t->cog = t->cout;
     if (l->op == IR_CONV_GRAD_W && l->a.conv.group > 1) /* computed dense; written per group */
         t->cig = t->cin / l->a.conv.group, t->cog = t->cout / l->a.conv.group;
     return 0;
