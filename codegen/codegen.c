@@ -338,7 +338,8 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
     uint64_t out2 = l->n_out > 1 && l->out[1] >= 0 ? (uint64_t)g->t[l->out[1]].ddr_offset : 0;
     fprintf(f, "static const M7kTrain %s_plan = {\n    .op = %d, .a = %lluu, .b = %lluu, .out = %lluu, .out2 = %lluu, "
                ".zero = %lluu, .iota = %lluu,\n",
-            id, t->op, U(s->in[0].ddr), U(s->n_in > 1 ? s->in[1].ddr : t->op == BK_TR_EW ? t->w_off : 0),
+            id, t->op, U(s->in[t->swap ? 1 : 0].ddr),
+            U(t->swap ? s->in[0].ddr : s->n_in > 1 ? s->in[1].ddr : t->op == BK_TR_EW ? t->w_off : 0),
             U(s->out.ddr), U(out2), U(BK_BLOB_ZERO), U(BK_BLOB_IOTA));
     switch (t->op) {
     case BK_TR_LOSS: {
@@ -370,9 +371,9 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
                    ".pt = %d, .pl = %d,\n", t->n, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl);
         fprintf(f, "    .cin = %d, .cout = %d, .cig = %d, .cog = %d, .dh = %d, .dw = %d, .vco = %d, .ci_chunk = %d, "
                    ".th = %d, .tw = %d, .vb = %d, .pp = %d,\n    .rows_in = %d, .cols_in = %d, .has_bias = %d, "
-                   ".fc_hw = %d,\n",
+                   ".fc_hw = %d, .swap = %d,\n",
                 t->cin, t->cout, t->cig, t->cog, t->dh, t->dw, t->vco, t->ci_chunk, t->th, t->tw, t->vb, t->pp,
-                t->rows_in, t->cols_in, t->has_bias, t->fc_hw);
+                t->rows_in, t->cols_in, t->has_bias, t->fc_hw, t->swap);
         fprintf(f, "    .x_sn = %lluu, .x_sblk = %lluu, .x_sh = %lluu, .x_sw = %lluu, .dy_sn = %lluu, .dy_sblk = %lluu, "
                    ".dy_sh = %lluu, .dy_sw = %lluu,\n", U(t->x_sn), U(t->x_sblk), U(t->x_sh), U(t->x_sw),
                 U(t->dy_sn), U(t->dy_sblk), U(t->dy_sh), U(t->dy_sw));

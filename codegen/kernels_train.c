@@ -33,6 +33,7 @@ typedef struct {
     float inv_div;
     /* weight gradient */
     int fc_hw;                      /* FC of flattened X: H W; ci runs over X's blocked order, cig = C */
+    int swap;                       /* FC of 2-D X: a = X (K in lanes), b = dY (broadcast); dW rows whole */
     int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
     uint64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
     uint64_t am_a[2], am_b[2], am_c, sm_x[2];
@@ -341,7 +342,13 @@ static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
     int v0, nv, ci0, nci, kk = p->kh * p->kw;
     m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
     uint64_t A = p->am_a[chunk & 1];
-    for (int v = 0; v < nv; v++) {
+    for (int v = 0; v < nv && p->swap; v++) { /* rows dW[m][k0 .. k0 + 31] whole */
+        int k0 = (v0 + v) * 32;
+        m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (v & 3), M7_DDR(p->out + ((uint64_t)ci0 * p->cout + k0) * 4),
+               M7_AM(A + (uint64_t)v * p->ci_chunk * 128), (uint32_t)nci, (uint32_t)m7k_min(32, p->cout - k0) * 4,
+               (uint64_t)p->cout * 4, 128);
+    }
+    for (int v = 0; v < nv && !p->swap; v++) {
         for (int lane = 0; lane < 32; lane++) {
             int co = (v0 + v) * 32 + lane, g = co / p->cog;
             if (co >= p->cout)
@@ -364,13 +371,38 @@ static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
                    M7_AM(A + (((uint64_t)v * p->ci_chunk + (lo - ci0)) * kk) * 128 + lane * 4),
                    (uint32_t)((hi - lo) * kk), 4, 4, 128);
         }
-        if (p->has_bias && ci0 == 0)
+        if (p->has_bias && !p->swap && ci0 == 0)
             m7_dma(M7K_CH_OUT + (chunk & 1), M7_DDR(p->out2 + (uint64_t)(v0 + v) * 128),
                    M7_AM(p->am_c + (uint64_t)v * 128), 1, (uint32_t)m7k_min(32, p->cout - (v0 + v) * 32) * 4, 0, 0);
     }
 }
 
+/* swap: dB = dY summed over the batch, each core its 32-channel blocks of
+ * dY (the broadcast operand), tw samples at a time through am_b[0]. */
+static M7K_LIB void m7k_gw_bias_swap(const M7kTrain *p) {
+    int lo, hi, nb = m7k_cdiv(p->cin, 32);
+    m7k_range(nb, m7_core_id(), m7_core_count(), &lo, &hi);
+    for (int b = lo; b < hi; b++) {
+        m7_vec s[4];
+        s[0] = s[1] = s[2] = s[3] = m7_vzero();
+        for (int n0 = 0; n0 < p->wo; n0 += p->tw) {
+            int nn = m7k_min(p->tw, p->wo - n0);
+            m7_dma(M7K_CH_IN, M7_AM(p->am_b[0]), M7_DDR(p->b + (uint64_t)n0 * p->x_sw + (uint64_t)b * 128),
+                   (uint32_t)nn, 128, 128, p->x_sw);
+            m7_dma_wait(M7K_CH_IN);
+            for (int k = 0; k < nn; k++)
+                s[k & 3] = m7_vadd(s[k & 3], m7_vld(M7_AM(p->am_b[0] + (uint64_t)k * 128)));
+        }
+        m7_vst(M7_AM(p->am_c), m7_vadd(m7_vadd(s[0], s[1]), m7_vadd(s[2], s[3])));
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out2 + (uint64_t)b * 128), M7_AM(p->am_c), 1,
+               (uint32_t)m7k_min(32, p->cin - b * 32) * 4, 0, 0);
+        m7_dma_wait(M7K_CH_OUT);
+    }
+}
+
 static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
+    if (p->swap && p->has_bias)
+        m7k_gw_bias_swap(p);
     int ncc = m7k_cdiv(p->cin, p->ci_chunk), nchunks = m7k_cdiv(m7k_cdiv(p->cout, 32), p->vco) * ncc;
     int tiles = p->n * m7k_cdiv(p->ho, p->th) * m7k_cdiv(p->wo, p->tw), clo, chi;
     m7k_range(nchunks, m7_core_id(), m7_core_count(), &clo, &chi);
@@ -390,12 +422,12 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
             m7_dma_wait(M7K_CH_OUT + (it.chunk & 1));
             for (int k = 0; k < 4; k++)
                 m7_dma_wait(M7K_CH_GW + 4 * (it.chunk & 1) + k);
-            if (p->has_bias && ci0 == 0)
+            if (p->has_bias && !p->swap && ci0 == 0)
                 m7_dma_wait(M7K_CH_OUT + ((it.chunk + 1) & 1));
             uint64_t n = (uint64_t)p->vco * p->ci_chunk * kk;
             for (uint64_t k = 0; k < n; k++)
                 m7_vst(M7_AM(p->am_a[it.chunk & 1] + k * 128), zero);
-            if (p->has_bias && ci0 == 0)
+            if (p->has_bias && !p->swap && ci0 == 0)
                 for (int v = 0; v < nv; v++)
                     m7_vst(M7_AM(p->am_c + (uint64_t)v * 128), zero);
         }
@@ -407,7 +439,7 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
                 for (int pr = 0; pr < npairs; pr += p->pp)
                     m7k_gw_block(p, &it, slot, v, vb, nci, tap, pr, m7k_min(p->pp, npairs - pr));
         }
-        if (p->has_bias && ci0 == 0)
+        if (p->has_bias && !p->swap && ci0 == 0)
             m7k_gw_bias(p, &it, slot, nv);
         if (i % tiles == tiles - 1)
             m7k_gw_store(p, it.chunk);

@@ -285,7 +285,10 @@ static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, d
     double d = ntiles * (bk_dma_cycles(m, t->rows_in, xw, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
     /* the transposing stores: 4 channels overlap their setup and rows */
     int64_t wb = (int64_t)t->ci_chunk * kk;
-    d += 32.0 * t->vco * (bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / (m->ddr_bw / m->cores)) / 4 +
+    if (t->swap) /* whole rows: one DMA per vector */
+        d += t->vco * bk_dma_cycles(m, t->ci_chunk, (int64_t)t->ci_chunk * 128, 0);
+    else
+        d += 32.0 * t->vco * (bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / (m->ddr_bw / m->cores)) / 4 +
          32.0 * t->vco * wb * 4 / (m->ddr_bw / m->cores);
     *dma = chunks * d;
     *tr = (int64_t)(chunks * (ntiles * (1 + t->vco) + 32 * t->vco));
@@ -303,11 +306,14 @@ static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDi
     t->x_sw = 128, t->x_sh = (int64_t)x->w * 128, t->x_sblk = (int64_t)x->h * x->w * 128, t->x_sn = xb * t->x_sblk;
     t->dy_sw = 128, t->dy_sh = (int64_t)y->w * 128, t->dy_sblk = (int64_t)y->h * y->w * 128;
     t->dy_sn = yb * t->dy_sblk;
-    if (l->op == IR_FC_GRAD_W && x->h * x->w == 1) { /* a 1x1 conv over a 1-row image of the batch */
+    if (l->op == IR_FC_GRAD_W && x->h * x->w == 1) {
+        /* a 1x1 conv over a 1-row image of the batch, with X's K in lanes
+         * and dY broadcast, so each dW row leaves whole (no transpose) */
         *n = 1;
-        t->cin = x->c, t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
-        t->x_sw = xb * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
-        t->dy_sw = yb * 128, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
+        t->swap = 1;
+        t->cout = x->c, t->cin = y->c, t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
+        t->dy_sw = xb * 128, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
+        t->x_sw = yb * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
     } else if (l->op == IR_FC_GRAD_W) { /* flattened X: the same over X's blocked order */
         *n = 1;
         t->cin = (int)(xb * 32 * x->h * x->w), t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n, t->kh = t->kw = 1;
