@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """bench/train_vgg.py: one SGD step of a VGG-like net on the M7004 simulator.
 
+The net: six 3x3 convs (64, 64, 128, 128, 256, 256 channels, ReLU, a 2x2
+max pool after each pair), then FC 1024 + ReLU, FC 1024 + ReLU, FC 10.
+
 Exports (bench/models/train_vgg.onnx, with a batch, a one-hot target and
 PyTorch's loss, gradients and updated parameters in float64 rounded to
 float32), compiles `m7cc --train -o`, runs the step on the simulator with
@@ -42,7 +45,8 @@ def export(path, batch, size):
     net = nn.Sequential(*block(3, 64), *block(64, 64), nn.MaxPool2d(2),
                         *block(64, 128), *block(128, 128), nn.MaxPool2d(2),
                         *block(128, 256), *block(256, 256), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(256 * (size // 8) ** 2, 512), nn.ReLU(), nn.Linear(512, 10))
+                        nn.Flatten(), nn.Linear(256 * (size // 8) ** 2, 1024), nn.ReLU(),
+                        nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
     x = torch.randn(batch, 3, size, size)
     t = torch.zeros(batch, 10)
     t[torch.arange(batch), torch.arange(batch) % 10] = 1.0
@@ -84,7 +88,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(MODELS, exist_ok=True)
     os.makedirs(OUT, exist_ok=True)
-    model = os.path.join(MODELS, f"train_vgg_b{args.batch}_s{args.size}.onnx")
+    model = os.path.join(MODELS, f"train_vgg3fc_b{args.batch}_s{args.size}.onnx")
     base = os.path.splitext(model)[0]
     if not os.path.exists(model):
         export(model, args.batch, args.size)

@@ -453,10 +453,15 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     int rt = bk_has_rt_pack(G->g, l);
     if (rt)
         emit_pack(G, id, l, s);
-    if (s->pre.present && s->pre.to_blocked == 2)
+    if (s->pre.present && s->pre.to_blocked == 2) {
         emit_upsample(G, id, l, s);
-    else if (s->pre.present)
+    } else if (s->pre.present && s->pre.to_blocked == 3) { /* blocked input -> an NCHW copy */
+        BkConvert cv = s->pre;
+        cv.to_blocked = 0, cv.nchw = s->pre.blk, cv.blk = s->pre.nchw;
+        emit_convert(G, id, "pre", &cv);
+    } else if (s->pre.present) {
         emit_convert(G, id, "pre", &s->pre);
+    }
     if (s->post.present)
         emit_convert(G, id, "post", &s->post);
     fprintf(f, "static void %s(void) {\n", id);
@@ -471,7 +476,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     }
     if (s->pre.present) {
         snprintf(call, sizeof call, "%s(&%s_pre)", s->pre.to_blocked == 2 ? "m7k_tr_upsample" : "m7k_convert", id);
-        region(G, l->name, s->pre.to_blocked == 2 ? ":upsample" : ":to_blocked", 0, call);
+        region(G, l->name, s->pre.to_blocked == 2 ? ":upsample" : s->pre.to_blocked == 3 ? ":to_nchw" : ":to_blocked", 0,
+               call);
     }
     if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
         snprintf(call, sizeof call, "%s(&%s_plan)",

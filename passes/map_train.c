@@ -140,7 +140,18 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
                 return refuse(d, l, "weight gradients must be graph outputs");
         s->n_in = 2;
         t->op = BK_TR_GW;
-        if (s->in[1].layout != BK_LAYOUT_BLOCKED) { /* X is a graph input: blocked copy first */
+        BkAct *x = &s->in[1];
+        if (l->op == IR_FC_GRAD_W && x->h * x->w > 1 && (int64_t)x->c * x->h * x->w % 32 == 0 &&
+            x->layout == BK_LAYOUT_BLOCKED) {
+            /* a flattened X: an NCHW copy first (N K values moved by
+             * 4-byte DMA rows), then dW rows leave whole (not M K values) */
+            s->pre.present = 1, s->pre.to_blocked = 3, s->pre.k = 1;
+            s->pre.nchw = *x;
+            x->layout = BK_LAYOUT_NCHW, x->ddr = -1;
+            s->pre.blk = *x;
+        }
+        if (s->in[1].layout != BK_LAYOUT_BLOCKED && !(l->op == IR_FC_GRAD_W && (int64_t)x->c * x->h * x->w % 32 == 0)) {
+            /* X is a graph input: blocked copy first */
             s->pre.present = 1, s->pre.to_blocked = 1, s->pre.k = 1;
             s->pre.nchw = s->in[1];
             s->in[1].layout = BK_LAYOUT_BLOCKED, s->in[1].ddr = -1;
@@ -306,7 +317,14 @@ static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDi
     t->x_sw = 128, t->x_sh = (int64_t)x->w * 128, t->x_sblk = (int64_t)x->h * x->w * 128, t->x_sn = xb * t->x_sblk;
     t->dy_sw = 128, t->dy_sh = (int64_t)y->w * 128, t->dy_sblk = (int64_t)y->h * y->w * 128;
     t->dy_sn = yb * t->dy_sblk;
-    if (l->op == IR_FC_GRAD_W && x->h * x->w == 1) {
+    if (l->op == IR_FC_GRAD_W && x->layout == BK_LAYOUT_NCHW) { /* [N][K], K % 32 == 0: as below */
+        *n = 1;
+        t->swap = 1;
+        t->cout = x->c * x->h * x->w, t->cin = y->c, t->h = 1, t->w = x->n, t->ho = 1, t->wo = x->n;
+        t->kh = t->kw = 1;
+        t->dy_sw = (int64_t)t->cout * 4, t->dy_sblk = 128, t->dy_sh = t->dy_sn = 0;
+        t->x_sw = yb * 128, t->x_sblk = 128, t->x_sh = t->x_sn = 0;
+    } else if (l->op == IR_FC_GRAD_W && x->h * x->w == 1) {
         /* a 1x1 conv over a 1-row image of the batch, with X's K in lanes
          * and dY broadcast, so each dW row leaves whole (no transpose) */
         *n = 1;
