@@ -285,10 +285,29 @@ static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
 }
 
 /* One register block over every pixel of the tile: vb dY vectors x 2 pp
- * columns (channel pairs at one tap); accumulators from and back to AM. */
-static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slot, int v, int vb, int nci, int tap,
-                                 int pr, int pp) {
-    m7_vec acc[M7K_GW_ACC];
+ * columns (channel pairs at one tap); accumulators from and back to AM.
+ * Software-pipelined: the next pixel's dY loads, SLDDWs and broadcasts are
+ * issued before this pixel's FMAs, so their latency hides behind them. */
+#define M7K_GW_PP 6
+
+static M7K_LIB void m7k_gw_fetch(const M7kTrain *p, m7_addr dyb, m7_addr sm, int k, int ntw, int vb, int pp,
+                                 m7_vec *dy, m7_vec *bc) {
+    int y = k / ntw, x = k % ntw;
+    uint64_t tile = (uint64_t)p->th * p->tw * 128, px = ((uint64_t)y * p->tw + x) * 128;
+    for (int b = 0; b < vb; b++)
+        dy[b] = m7_vld(dyb + b * tile + px);
+    m7_addr xs = sm + (uint64_t)y * p->sh * p->cols_in * 128 + (uint64_t)x * p->sw * 128;
+    for (int q = 0; q < pp; q++) {
+        m7_scalar s0, s1;
+        m7_sld2(xs + (uint64_t)q * 8, &s0, &s1);
+        bc[2 * q] = m7_vbcast(s0);
+        bc[2 * q + 1] = m7_vbcast(s1);
+    }
+}
+
+static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slot, int v, int vb, int tap, int pr,
+                                 int pp) {
+    m7_vec acc[M7K_GW_ACC], dy[2][M7K_MAXV], bc[2][2 * M7K_GW_PP];
     int kk = p->kh * p->kw, i = tap / p->kw, j = tap % p->kw, ncol = 2 * pp;
     m7_addr A = M7_AM(p->am_a[it->chunk & 1]);
     uint64_t tile = (uint64_t)p->th * p->tw * 128, srow = (uint64_t)p->cols_in * 128;
@@ -298,24 +317,16 @@ static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slo
     m7_addr sm = M7_SM(p->sm_x[slot]) + (uint64_t)i * p->dh * srow + (uint64_t)j * p->dw * 128 +
                  (uint64_t)(((it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk) % 32 + 2 * pr) * 4;
     m7_addr dyb = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
-    for (int y = 0; y < it->nth; y++)
-        for (int x = 0; x < it->ntw; x++) {
-            m7_vec dy[M7K_MAXV];
-            uint64_t px = ((uint64_t)y * p->tw + x) * 128;
+    int npix = it->nth * it->ntw;
+    m7k_gw_fetch(p, dyb, sm, 0, it->ntw, vb, pp, dy[0], bc[0]);
+    for (int k = 0; k < npix; k++) {
+        int cur = k & 1;
+        if (k + 1 < npix)
+            m7k_gw_fetch(p, dyb, sm, k + 1, it->ntw, vb, pp, dy[cur ^ 1], bc[cur ^ 1]);
+        for (int c = 0; c < ncol; c++)
             for (int b = 0; b < vb; b++)
-                dy[b] = m7_vld(dyb + b * tile + px);
-            m7_addr xs = sm + (uint64_t)y * p->sh * srow + (uint64_t)x * p->sw * 128;
-            for (int q = 0; q < pp; q++) {
-                m7_scalar s0, s1;
-                m7_sld2(xs + (uint64_t)q * 8, &s0, &s1);
-                m7_vec b0 = m7_vbcast(s0), b1 = m7_vbcast(s1);
-                for (int b = 0; b < vb; b++) {
-                    acc[b * ncol + 2 * q] = m7_vfma(dy[b], b0, acc[b * ncol + 2 * q]);
-                    acc[b * ncol + 2 * q + 1] = m7_vfma(dy[b], b1, acc[b * ncol + 2 * q + 1]);
-                }
-            }
-        }
-    (void)nci;
+                acc[b * ncol + c] = m7_vfma(dy[cur][b], bc[cur][c], acc[b * ncol + c]);
+    }
     for (int b = 0; b < vb; b++)
         for (int c = 0; c < ncol; c++)
             m7_vst(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128, acc[b * ncol + c]);
@@ -437,7 +448,7 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
             int vb = m7k_min(p->vb, nv - v);
             for (int tap = 0; tap < kk; tap++)
                 for (int pr = 0; pr < npairs; pr += p->pp)
-                    m7k_gw_block(p, &it, slot, v, vb, nci, tap, pr, m7k_min(p->pp, npairs - pr));
+                    m7k_gw_block(p, &it, slot, v, vb, tap, pr, m7k_min(p->pp, npairs - pr));
         }
         if (p->has_bias && !p->swap && ci0 == 0)
             m7k_gw_bias(p, &it, slot, nv);

@@ -365,7 +365,9 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
     int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
     double best_cost = -1;
     static const int vcos[] = {4, 2, 1}, cis[] = {32, 16, 8, 4, 2};
-    static const int rb[][2] = {{4, 3}, {2, 6}, {1, 12}, {2, 3}, {1, 6}, {1, 3}, {1, 1}};
+    /* register blocks (vectors x channel pairs): at most 24 accumulators
+     * and 6 pairs (M7K_GW_PP), two pixels' operands in flight */
+    static const int rb[][2] = {{4, 3}, {2, 6}, {1, 6}, {2, 3}, {1, 3}, {1, 1}};
     for (int a = 0; a < 3; a++)
         for (int b = 0; b < 5; b++)
             for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
@@ -375,7 +377,7 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                     if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin))
                         goto next;
                     int pairs = (c.ci_chunk + 1) / 2 * kk;
-                    for (int k = 0; k < 7; k++)
+                    for (int k = 0; k < 6; k++)
                         if (rb[k][0] <= c.vco && c.vco % rb[k][0] == 0) {
                             c.vb = rb[k][0], c.pp = rb[k][1] < pairs ? rb[k][1] : pairs;
                             break;
