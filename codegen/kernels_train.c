@@ -259,29 +259,31 @@ static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
     int rows = (it.nth - 1) * p->sh + (p->kh - 1) * p->dh + 1, cols = (it.ntw - 1) * p->sw + (p->kw - 1) * p->dw + 1;
     int ry0 = it.y0 * p->sh - p->pt, cx0 = it.x0 * p->sw - p->pl;
     int a0 = m7k_max(0, -ry0), a1 = m7k_min(rows, p->h - ry0), b0 = m7k_max(0, -cx0), b1 = m7k_min(cols, p->w - cx0);
-    uint64_t srow = (uint64_t)p->cols_in * 128;
-    m7_addr sm = M7_SM(p->sm_x[slot]);
+    uint64_t srow = (uint64_t)p->cols_in * 128, blk = (uint64_t)p->rows_in * srow;
+    for (int bk = 0; bk < m7k_cdiv(nci, 32); bk++) { /* each 32-channel block of the chunk */
+    m7_addr sm = M7_SM(p->sm_x[slot] + bk * blk);
     if (a0 > 0)
         m7_dma(ch, sm, M7_DDR(p->zero), (uint32_t)a0, (uint32_t)cols * 128, srow, 0);
     if (a1 < rows)
         m7_dma(ch, sm + m7k_max(a1, 0) * srow, M7_DDR(p->zero), (uint32_t)(rows - m7k_max(a1, 0)),
                (uint32_t)cols * 128, srow, 0);
     if (a1 <= a0)
-        return;
+        continue;
     if (b0 > 0)
         m7_dma(ch, sm + a0 * srow, M7_DDR(p->zero), (uint32_t)(a1 - a0), (uint32_t)b0 * 128, srow, 0);
     if (b1 < cols)
         m7_dma(ch, sm + a0 * srow + m7k_max(b1, 0) * 128, M7_DDR(p->zero), (uint32_t)(a1 - a0),
                (uint32_t)(cols - m7k_max(b1, 0)) * 128, srow, 0);
     if (b1 <= b0)
-        return;
-    uint64_t src = p->b + it.n * p->x_sn + (uint64_t)(ci0 / 32) * p->x_sblk + (uint64_t)(ry0 + a0) * p->x_sh +
+        continue;
+    uint64_t src = p->b + it.n * p->x_sn + (uint64_t)(ci0 / 32 + bk) * p->x_sblk + (uint64_t)(ry0 + a0) * p->x_sh +
                    (uint64_t)(cx0 + b0) * p->x_sw;
     if (p->x_sw == 128)
         m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(a1 - a0), (uint32_t)(b1 - b0) * 128, srow,
                p->x_sh);
     else /* one row: pixels p->x_sw apart */
         m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(b1 - b0), 128, 128, p->x_sw);
+    }
 }
 
 /* One register block over every pixel of the tile: vb dY vectors x 2 pp
@@ -314,8 +316,9 @@ static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slo
     for (int b = 0; b < vb; b++)
         for (int c = 0; c < ncol; c++)
             acc[b * ncol + c] = m7_vld(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128);
-    m7_addr sm = M7_SM(p->sm_x[slot]) + (uint64_t)i * p->dh * srow + (uint64_t)j * p->dw * 128 +
-                 (uint64_t)(((it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk) % 32 + 2 * pr) * 4;
+    int c = (it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk % 32 + 2 * pr; /* in the chunk's blocks */
+    m7_addr sm = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->rows_in * srow + (uint64_t)i * p->dh * srow +
+                 (uint64_t)j * p->dw * 128 + (uint64_t)(c % 32) * 4;
     m7_addr dyb = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
     int npix = it->nth * it->ntw;
     m7k_gw_fetch(p, dyb, sm, 0, it->ntw, vb, pp, dy[0], bc[0]);
@@ -447,8 +450,10 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
         for (int v = 0; v < nv; v += p->vb) {
             int vb = m7k_min(p->vb, nv - v);
             for (int tap = 0; tap < kk; tap++)
-                for (int pr = 0; pr < npairs; pr += p->pp)
-                    m7k_gw_block(p, &it, slot, v, vb, tap, pr, m7k_min(p->pp, npairs - pr));
+                for (int pr = 0, pp; pr < npairs; pr += pp) { /* blocks do not straddle 32 channels */
+                    pp = m7k_min(m7k_min(p->pp, npairs - pr), 16 - (ci0 % 32 / 2 + pr) % 16);
+                    m7k_gw_block(p, &it, slot, v, vb, tap, pr, pp);
+                }
         }
         if (p->has_bias && !p->swap && ci0 == 0)
             m7k_gw_bias(p, &it, slot, nv);

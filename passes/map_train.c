@@ -273,6 +273,16 @@ static double gw_step(const M7Machine *m, int vb, int pp) {
     return dmax(c, (fma + vb + 3.0 * pp) / m->issue_width);
 }
 
+/* The DMA of one chunk's dW stores: whole rows (swap), or one transposing
+ * DMA per output channel, 4 channels overlapping their setup and rows. */
+static double gw_store_cycles(const BkTrain *t, const M7Machine *m) {
+    int64_t wb = (int64_t)t->ci_chunk * t->kh * t->kw;
+    double bw = m->ddr_bw / m->cores;
+    if (t->swap)
+        return t->vco * bk_dma_cycles(m, t->ci_chunk, (int64_t)t->ci_chunk * 128, 0);
+    return 32.0 * t->vco * ((bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / bw) / 4 + wb * 4 / bw);
+}
+
 /* The per-core cycles of a weight-gradient plan: compute and DMA. */
 static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, double *dma, int64_t *tr,
                     int64_t *by) {
@@ -292,15 +302,10 @@ static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, d
     double c = px * per_px + ntiles * blocks * (4.0 * t->vb * t->pp / m->n_vls + m->lat_vload + m->lat_fma);
     c += px * t->vco / (double)m->n_vls / ncc; /* dB sums on the first ci chunk */
     *comp = chunks * c;
-    int64_t xw = (int64_t)t->rows_in * t->cols_in * 128, dy = (int64_t)t->vco * t->th * t->tw * 128;
-    double d = ntiles * (bk_dma_cycles(m, t->rows_in, xw, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
-    /* the transposing stores: 4 channels overlap their setup and rows */
-    int64_t wb = (int64_t)t->ci_chunk * kk;
-    if (t->swap) /* whole rows: one DMA per vector */
-        d += t->vco * bk_dma_cycles(m, t->ci_chunk, (int64_t)t->ci_chunk * 128, 0);
-    else
-        d += 32.0 * t->vco * (bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / (m->ddr_bw / m->cores)) / 4 +
-         32.0 * t->vco * wb * 4 / (m->ddr_bw / m->cores);
+    int nblk = (t->ci_chunk + 31) / 32;
+    int64_t xw = (int64_t)t->rows_in * t->cols_in * 128 * nblk, dy = (int64_t)t->vco * t->th * t->tw * 128;
+    double d = ntiles * (nblk * bk_dma_cycles(m, t->rows_in, xw / nblk, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
+    d += gw_store_cycles(t, m);
     *dma = chunks * d;
     *tr = (int64_t)(chunks * (ntiles * (1 + t->vco) + 32 * t->vco));
     *by = (int64_t)(chunks * (ntiles * (xw + dy) + (int64_t)32 * t->vco * t->ci_chunk * kk * 4));
@@ -364,17 +369,18 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
         return -1;
     int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
     double best_cost = -1;
-    static const int vcos[] = {4, 2, 1}, cis[] = {32, 16, 8, 4, 2};
+    static const int vcos[] = {4, 2, 1}, cis[] = {256, 128, 64, 32, 16, 8, 4, 2};
     /* register blocks (vectors x channel pairs): at most 24 accumulators
      * and 6 pairs (M7K_GW_PP), two pixels' operands in flight */
     static const int rb[][2] = {{4, 3}, {2, 6}, {1, 6}, {2, 3}, {1, 3}, {1, 1}};
     for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 5; b++)
+        for (int b = 0; b < 8; b++)
             for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
                 for (int tw = t->wo < 64 ? t->wo : 32; tw >= 1; tw /= 4) {
                     BkTrain c = *t;
                     c.vco = vcos[a], c.ci_chunk = cis[b], c.th = th, c.tw = tw;
-                    if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin))
+                    if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin) ||
+                        (c.fc_hw && c.ci_chunk > 32)) /* fc_hw stores a chunk as one block's run */
                         goto next;
                     int pairs = (c.ci_chunk + 1) / 2 * kk;
                     for (int k = 0; k < 6; k++)
@@ -385,7 +391,7 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                     c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
                     c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
                     int64_t acc = (int64_t)c.vco * c.ci_chunk * kk * 128, dyt = (int64_t)c.vco * th * tw * 128;
-                    int64_t xw = (int64_t)c.rows_in * c.cols_in * 128;
+                    int64_t xw = (int64_t)c.rows_in * c.cols_in * 128 * ((c.ci_chunk + 31) / 32);
                     c.am_a[0] = 0, c.am_a[1] = acc, c.am_b[0] = 2 * acc, c.am_b[1] = 2 * acc + dyt;
                     c.am_c = 2 * acc + 2 * dyt;
                     c.sm_x[0] = 0, c.sm_x[1] = xw;
@@ -394,7 +400,7 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                     double comp, dma;
                     int64_t tr, by;
                     gw_cost(&c, n, m, &comp, &dma, &tr, &by);
-                    double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma);
+                    double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
                     s->candidates++;
                     if (best_cost < 0 || cost < best_cost) {
                         best_cost = cost, best = c;
@@ -410,8 +416,8 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
     *t = best;
     t->zero_need = (int64_t)t->cols_in * 128;
     s->am_slots = s->sm_slots = 2;
-    s->cyc_exposed = bk_dma_cycles(m, t->rows_in, (int64_t)t->rows_in * t->cols_in * 128, 0) +
-                     32.0 * t->vco * bk_dma_cycles(m, (int64_t)t->ci_chunk * kk, (int64_t)t->ci_chunk * kk * 4, 0);
+    /* the first window before any compute, the last chunk's stores after it */
+    s->cyc_exposed = bk_dma_cycles(m, t->rows_in, (int64_t)t->rows_in * t->cols_in * 128, 0) + gw_store_cycles(t, m);
     return 0;
 }
 
