@@ -85,9 +85,9 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     if (c->in_gsm) /* staging: a share of the input, then a barrier */
         st.cycles += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     *compute = comp * c->groups;
-    *dma = st.cycles * c->groups;
-    *transfers = st.transfers * c->groups;
-    *bytes = st.bytes * c->groups;
+    *dma = st.cycles; /* every group's (bk_conv_dma) */
+    *transfers = st.transfers;
+    *bytes = st.bytes;
 }
 
 /* Depthwise: per pixel block and kernel row, the busiest of VMAC and VLS,

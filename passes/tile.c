@@ -19,6 +19,21 @@ static const int blocks[][2] = {{4, 6}, {4, 7}, {3, 8}, {3, 9}, {2, 12}, {4, 5},
                                 {2, 8}, {1, 12}, {4, 2}, {2, 6}, {1, 8}, {4, 1}, {2, 4}, {1, 4},
                                 {1, 2}, {1, 1}};
 
+/* SM sub-tiles the input window of one weight chunk spans, the most of
+ * any chunk of any group: a group whose channels start mid-vector (20 of
+ * 40 in group 2) straddles one more sub-tile than its channel count says,
+ * and its slot must hold it (m7k_conv_load_tile loads every sub it spans). */
+static int conv_max_subs(const BkConv *c) {
+    int best = 1;
+    for (int g = 0; g < c->groups; g++)
+        for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+            int a = g * c->cin + ci0, e = a + (c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk);
+            int n = (e + c->sub_ci - 1) / c->sub_ci - a / c->sub_ci;
+            best = n > best ? n : best;
+        }
+    return best;
+}
+
 /* Memory of a candidate; 0 if it fits. */
 static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, int64_t *sm) {
     int kk = c->kh * c->kw;
@@ -28,10 +43,7 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
     int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
     int64_t sub_bytes = ((int64_t)rows * sr + 7) / 8 * 8;
-    int nsub = (c->ci_chunk + c->sub_ci - 1) / c->sub_ci;
-    if (c->ci_chunk % c->sub_ci && c->ci_chunk != c->cin)
-        nsub++; /* a chunk may straddle two sub-tiles */
-    c->sm_slot_bytes = nsub * sub_bytes;
+    c->sm_slot_bytes = conv_max_subs(c) * sub_bytes;
     c->zero_bytes = sr;
     c->w_slot_bytes = (int64_t)c->co_chunk * c->ci_chunk * kk * 128;
     c->out_tile_bytes = (int64_t)c->co_chunk * c->th * c->tw * 128;
