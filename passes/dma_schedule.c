@@ -66,7 +66,7 @@ static void group_dma(const BkConv *c, const M7Machine *m, int core, int ncores,
         return;
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)
-        add(st, m, 1, (int64_t)c->nvco * 128, bcast);
+        add(st, m, 1, (int64_t)c->nvco * 128 * (c->bias_px ? c->wo : 1), bcast);
     int slice, nslices;
     bk_conv_slice(c, core, ncores, &slice, &nslices);
     for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {

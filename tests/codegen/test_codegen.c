@@ -308,6 +308,69 @@ static void test_convert_pool_fc(void) {
     ir_graph_free(g);
 }
 
+/* A max pool with a dilated window (kh x kw taps dh x dw apart). */
+static int dpool(IrGraph *g, const char *name, int x, int kh, int kw, int sh, int sw, int dh, int dw, int ph,
+                 int pw) {
+    const IrTensor *xt = &g->t[x];
+    int64_t ho = (xt->dims[2] + 2 * ph - (kh - 1) * dh - 1) / sh + 1;
+    int64_t wo = (xt->dims[3] + 2 * pw - (kw - 1) * dw - 1) / sw + 1;
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
+    int li = ir_add_layer(g, IR_MAXPOOL, name, "MaxPool", (int[]){x}, 1, (int[]){y}, 1);
+    IrPoolAttr *a = &g->l[li].a.pool;
+    a->kernel[0] = kh, a->kernel[1] = kw, a->stride[0] = sh, a->stride[1] = sw;
+    a->dilation[0] = dh, a->dilation[1] = dw;
+    a->pad[0] = a->pad[2] = ph, a->pad[1] = a->pad[3] = pw;
+    return y;
+}
+
+/* Dilated max pools: the window brings every gcd(stride, dilation)-th row
+ * and column only (stride 2, dilation 2: every other one; stride 1: all),
+ * clipped at padded borders; then a wide row tiled along W (AM of 64 KB:
+ * one full-width row of windows does not fit) with a dilated window. */
+static void test_pool_dilated(void) {
+    IrGraph *g = ir_graph_new("pool_dil");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 11, 13});
+    ir_graph_add_input(g, x);
+    int t = conv(g, "c1", x, 40, 1, 1, 0, IR_ACT_NONE);
+    t = dpool(g, "p1", t, 3, 2, 2, 2, 2, 4, 1, 2);
+    t = dpool(g, "p2", t, 2, 3, 1, 1, 3, 2, 0, 1);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "pool_dil", NULL, NULL);
+    printf("\n  pool_dil: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    const BkPool *p = &((const BkSched *)g->l[1].sched)->u.pool;
+    CU_ASSERT(p->gh == 2 && p->gw == 2 && p->dh == 2 && p->dw == 4);
+    ir_graph_free(g);
+    g = ir_graph_new("pool_wide");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 3, 700});
+    ir_graph_add_input(g, x);
+    t = dpool(g, "p", x, 2, 4, 1, 3, 2, 3, 1, 5);
+    ir_graph_add_output(g, t);
+    err = run_case(g, "pool_wide", "am_bytes=65536", NULL);
+    printf("\n  pool_wide: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    p = &((const BkSched *)g->l[0].sched)->u.pool;
+    CU_ASSERT(p->tw < p->wo && p->gw == 3);
+    ir_graph_free(g);
+}
+
+/* Weights fed at run time: the constant t becomes a graph input (its
+ * values are what run_case feeds). */
+static void to_input(IrGraph *g, int t) {
+    g->t[t].role = IR_T_INPUT;
+    ir_graph_add_input(g, t);
+}
+
+/* Layer l's weights (and bias) as graph inputs. */
+static void weights_to_inputs(IrGraph *g, int l) {
+    for (int k = 1; k < g->l[l].n_in; k++)
+        to_input(g, g->l[l].in[k]);
+}
+
+static int producer(const IrGraph *g, int t) { return g->t[t].producer; }
+
 /* Grouped convs at batch 2: from NCHW (planar, 6 channels in 2 groups) and
  * from blocked data (20 channels in 2 groups of 10, starting mid-vector);
  * then depthwise 3x3 (stride 1 and 2) and 5x5 on 40 channels.  Then the
@@ -340,22 +403,30 @@ static void test_grouped(void) {
     printf("\n  grouped_mid: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
+    /* outputs per group not a multiple of 32: groups merged into runs whose
+     * outputs fill vectors (bk_conv_merge), weights zero across groups:
+     * depthwise with multiplier 2 from NCHW (4 groups, all merged), 6 groups
+     * of 8 -> 16 (runs of 2), 48 groups of 2 -> 2 (runs of 16), the last
+     * with weights fed at run time */
+    g = ir_graph_new("grouped_merged");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 4, 7, 6});
+    ir_graph_add_input(g, x);
+    t = gconv(g, "m1", x, 8, 3, 1, 1, IR_ACT_RELU, 4);
+    t = conv(g, "c2", t, 48, 1, 1, 0, IR_ACT_NONE);
+    t = gconv(g, "m3", t, 96, 3, 1, 1, IR_ACT_NONE, 6);
+    t = gconv(g, "m4", t, 96, 3, 2, 1, IR_ACT_NONE, 48);
+    weights_to_inputs(g, producer(g, t));
+    ir_graph_add_output(g, t);
+    err = run_case(g, "grouped_merged", NULL, NULL);
+    printf("\n  grouped_merged: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    const int merged[][2] = {{0, 4}, {2, 2}, {3, 16}}; /* layer, ONNX groups per run */
+    for (int i = 0; i < 3; i++) {
+        const BkSched *bs = g->l[merged[i][0]].sched;
+        CU_ASSERT(bs && bs->kind == BK_KIND_CONV && bs->u.conv.merge == merged[i][1]);
+    }
+    ir_graph_free(g);
 }
-
-/* Weights fed at run time: the constant t becomes a graph input (its
- * values are what run_case feeds). */
-static void to_input(IrGraph *g, int t) {
-    g->t[t].role = IR_T_INPUT;
-    ir_graph_add_input(g, t);
-}
-
-/* Layer l's weights (and bias) as graph inputs. */
-static void weights_to_inputs(IrGraph *g, int l) {
-    for (int k = 1; k < g->l[l].n_in; k++)
-        to_input(g, g->l[l].in[k]);
-}
-
-static int producer(const IrGraph *g, int t) { return g->t[t].producer; }
 
 /* Run-time weights packed on the machine: a planar conv (40 outputs,
  * padding lanes), a conv whose 96 outputs are split over the cores, a
@@ -452,6 +523,50 @@ static void test_runtime_gemm(void) {
     double err = run_case(g, "rtgemm", NULL, NULL);
     printf("\n  rtgemm: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
+/* Gemm in its other forms: A transposed (a [K, N] tensor) and/or C a
+ * [cr, cc] matrix broadcast to [N, M]; rt as gemm(). */
+static int gemm_t(IrGraph *g, const char *name, int a, int m, int trans_a, int64_t cr, int64_t cc, int rt,
+                  float alpha, float beta) {
+    int64_t n = g->t[a].dims[trans_a ? 1 : 0], k = g->t[a].dims[trans_a ? 0 : 1];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_B", name);
+    int b = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){k, m});
+    if (rt & 1)
+        to_input(g, b);
+    snprintf(nm, sizeof nm, "%s_C", name);
+    int c = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){cr, cc});
+    if (rt & 2)
+        to_input(g, c);
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
+    int li = ir_add_layer(g, IR_GEMM, name, "Gemm", (int[]){a, b, c}, 3, (int[]){y}, 1);
+    g->l[li].a.gemm = (IrGemmAttr){alpha, beta, trans_a, 0};
+    return y;
+}
+
+/* transA on a graph input (A^T read as a planar image: channel k = row k)
+ * with a run-time [N, M] C and alpha, beta; transA on a computed [5, 37]
+ * (blocked rows padded to 64 floats) with a [N, 1] C; a constant [N, M] C
+ * on an untransposed A: the bias is per sample and column (bias_px). */
+static void test_gemm_forms(void) {
+    IrGraph *g = ir_graph_new("gemmforms");
+    int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){45, 5});
+    ir_graph_add_input(g, x);
+    int t = gemm_t(g, "g1", x, 37, 1, 5, 37, 3, 0.5f, 2.0f);
+    t = gemm_t(g, "g2", t, 9, 1, 37, 1, 0, 1.0f, 1.0f);
+    t = gemm_t(g, "g3", t, 6, 0, 37, 6, 0, 1.0f, 0.5f);
+    ir_graph_add_output(g, t);
+    double err = run_case(g, "gemmforms", NULL, NULL);
+    printf("\n  gemmforms: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    for (int i = 0; i < 3; i++) {
+        const BkSched *bs = g->l[i].sched;
+        CU_ASSERT(bs && bs->kind == BK_KIND_CONV && bs->u.conv.bias_px == 1);
+        CU_ASSERT(bs && bs->u.conv.sub_ci == (i < 2 ? 1 : bs->u.conv.ci_chunk));
+    }
     ir_graph_free(g);
 }
 
@@ -823,6 +938,8 @@ int main(int argc, char **argv) {
         {"every dimension split", test_split_everything},
         {"NCHW input to pool, FC on blocked", test_convert_pool_fc},
         {"grouped conv", test_grouped},
+        {"gemm: transA, C matrix", test_gemm_forms},
+        {"dilated and W-tiled max pool", test_pool_dilated},
         {"batchnorm, constant add/mul", test_affine},
         {"weights as graph inputs", test_runtime_weights},
         {"Gemm with B a graph input", test_runtime_gemm},
