@@ -135,7 +135,10 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
         fputs("  pads", f);
         for (int i = 0; i < 2 * r; i++)
             fprintf(f, "%c%lld", i ? ',' : ' ', (long long)l->a.pad.pads[i]);
-        fprintf(f, " value %g\n", l->a.pad.value);
+        if (l->a.pad.mode == IR_PAD_CONSTANT)
+            fprintf(f, " value %g\n", l->a.pad.value);
+        else
+            fprintf(f, " mode %s\n", l->a.pad.mode == IR_PAD_REFLECT ? "reflect" : "edge");
         break;
     }
     case IR_LEAKY_RELU:

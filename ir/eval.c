@@ -89,17 +89,24 @@ static void apply_act(float *y, int64_t n, const IrAct *a) {
         y[i] = act1(y[i], a);
 }
 
+/* A conv/pool output given in the 2-D view (ir_dims_2d) of a rank-xrank input. */
+static int check_out_2d(IrDiag *d, const IrLayer *l, const IrTensor *y, int xrank, const int64_t *d4) {
+    int64_t d3[3] = {d4[0], d4[1], d4[3]};
+    return xrank == 3 ? check_out(d, l, y, 3, d3) : check_out(d, l, y, 4, d4);
+}
+
 /* ---- convolution and pooling ------------------------------------------- */
 
 static int op_conv(const IrGraph *g, const IrLayer *l, const float *const *in, float *y,
                    IrDiag *d) {
     const IrTensor *xt = tin(g, l, 0), *wt = tin(g, l, 1), *bt = tin(g, l, 2);
     const IrConvAttr *a = &l->a.conv;
-    if (!wt || xt->rank != 4 || wt->rank != 4)
-        return fail(d, l, "needs 4-D X and W, got X %s, W %s", shape_str(xt),
+    int64_t xd[4], wd[4];
+    if (!wt || wt->rank != xt->rank || ir_dims_2d(xt, xd) || ir_dims_2d(wt, wd))
+        return fail(d, l, "needs 3-D or 4-D X and W of one rank, got X %s, W %s", shape_str(xt),
                     wt ? shape_str(wt) : "absent");
-    int64_t N = xt->dims[0], C = xt->dims[1], H = xt->dims[2], W = xt->dims[3];
-    int64_t M = wt->dims[0], Cg = wt->dims[1], KH = wt->dims[2], KW = wt->dims[3];
+    int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3];
+    int64_t M = wd[0], Cg = wd[1], KH = wd[2], KW = wd[3];
     int64_t G = a->group ? a->group : 1;
     if (G < 1 || Cg * G != C || M % G)
         return fail(d, l, "group %lld does not fit X %s and W %s", (long long)G, shape_str(xt),
@@ -118,7 +125,7 @@ static int op_conv(const IrGraph *g, const IrLayer *l, const float *const *in, f
     if (nh < 0 || nw < 0)
         return fail(d, l, "kernel larger than padded input %s", shape_str(xt));
     int64_t OH = nh / sh + 1, OW = nw / sw + 1;
-    if (check_out(d, l, tout(g, l), 4, (int64_t[]){N, M, OH, OW}))
+    if (check_out_2d(d, l, tout(g, l), xt->rank, (int64_t[]){N, M, OH, OW}))
         return -1;
     const float *x = in[0], *w = in[1], *b = bt ? in[2] : NULL;
     int64_t Mg = M / G;
@@ -163,9 +170,10 @@ static int64_t pool_len(int64_t in, int k, int s, int dil, int pb, int pe, int c
 static int op_pool(const IrGraph *g, const IrLayer *l, const float *x, float *y, IrDiag *d) {
     const IrTensor *xt = tin(g, l, 0);
     const IrPoolAttr *a = &l->a.pool;
-    if (xt->rank != 4)
-        return fail(d, l, "needs 4-D X, got %s", shape_str(xt));
-    int64_t N = xt->dims[0], C = xt->dims[1], H = xt->dims[2], W = xt->dims[3];
+    int64_t xd[4];
+    if (ir_dims_2d(xt, xd))
+        return fail(d, l, "needs 3-D or 4-D X, got %s", shape_str(xt));
+    int64_t N = xd[0], C = xd[1], H = xd[2], W = xd[3];
     int kh = a->kernel[0], kw = a->kernel[1];
     int sh = a->stride[0] ? a->stride[0] : 1, sw = a->stride[1] ? a->stride[1] : 1;
     int dh = a->dilation[0] ? a->dilation[0] : 1, dw = a->dilation[1] ? a->dilation[1] : 1;
@@ -177,7 +185,7 @@ static int op_pool(const IrGraph *g, const IrLayer *l, const float *x, float *y,
     int64_t OW = pool_len(W, kw, sw, dw, pl, pr, a->ceil_mode);
     if (OH < 1 || OW < 1)
         return fail(d, l, "window larger than padded input %s", shape_str(xt));
-    if (check_out(d, l, tout(g, l), 4, (int64_t[]){N, C, OH, OW}))
+    if (check_out_2d(d, l, tout(g, l), xt->rank, (int64_t[]){N, C, OH, OW}))
         return -1;
     int is_max = l->op == IR_MAXPOOL;
     for (int64_t nc = 0; nc < N * C; nc++) {
@@ -505,9 +513,13 @@ static int op_pad(const IrGraph *g, const IrLayer *l, const float *x, float *y, 
         int64_t off = 0;
         int inside = 1;
         for (int i = 0; i < r; i++) {
-            int64_t xi = idx[i] - a->pads[i];
-            inside &= xi >= 0 && xi < xt->dims[i];
-            off = off * xt->dims[i] + xi;
+            int64_t xi = idx[i] - a->pads[i], n = xt->dims[i];
+            if (a->mode == IR_PAD_REFLECT) /* shape inference keeps pads < n */
+                xi = xi < 0 ? -xi : xi >= n ? 2 * (n - 1) - xi : xi;
+            else if (a->mode == IR_PAD_EDGE)
+                xi = xi < 0 ? 0 : xi >= n ? n - 1 : xi;
+            inside &= xi >= 0 && xi < n;
+            off = off * n + xi;
         }
         y[o] = inside ? x[off] : a->value;
         for (int i = r - 1; i >= 0 && ++idx[i] == yd[i]; i--)

@@ -214,6 +214,17 @@ int64_t ir_numel(const IrTensor *t) {
     return n;
 }
 
+int ir_dims_2d(const IrTensor *t, int64_t d[4]) {
+    if (t->rank == 4) {
+        memcpy(d, t->dims, 4 * sizeof *d);
+        return 0;
+    }
+    if (t->rank != 3)
+        return -1;
+    d[0] = t->dims[0], d[1] = t->dims[1], d[2] = 1, d[3] = t->dims[2];
+    return 0;
+}
+
 int ir_consumer_count(const IrGraph *g, int ti) {
     int n = 0;
     for (int i = 0; i < g->n_l; i++) {

@@ -134,9 +134,11 @@ typedef struct {
     int coerce_2d;          /* opset < 13: flatten to [prod(<axis), prod(>=axis)] */
 } IrSoftmaxAttr;
 
+typedef enum { IR_PAD_CONSTANT, IR_PAD_REFLECT, IR_PAD_EDGE } IrPadMode;
 typedef struct {
     int64_t pads[2 * IR_MAX_RANK]; /* ONNX order: all begins, then all ends */
-    float value;
+    float value;                   /* constant mode */
+    IrPadMode mode;
 } IrPadAttr;
 
 typedef struct {
@@ -199,6 +201,10 @@ void ir_graph_add_output(IrGraph *g, int tensor);
 const char *ir_op_name(IrOp op);
 /* Element count of a tensor with known shape; -1 on unknown shape or overflow. */
 int64_t ir_numel(const IrTensor *t);
+/* The 2-D view of a conv/pool operand: rank 4 as it is, rank 3 ([N, C, L],
+ * a 1-D conv or pool) as [N, C, 1, L].  -1 for other ranks.  1-D layers are
+ * 2-D layers with a 1-high window, so every stage handles them through this. */
+int ir_dims_2d(const IrTensor *t, int64_t d[4]);
 /* Number of live (non-dead) layers consuming tensor ti. */
 int ir_consumer_count(const IrGraph *g, int ti);
 /* Useful FLOPs of a layer (2 x MACs for conv/fc/gemm/matmul, 1 per output
