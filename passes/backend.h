@@ -221,8 +221,8 @@ void bk_fuse_pools(IrGraph *g);
 /* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
 int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
-/* ONNX groups of cout_g outputs each that a conv runs as one group. */
-int bk_conv_merge(int groups, int cout_g);
+/* 1 if a conv may run k of its ONNX groups (cout_g outputs each) as one. */
+int bk_conv_merge_ok(int groups, int cout_g, int k);
 /* memplan.c: DDR placement of activations (liveness) and of weights. */
 int bk_memplan(IrGraph *g, IrDiag *d);
 

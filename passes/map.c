@@ -227,7 +227,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             need_blocked(s, 0);
             break;
         }
-        /* other groupings run as convs of merged groups (tile.c, bk_conv_merge) */
+        /* other groupings run as convs of merged groups (tile.c, bk_conv_merge_ok) */
         if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group) {
             ir_diag_add(d, "backend: layer '%s' (Conv): group=%d does not divide %d input and %d output "
                            "channels", l->name, l->a.conv.group, s->in[0].c, s->out.c);

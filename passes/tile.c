@@ -62,7 +62,8 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
 }
 
 /* DMA that nothing overlaps: staging the input, the first weight chunk
- * and input tile before any compute, the last output tile after it.
+ * and input tile before any compute, the last output tile after it; each
+ * group of a grouped conv starts and drains its own pipeline.
  * Single-buffered, nothing overlaps at all (the cost is compute + DMA). */
 static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
@@ -72,6 +73,7 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, bcast);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
+    e *= c->groups;
     if (c->in_gsm)
         e += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     return e;
@@ -208,19 +210,16 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     return 0;
 }
 
-/* ONNX groups run together as one: the fewest (a divisor of groups) whose
- * outputs fill whole vectors, since a group's outputs must start a vector
- * (m7k_conv writes whole vectors); all of them (a dense conv) if none do.
- * Their weights are block-diagonal (zero across groups), so merging k
- * groups costs k times the MACs (the cost model counts what runs). */
-int bk_conv_merge(int groups, int cout_g) {
-    for (int k = 1; k < groups; k++)
-        if (groups % k == 0 && (int64_t)k * cout_g % 32 == 0)
-            return k;
-    return groups > 1 ? groups : 1;
+/* k consecutive ONNX groups may run together as one group: k divides the
+ * groups and their outputs fill whole vectors (a group's outputs must start
+ * a vector: m7k_conv writes whole vectors), or k is all of them (a dense
+ * conv).  Their weights are block-diagonal (zero across groups), so k
+ * costs k times the MACs (the cost model counts what runs). */
+int bk_conv_merge_ok(int groups, int cout_g, int k) {
+    return k >= 1 && groups % k == 0 && (k == groups || (int64_t)k * cout_g % 32 == 0);
 }
 
-static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
+static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, int merge, IrDiag *d) {
     BkConv *c = &s->u.conv;
     const IrTensor *w = &g->t[l->in[1]];
     const BkAct *x = &s->in[0], *y = &s->out;
@@ -228,7 +227,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     memset(c, 0, sizeof *c);
     c->pool_k = pool_k, c->pool_max = pool_max;
     int onnx_groups = l->op == IR_CONV ? l->a.conv.group : 1;
-    c->merge = bk_conv_merge(onnx_groups, y->c / onnx_groups);
+    c->merge = merge;
     c->groups = onnx_groups / c->merge;
     c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
@@ -300,7 +299,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
 /* Depthwise: rows of full width per item; as many rows as fit, but enough
  * items for every core. */
 static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
-    if (conv_setup(g, l, s, d))
+    if (conv_setup(g, l, s, l->a.conv.group, d))
         return -1;
     BkConv *c = &s->u.conv;
     c->ncb = (s->out.c + 31) / 32;
@@ -509,6 +508,40 @@ static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     return 0;
 }
 
+/* A conv's tiling; a grouped one tries every valid merge of its groups
+ * (bk_conv_merge_ok) and keeps the cheapest: fewer, larger groups do more
+ * MACs but start fewer pipelines.  Refused: the fewest merged's message. */
+static int conv_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, const BkOptions *o, IrDiag *d) {
+    int groups = l->op == IR_CONV ? l->a.conv.group : 1, cout_g = s->out.c / groups, found = 0;
+    BkSched best = *s;
+    double best_cyc = 0;
+    IrDiag first = {0};
+    for (int k = 1; k <= groups; k++) {
+        if (!bk_conv_merge_ok(groups, cout_g, k))
+            continue;
+        IrDiag dk = {0};
+        int r = conv_setup(g, l, s, k, &dk);
+        s->u.conv.single_buf = !o->double_buffer;
+        s->u.conv.no_share = !o->weight_sharing;
+        if (!r)
+            r = bk_tile_conv(l->name, s, m, &dk);
+        double cyc = o->double_buffer ? (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed
+                                      : s->cyc_compute + s->cyc_dma;
+        if (!r && (!found || cyc < best_cyc))
+            best = *s, best_cyc = cyc, found = 1;
+        if (r && !found && first.n == 0)
+            first = dk;
+        else
+            ir_diag_free(&dk);
+    }
+    if (!found)
+        for (int i = 0; i < first.n; i++)
+            ir_diag_add(d, "%s", first.msg[i]);
+    ir_diag_free(&first);
+    *s = best;
+    return found ? 0 : -1;
+}
+
 int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
     int rc = 0;
     for (int li = 0; li < g->n_l; li++) {
@@ -520,11 +553,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         s->cores = m->cores;
         switch (s->kind) {
         case BK_KIND_CONV:
-            r = conv_setup(g, l, s, d);
-            s->u.conv.single_buf = !o->double_buffer;
-            s->u.conv.no_share = !o->weight_sharing;
-            if (!r)
-                r = bk_tile_conv(l->name, s, m, d);
+            r = conv_tile(g, l, s, m, o, d);
             break;
         case BK_KIND_DW:
             r = dw_tile(g, l, s, m, slots, d);

@@ -403,11 +403,11 @@ static void test_grouped(void) {
     printf("\n  grouped_mid: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
-    /* outputs per group not a multiple of 32: groups merged into runs whose
-     * outputs fill vectors (bk_conv_merge), weights zero across groups:
-     * depthwise with multiplier 2 from NCHW (4 groups, all merged), 6 groups
-     * of 8 -> 16 (runs of 2), 48 groups of 2 -> 2 (runs of 16), the last
-     * with weights fed at run time */
+    /* outputs per group not a multiple of 32: runs of k groups whose outputs
+     * fill vectors (or all: dense), weights zero across groups, k chosen by
+     * the cost model: depthwise with multiplier 2 from NCHW (4 groups: only
+     * k = 4), 6 groups of 8 -> 16 (k 2, 6), 48 groups of 2 -> 2 (k 16, 48),
+     * the last with weights fed at run time */
     g = ir_graph_new("grouped_merged");
     x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 4, 7, 6});
     ir_graph_add_input(g, x);
@@ -420,11 +420,14 @@ static void test_grouped(void) {
     err = run_case(g, "grouped_merged", NULL, NULL);
     printf("\n  grouped_merged: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
-    const int merged[][2] = {{0, 4}, {2, 2}, {3, 16}}; /* layer, ONNX groups per run */
+    const int merged[][3] = {{0, 4, 4}, {2, 2, 6}, {3, 16, 48}}; /* layer, the k allowed */
     for (int i = 0; i < 3; i++) {
         const BkSched *bs = g->l[merged[i][0]].sched;
-        CU_ASSERT(bs && bs->kind == BK_KIND_CONV && bs->u.conv.merge == merged[i][1]);
+        CU_ASSERT(bs && bs->kind == BK_KIND_CONV &&
+                  (bs->u.conv.merge == merged[i][1] || bs->u.conv.merge == merged[i][2]));
     }
+    CU_ASSERT(bk_conv_merge_ok(6, 16, 2) && bk_conv_merge_ok(6, 16, 6) && !bk_conv_merge_ok(6, 16, 3) &&
+              !bk_conv_merge_ok(6, 16, 1) && bk_conv_merge_ok(2, 32, 1) && !bk_conv_merge_ok(4, 3, 3));
     ir_graph_free(g);
 }
 
