@@ -381,8 +381,9 @@ static int64_t pool_slot_bytes(const BkPool *p, int th, int tw) {
 #define POOL_MAX_TAPS 4096
 
 /* Full-width rows if one fits, else the widest column tile (very wide rows,
- * huge dilated windows); as many rows as fit, but enough tiles for every
- * core.  Two slots per stream; one when two do not fit even at 1 x 1. */
+ * huge dilated windows); rows per tile as many as fit, or fewer when that
+ * shares the tiles more evenly among the cores.  Two slots per stream; one
+ * when two do not fit even at 1 x 1. */
 static int pool_tile(const char *name, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     BkPool *p = &s->u.pool;
     int items = p->n * p->ncb, fit = 0, tw = p->wo, kk = p->kh * p->kw;
@@ -405,9 +406,15 @@ static int pool_tile(const char *name, BkSched *s, const M7Machine *m, int slots
                     rows, cols);
         return -1;
     }
-    int nwt = (p->wo + tw - 1) / tw, want = (m->cores + items * nwt - 1) / (items * nwt);
-    int th = (p->ho + want - 1) / want;
-    p->th = th < fit ? th : fit;
+    /* row tiles: at least ho / fit; a few more if that evens out the cores'
+     * rows (the busiest core's tiles x rows per tile) */
+    int nwt = (p->wo + tw - 1) / tw, per = items * nwt, best = -1;
+    for (int nht = (p->ho + fit - 1) / fit; nht <= p->ho && nht <= (p->ho + fit - 1) / fit + m->cores; nht++) {
+        int th = (p->ho + nht - 1) / nht;
+        int64_t rows = (int64_t)((per * nht + m->cores - 1) / m->cores) * th;
+        if (best < 0 || rows < best)
+            best = (int)rows, p->th = th;
+    }
     p->tw = tw;
     pool_window(p, p->th, p->tw, &p->rows_in, &p->cols_in);
     int64_t in_slot = (int64_t)p->rows_in * p->cols_in * 128;
