@@ -771,6 +771,20 @@ int ir_infer_layer(IrGraph *g, int li, IrDiag *d) {
         return infer_squeeze(g, l, d);
     case IR_CAST:
         return infer_cast(g, l, d);
+    case IR_LOSS_GRAD:
+    case IR_ACT_GRAD:
+    case IR_CONV_GRAD_X:
+    case IR_CONV_GRAD_W:
+    case IR_FC_GRAD_X:
+    case IR_FC_GRAD_W:
+    case IR_MAXPOOL_GRAD:
+    case IR_AVGPOOL_GRAD:
+    case IR_SGD:
+        /* training layers are made with their shapes (passes/autodiff.c) */
+        for (int k = 0; k < l->n_out; k++)
+            if (l->out[k] >= 0 && g->t[l->out[k]].rank < 0)
+                return fail(d, l, "output '%s' has no shape", g->t[l->out[k]].name);
+        return 0;
     case IR_OP_COUNT:
         break;
     }
