@@ -477,9 +477,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
                     l->name, l->onnx_op);
         return -1;
     }
-    if (y->is_graph_output && !(s->out.n == 1 && s->out.h * s->out.w == 1 &&
+    if (y->is_graph_output && !((s->out.n == 1 || s->out.c % 32 == 0) && s->out.h * s->out.w == 1 &&
                                 s->out.layout == BK_LAYOUT_BLOCKED && s->kind != BK_KIND_ALIAS)) {
-        /* [1, C] blocked is NCHW already (plus padding); anything else converts */
+        /* [1, C] blocked is NCHW already (plus padding), and so is [N, C] with
+         * whole vectors (an FC at batch N); anything else converts */
         if (s->out.layout == BK_LAYOUT_BLOCKED) {
             s->post.present = 1;
             s->post.to_blocked = 0;
