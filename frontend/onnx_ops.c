@@ -401,22 +401,33 @@ static int imp_matmul(Ctx *c) {
 }
 
 static int imp_batchnorm(Ctx *c) {
-    int spatial, training;
-    float eps;
-    if (get_float(c, "epsilon", 1e-5f, &eps) || get_int_in(c, "spatial", 1, 0, 1, &spatial) ||
-        get_int_in(c, "training_mode", 0, 0, 1, &training))
+    int spatial;
+    IrBnAttr a = {0};
+    if (get_float(c, "epsilon", 1e-5f, &a.eps) || get_int_in(c, "spatial", 1, 0, 1, &spatial) ||
+        get_int_in(c, "training_mode", 0, 0, 1, &a.training) || get_float(c, "momentum", 0.9f, &a.momentum))
         return -1;
     if (!spatial)
         return node_err(c, "spatial=0 is not supported");
-    if (training)
-        return node_err(c, "training_mode=1 is not supported (inference form only)");
     for (int k = 1; k <= 4; k++)
         if (need_input(c, k, "scale, B, mean, var"))
             return -1;
-    int li = add_layer(c, IR_BATCHNORM, c->in, 5);
+    int li;
+    if (a.training) { /* Y, and the running mean and var when asked for */
+        if (c->n->n_output < 1 || !c->n->output[0][0])
+            return node_err(c, "has no output");
+        int out[3] = {-1, -1, -1};
+        for (size_t k = 0; k < c->n->n_output && k < 3; k++)
+            if (c->n->output[k][0])
+                out[k] = ir_add_tensor(c->g, c->n->output[k], IR_F32, IR_T_ACT);
+        if (c->n->n_output > 3)
+            return node_err(c, "has %zu outputs; training mode gives 3", c->n->n_output);
+        li = ir_add_layer(c->g, IR_BATCHNORM, c->name, c->n->op_type, c->in, 5, out, (int)c->n->n_output);
+    } else {
+        li = add_layer(c, IR_BATCHNORM, c->in, 5);
+    }
     if (li < 0)
         return -1;
-    c->g->l[li].a.bn.eps = eps;
+    c->g->l[li].a.bn = a;
     return infer(c, li);
 }
 

@@ -314,6 +314,11 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
         break;
     case IR_BATCHNORM: {
+        if (l->a.bn.training) {
+            ir_diag_add(d, "backend: layer '%s' (BatchNormalization): batch statistics (training mode) "
+                           "are not compiled yet", l->name);
+            return -1;
+        }
         /* all constants (folded at compile time) or all graph inputs (m7k_pack_bn) */
         int nrt = 0;
         for (int k = 1; k < 5 && k < l->n_in; k++)

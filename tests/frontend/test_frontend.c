@@ -569,8 +569,14 @@ static void test_batchnorm(void) {
     CU_ASSERT(g && fe_layer(g, "y")->a.bn.eps == 1e-5f);
     ir_graph_free(g);
     CU_ASSERT_PTR_NULL(bn_model(7, "3", bn_spatial0, 0));
-    CU_ASSERT_PTR_NULL(bn_model(15, "3", bn_training, 0));
-    CU_ASSERT_PTR_NULL(bn_model(9, "3", NULL, 1));  /* running mean used */
+    g = bn_model(15, "3", bn_training, 1); /* batch statistics; running mean out */
+    CU_ASSERT(g && fe_layer(g, "y")->a.bn.training && fe_layer(g, "y")->n_out == 2);
+    if (g) {
+        int rm = ir_find_tensor(g, "rm");
+        CU_ASSERT(rm >= 0 && g->t[rm].rank == 1 && g->t[rm].dims[0] == 3);
+    }
+    ir_graph_free(g);
+    CU_ASSERT_PTR_NULL(bn_model(9, "3", NULL, 1));  /* running mean used in inference form */
     CU_ASSERT_PTR_NULL(bn_model(9, "4", NULL, 0));  /* wrong parameter size */
     Onnx__ModelProto *m = mk_model(9);
     mk_input(m, "x", F, "1,3,4,4");

@@ -9,7 +9,9 @@
  *   - a rejected model (or failed stage) leaves at least one message;
  *   - a canonicalised graph passes passes_verify;
  *   - canonicalising twice changes nothing the second time;
- *   - the executor gives the same outputs before and after canonicalisation. */
+ *   - the executor gives the same outputs before and after canonicalisation;
+ *   - a training step (--train, MSE) that autodiff builds passes passes_verify
+ *     and, when small, runs in the executor. */
 #include "fuzz_pipeline.h"
 
 #include <math.h>
@@ -135,6 +137,27 @@ static void run_backend(IrGraph *g, FILE *null_out) {
     ir_diag_free(&d);
 }
 
+/* The --train path on a fresh load of the same bytes. */
+static void run_training(const uint8_t *data, size_t size, const FrontendOptions *opt) {
+    IrDiag d = {0};
+    IrGraph *g = frontend_load_onnx_buffer(data, size, "/nonexistent-fuzz-dir/input.onnx", opt, &d);
+    TrainOptions to = {.loss = IR_LOSS_MSE, .lr = 0.01f};
+    int rc = g ? passes_train_prepare(g, &d) : -1;
+    if (rc == 0)
+        rc = passes_canonicalize(g, &d);
+    if (rc == 0) {
+        rc = passes_autodiff(g, &to, &d);
+        check(rc == 0 || d.n > 0, "autodiff failed without a message", &d);
+    }
+    if (rc == 0) {
+        check(passes_verify(g, &d) == 0, "the training graph fails passes_verify", &d);
+        if (small_enough(g, EVAL_MAX_ELEMS, EVAL_MAX_FLOPS))
+            free_outputs(g, run_eval(g));
+    }
+    ir_graph_free(g);
+    ir_diag_free(&d);
+}
+
 static int live_layers(const IrGraph *g) {
     int live = 0;
     for (int i = 0; i < g->n_l; i++)
@@ -173,6 +196,7 @@ void fuzz_onnx_pipeline(const uint8_t *data, size_t size, int64_t batch) {
                 ir_dump(g, null_out);
         }
         free_outputs(g, ref);
+        run_training(data, size, &opt);
     }
     /* M7_FUZZ_VERBOSE=1 shows what each input got (a rejection is not a finding). */
     static int verbose = -1;
