@@ -328,7 +328,8 @@ static int dpool(IrGraph *g, const char *name, int x, int kh, int kw, int sh, in
 /* Dilated max pools: the window brings every gcd(stride, dilation)-th row
  * and column only (stride 2, dilation 2: every other one; stride 1: all),
  * clipped at padded borders; then a wide row tiled along W (AM of 64 KB:
- * one full-width row of windows does not fit) with a dilated window. */
+ * one full-width row of windows does not fit) with a dilated window, and an
+ * average pool counting its padding, tiled along W too. */
 static void test_pool_dilated(void) {
     IrGraph *g = ir_graph_new("pool_dil");
     int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 11, 13});
@@ -347,12 +348,16 @@ static void test_pool_dilated(void) {
     x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 3, 700});
     ir_graph_add_input(g, x);
     t = dpool(g, "p", x, 2, 4, 1, 3, 2, 3, 1, 5);
+    t = pool(g, "avg", IR_AVGPOOL, t, 3, 2, 1); /* padding counted, across column tiles */
+    g->l[1].a.pool.count_include_pad = 1;
     ir_graph_add_output(g, t);
     err = run_case(g, "pool_wide", "am_bytes=65536", NULL);
     printf("\n  pool_wide: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     p = &((const BkSched *)g->l[0].sched)->u.pool;
     CU_ASSERT(p->tw < p->wo && p->gw == 3);
+    p = &((const BkSched *)g->l[1].sched)->u.pool;
+    CU_ASSERT(p->tw < p->wo && p->gw == 1);
     ir_graph_free(g);
 }
 
