@@ -191,6 +191,8 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
         s->out.c = (s->out.c + 31) / 32 * 32 * s->out.h * s->out.w, s->out.h = s->out.w = 1;
         return 1;
     }
+    case IR_BATCHNORM_GRAD:
+        return refuse(d, l, "BatchNormalization's gradient does not run on the machine yet (--interpret runs it)");
     default:
         return refuse(d, l, "not a training layer");
     }
@@ -204,7 +206,7 @@ int bk_train_conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     BkConv *c = &s->u.conv;
     const BkAct *x = &s->in[0], *y = &s->out;
     memset(c, 0, sizeof *c);
-    c->groups = 1, c->b_off = -1;
+    c->groups = c->merge = 1, c->b_off = -1;
     c->dh = c->dw = c->sh = c->sw = c->kh = c->kw = 1;
     c->nvco = (y->c + 31) / 32;
     c->in_bytes = bk_act_bytes(x);
