@@ -239,14 +239,20 @@ static void test_machine(void) {
     CU_ASSERT(n >= 3);
 }
 
-/* Reference models of tests/models: a one-hot target, the reference
- * executor's step (--interpret) as the expected outputs. */
+/* Reference models of tests/models and the models of gen_machine_models.py:
+ * a one-hot target, the reference executor's step (--interpret) as the
+ * expected outputs. */
 static void test_machine_models(void) {
-    static const char *names[] = {"lenet5", "vgg_cifar", "residual"};
-    for (int i = 0; i < 3; i++) {
+    static const char *names[] = {"lenet5", "vgg_cifar", "residual", "mlp64", "mlp48", "strided", "wide"};
+    for (int i = 0; i < 7; i++) {
         char model[1200], x[1200], t[1200];
-        snprintf(model, sizeof model, "%s/../../models/%s/model.onnx", models_dir, names[i]);
-        snprintf(x, sizeof x, "%s/../../models/%s/input_0.pb", models_dir, names[i]);
+        if (i < 3) {
+            snprintf(model, sizeof model, "%s/../../models/%s/model.onnx", models_dir, names[i]);
+            snprintf(x, sizeof x, "%s/../../models/%s/input_0.pb", models_dir, names[i]);
+        } else {
+            snprintf(model, sizeof model, "%s/%s/model.onnx", models_dir, names[i]);
+            snprintf(x, sizeof x, "%s/%s/input.pb", models_dir, names[i]);
+        }
         snprintf(t, sizeof t, "%s/target_%s.pb", scratch, names[i]);
         IrDiag d = {0};
         IrGraph *g = train_graph(model, IR_LOSS_CROSS_ENTROPY, 0.05f, &d);
