@@ -371,11 +371,12 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
         return -1;
     int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
     double best_cost = -1;
-    static const int vcos[] = {4, 2, 1}, cis[] = {256, 128, 64, 32, 16, 8, 4, 2};
+    /* a chunk may hold more vectors than a register block (fewer re-reads of X) */
+    static const int vcos[] = {16, 8, 4, 2, 1}, cis[] = {256, 128, 64, 32, 16, 8, 4, 2};
     /* register blocks (vectors x channel pairs): at most 24 accumulators
      * and 6 pairs (M7K_GW_PP), two pixels' operands in flight */
     static const int rb[][2] = {{4, 3}, {2, 6}, {1, 6}, {2, 3}, {1, 3}, {1, 1}};
-    for (int a = 0; a < 3; a++)
+    for (int a = 0; a < 5; a++)
         for (int b = 0; b < 8; b++)
             for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
                 for (int tw = t->wo < 64 ? t->wo : 32; tw >= 1; tw /= 4) {
