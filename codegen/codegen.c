@@ -365,7 +365,13 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
                 s->out.n, t->ncb, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->is_max,
                 t->span_h);
         flt(f, t->inv_div);
-        fputs(",\n", f);
+        fprintf(f, ", .act = {%d, ", t->act); /* a fused act_grad: its slope */
+        flt(f, t->alpha);
+        fputs(", ", f);
+        flt(f, t->lo);
+        fputs(", ", f);
+        flt(f, t->hi);
+        fputs("},\n", f);
         break;
     case BK_TR_GW:
         fprintf(f, "    .n = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, .sw = %d, "

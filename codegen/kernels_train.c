@@ -142,7 +142,9 @@ static M7K_LIB void m7k_tr_ew(const M7kTrain *p) {
  * Windows do not overlap, so output row oy owns the input rows [oy sh - pt,
  * + span_h): its item zeroes them in AM, adds each window's dY (average: /
  * divisor; max: to the first maximum, found with vsel), and writes them
- * whole; one more item per plane zeroes the rows below the last window. */
+ * whole; one more item per plane zeroes the rows below the last window.
+ * A max pool's gradient may also apply the slope of the activation before
+ * it (act set: the act_grad of X fused, map_train.c). */
 static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
     int per = p->ho + 1, lo, hi, nplanes = p->n * p->ncb;
     m7k_range(nplanes * per, m7_core_id(), m7_core_count(), &lo, &hi);
@@ -204,6 +206,9 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
                     }
             }
         }
+        if (p->act.act) /* a fused act_grad of X (the activation before the pool) */
+            for (uint64_t v = 0; v < (uint64_t)(r1 - r0) * p->w; v++)
+                m7_vst(G + v * 128, m7k_tr_slope(&p->act, m7_vld(G + v * 128), m7_vld(X + v * 128)));
         m7_dma(M7K_CH_OUT, M7_DDR(p->out + xplane + r0 * row), G, 1, (uint32_t)((r1 - r0) * row), 0, 0);
     }
     m7_dma_wait(M7K_CH_OUT);

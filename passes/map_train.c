@@ -86,6 +86,31 @@ static int pool_map(IrLayer *l, BkSched *s, IrDiag *d) {
     return 0;
 }
 
+static int act_code(IrActKind k) {
+    return k == IR_ACT_RELU ? 1 : k == IR_ACT_LEAKY_RELU ? 2 : k == IR_ACT_CLIP ? 3 : k == IR_ACT_SIGMOID ? 4
+           : k == IR_ACT_TANH ? 5 : 0;
+}
+
+/* act_grad of Y reading the max-pool gradient of the same Y (ReLU, then a
+ * max pool): the pooling gradient has Y in AM and applies the slope itself;
+ * 1 if so (dY has no other reader). */
+static int fuse_act_into_pool(IrGraph *g, const IrLayer *l) {
+    const IrTensor *dy = &g->t[l->in[0]];
+    if (dy->producer < 0 || dy->is_graph_output || !act_code(l->act.kind))
+        return 0;
+    IrLayer *p = &g->l[dy->producer];
+    BkSched *ps = p->sched;
+    if (p->op != IR_MAXPOOL_GRAD || !ps || ps->kind != BK_KIND_TRAIN || p->in[1] != l->in[1])
+        return 0;
+    for (int li = 0; li < g->n_l; li++)
+        for (int k = 0; k < g->l[li].n_in && !g->l[li].dead; k++)
+            if (g->l[li].in[k] == l->in[0] && &g->l[li] != l)
+                return 0;
+    BkTrain *pt = &ps->u.train;
+    pt->act = act_code(l->act.kind), pt->alpha = l->act.alpha, pt->lo = l->act.lo, pt->hi = l->act.hi;
+    return 1;
+}
+
 int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
     BkTrain *t = &s->u.train;
     s->kind = BK_KIND_TRAIN;
@@ -110,6 +135,10 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
         s->n_in = 2;
         t->op = BK_TR_EW, t->ew_op = BK_TR_EW_ACT;
         s->out = s->in[0];
+        if (fuse_act_into_pool(g, l)) { /* the max-pool gradient before applies the slope */
+            s->kind = BK_KIND_ALIAS;
+            s->n_in = 1;
+        }
         break;
     case IR_SGD:
         /* in: W (a constant: its master copy goes to the blob), dW (a graph output) */
@@ -441,9 +470,7 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
         t->nbytes = bytes;
         t->chunk_bytes = r128(bytes / cores + 1) < 32768 ? r128(bytes / cores + 1) : 32768;
         if (t->ew_op == BK_TR_EW_ACT) {
-            IrActKind k = l->act.kind;
-            t->act = k == IR_ACT_RELU ? 1 : k == IR_ACT_LEAKY_RELU ? 2 : k == IR_ACT_CLIP ? 3
-                     : k == IR_ACT_SIGMOID ? 4 : k == IR_ACT_TANH ? 5 : 0;
+            t->act = act_code(l->act.kind);
             t->alpha = l->act.alpha, t->lo = l->act.lo, t->hi = l->act.hi;
             if (!t->act)
                 return refuse(d, l, "unknown activation");
@@ -529,8 +556,9 @@ void bk_train_dump(const BkSched *s, FILE *f) {
                 (long long)t->nbytes, (long long)t->chunk_bytes);
         break;
     case BK_TR_POOL:
-        fprintf(f, "    plan: %s pooling gradient, %dx%d windows, one output row (%d input rows) per item\n",
-                t->is_max ? "max" : "average", t->kh, t->kw, t->span_h);
+        fprintf(f, "    plan: %s pooling gradient, %dx%d windows, one output row (%d input rows) per item%s\n",
+                t->is_max ? "max" : "average", t->kh, t->kw, t->span_h,
+                t->act ? "; then the activation gradient after it (fused)" : "");
         break;
     case BK_TR_GW:
         fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
