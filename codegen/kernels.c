@@ -1115,10 +1115,9 @@ static M7K_LIB void m7k_convert(const M7kConvert *p) {
         uint64_t blk = p->blk + (((uint64_t)n * ncb + c / 32) * p->hw * 32 + c % 32) * 4;
         if (p->to_blocked) {
             m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk), M7_DDR(plain), (uint32_t)p->hw, 4, 128, 4);
-            if (c == p->c - 1) /* the block's padding lanes, so nothing stale is read */
-                for (int pc = p->c; pc < ncb * 32; pc++)
-                    m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + (uint64_t)(pc - c) * 4), M7_DDR(p->zero),
-                           (uint32_t)p->hw, 4, 128, 0);
+            if (c == p->c - 1 && p->c < ncb * 32) /* the block's padding lanes (one run a pixel), so nothing stale is read */
+                m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + 4), M7_DDR(p->zero), (uint32_t)p->hw,
+                       (uint32_t)(ncb * 32 - p->c) * 4, 128, 0);
         } else
             m7_dma(M7K_CH_IN + (i & 1), M7_DDR(plain), M7_DDR(blk), (uint32_t)p->hw, 4, 4, 128);
     }
