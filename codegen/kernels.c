@@ -672,7 +672,8 @@ static M7K_LIB void m7k_gpool(const M7kGPool *p) {
 }
 
 /* ========================= element-wise ==================================
- * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
+ * Flat over the vectors of tensors of one shape and layout (blocked, or
+ * plain NCHW seen as a row of floats): y = act(a op b). */
 /* ADD_BC/MUL_BC: b is [N][C] (one vector per image and block), broadcast
  * over the pixels; it sits whole in AM at am_st (from st). */
 enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC };
@@ -686,10 +687,19 @@ typedef struct {
     /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
     int hw, ncb;
     uint64_t st, am_st, st_bytes;
+    /* plain (NCHW) operands: the tensors' bytes (the last vector is partial;
+     * its tail lanes are computed in AM but never leave); 0: blocked */
+    uint64_t bytes;
 } M7kEw;
 
+/* Bytes of vectors [v0, v0 + nv): plain data ends mid-vector. */
+static M7K_LIB uint64_t m7k_ew_bytes(const M7kEw *p, int64_t v0, int nv) {
+    uint64_t b = (uint64_t)nv * 128, end = (uint64_t)v0 * 128 + b;
+    return p->bytes && end > p->bytes ? b - (end - p->bytes) : b;
+}
+
 static M7K_LIB void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
-    uint64_t bytes = (uint64_t)nv * 128;
+    uint64_t bytes = m7k_ew_bytes(p, v0, nv);
     m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
            (uint32_t)bytes, 0, 0);
     if (p->op == M7K_EW_ADD || p->op == M7K_EW_MUL)
@@ -735,7 +745,8 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
             }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }
-        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)nv * 128, 0, 0);
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)m7k_ew_bytes(p, v0, nv),
+               0, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
@@ -916,35 +927,105 @@ static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
     m7_dma_wait(M7K_CH_OUT);
 }
 
-/* ============================ transpose ==================================
- * A 4-D permutation by DMA, DDR to DDR, one 4-byte DMA row per element of
- * the innermost input axis.  Input NCHW or blocked (its channel axis then
- * splits into block and lane); output NCHW with byte strides ostr[] per
- * input axis.  Slow, and counted. */
+/* Softmax over the middle axis of [outer][len][inner] data (plain, or a
+ * blocked tensor's non-channel axis, inner then counting lanes too).  The
+ * lanes run along inner, so max and sum are vector ops down the len rows
+ * (no lane reductions).  An item is one outer index and up to `cols` inner
+ * positions: [len][cols] in AM, `pitch` bytes a row, by one 2-D DMA each
+ * way; lanes past cols are computed but never leave AM. */
 typedef struct {
-    int blocked;                    /* input layout */
-    int d[4];                       /* input dims */
-    uint64_t in, out, ostr[4];
-} M7kTranspose;
+    int len, cols;
+    int64_t outer, inner;
+    uint64_t in, out, pitch, am_x;
+} M7kSoftmaxAxis;
 
-static M7K_LIB void m7k_transpose(const M7kTranspose *p) {
-    int lo, hi, ncb = m7k_cdiv(p->d[1], 32);
-    m7k_range(p->d[0] * p->d[1] * p->d[2], m7_core_id(), m7_core_count(), &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        int a2 = i % p->d[2], a1 = i / p->d[2] % p->d[1], a0 = i / p->d[2] / p->d[1];
-        uint64_t src, sstride;
-        if (p->blocked) {
-            src = p->in + ((((uint64_t)a0 * ncb + a1 / 32) * p->d[2] + a2) * p->d[3] * 32 + a1 % 32) * 4;
-            sstride = 128;
-        } else {
-            src = p->in + ((((uint64_t)a0 * p->d[1] + a1) * p->d[2] + a2) * p->d[3]) * 4;
-            sstride = 4;
+static M7K_LIB void m7k_softmax_axis(const M7kSoftmaxAxis *p) {
+    int64_t per = (p->inner + p->cols - 1) / p->cols, items = p->outer * per;
+    int core = m7_core_id(), ncores = m7_core_count();
+    int64_t lo = items * core / ncores, hi = items * (core + 1) / ncores;
+    m7_addr x = M7_AM(p->am_x);
+    uint64_t rs = (uint64_t)p->inner * 4;
+    for (int64_t it = lo; it < hi; it++) {
+        int64_t o = it / per, c0 = it % per * p->cols;
+        int nc = (int)(p->inner - c0 < p->cols ? p->inner - c0 : p->cols), nv = m7k_cdiv(nc, 32);
+        uint64_t at = ((uint64_t)o * p->len * p->inner + (uint64_t)c0) * 4;
+        m7_dma_wait(M7K_CH_OUT); /* the last item has left */
+        m7_dma(M7K_CH_IN, x, M7_DDR(p->in + at), (uint32_t)p->len, (uint32_t)nc * 4, p->pitch, rs);
+        m7_dma_wait(M7K_CH_IN);
+        for (int v = 0; v < nv; v++) {
+            m7_addr col = x + (uint64_t)v * 128;
+            m7_vec mx = m7_vld(col);
+            for (int r = 1; r < p->len; r++)
+                mx = m7_vmax(mx, m7_vld(col + (uint64_t)r * p->pitch));
+            m7_vec sum = m7_vzero();
+            for (int r = 0; r < p->len; r++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(col + (uint64_t)r * p->pitch), mx));
+                sum = m7_vadd(sum, e);
+                m7_vst(col + (uint64_t)r * p->pitch, e);
+            }
+            m7_vec inv = m7_vrcp(sum);
+            for (int r = 0; r < p->len; r++)
+                m7_vst(col + (uint64_t)r * p->pitch, m7_vmul(m7_vld(col + (uint64_t)r * p->pitch), inv));
         }
-        uint64_t dst = p->out + a0 * p->ostr[0] + a1 * p->ostr[1] + a2 * p->ostr[2];
-        m7_dma(M7K_CH_IN + (i & 1), M7_DDR(dst), M7_DDR(src), (uint32_t)p->d[3], 4, p->ostr[3], sstride);
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + at), x, (uint32_t)p->len, (uint32_t)nc * 4, rs, p->pitch);
     }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
+    m7_dma_wait(M7K_CH_OUT);
+}
+
+/* ============================ moves ======================================
+ * Strided copies DDR to DDR (passes/moves.c): transposes of any rank,
+ * concatenation on any axis, broadcasts (source stride 0), layout changes.
+ * A move is `rows` rows of `row_bytes` repeated over nloop loops; the DMAs
+ * of the whole list are numbered and core k takes the k-th share, issued
+ * round-robin on M7K_MOVE_CHANNELS channels so their setups overlap. */
+#define M7K_MOVE_LOOPS 8
+#define M7K_MOVE_CHANNELS 8
+typedef struct {
+    uint64_t src, dst, sstride, dstride;
+    uint32_t rows, row_bytes;
+    int nloop;
+    int64_t cnt[M7K_MOVE_LOOPS];
+    uint64_t sstr[M7K_MOVE_LOOPS], dstr[M7K_MOVE_LOOPS];
+} M7kMove;
+
+typedef struct {
+    int n;
+    const M7kMove *m;
+} M7kMoves;
+
+static M7K_LIB int64_t m7k_move_dmas(const M7kMove *m) {
+    int64_t c = 1;
+    for (int i = 0; i < m->nloop; i++)
+        c *= m->cnt[i];
+    return c;
+}
+
+static M7K_LIB void m7k_moves(const M7kMoves *p) {
+    int64_t total = 0, base = 0, used = 0;
+    for (int k = 0; k < p->n; k++)
+        total += m7k_move_dmas(&p->m[k]);
+    int core = m7_core_id(), ncores = m7_core_count();
+    int64_t lo = total * core / ncores, hi = total * (core + 1) / ncores;
+    for (int k = 0; k < p->n && base < hi; k++) {
+        const M7kMove *m = &p->m[k];
+        int64_t cnt = m7k_move_dmas(m);
+        int64_t a = lo > base ? lo - base : 0, b = hi - base < cnt ? hi - base : cnt;
+        for (int64_t i = a; i < b; i++, used++) {
+            uint64_t src = m->src, dst = m->dst;
+            int64_t r = i;
+            for (int j = m->nloop - 1; j >= 0; j--) {
+                int64_t q = r % m->cnt[j];
+                r /= m->cnt[j];
+                src += (uint64_t)q * m->sstr[j];
+                dst += (uint64_t)q * m->dstr[j];
+            }
+            m7_dma((int)(used % M7K_MOVE_CHANNELS), M7_DDR(dst), M7_DDR(src), m->rows, m->row_bytes, m->dstride,
+                   m->sstride);
+        }
+        base += cnt;
+    }
+    for (int ch = 0; ch < M7K_MOVE_CHANNELS && ch < used; ch++)
+        m7_dma_wait(ch);
 }
 
 /* ============================ concat =====================================

@@ -145,6 +145,16 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
+        if (p->by_axis) { /* per vector: the same exp/rcp sequence, no lane reductions */
+            int64_t per = (p->inner + p->cols - 1) / p->cols;
+            double items = (double)(p->outer * per + cores - 1) / cores;
+            double vecs = items * p->len * ((p->cols + 31) / 32);
+            comp = vecs * 60.0;
+            by = (int64_t)(items * p->len * p->cols * 8);
+            tr = (int64_t)(items * 2);
+            dma = items * 2 * p->len * m->dma_row_overhead;
+            break;
+        }
         if (p->by_rows) {
             double rows = (double)p->rows / cores;
             comp = rows * ((p->len + 31) / 32 * 60.0 + 2 * m->lat_reduce);
@@ -163,14 +173,6 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         double rows = (double)tr * s->out.h * s->out.w;
         by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
         dma = rows * m->dma_row_overhead;
-        break;
-    }
-    case BK_KIND_TRANSPOSE: { /* a DMA per innermost row, a DMA row per element */
-        const BkTranspose *p = &s->u.tr;
-        double rows = (double)p->d[0] * p->d[1] * p->d[2] / cores;
-        tr = (int64_t)rows + 1;
-        by = (int64_t)(rows * p->d[3] * 4);
-        dma = rows * p->d[3] * m->dma_row_overhead;
         break;
     }
     case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
@@ -200,4 +202,40 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     s->cyc_dma = dma;
     s->dma_transfers = tr;
     s->dma_bytes = by;
+}
+
+/* Moves: the kernel gives core k the DMAs [total*k/cores, total*(k+1)/cores)
+ * of the list, round-robin over M7K_MOVE_CHANNELS channels.  A channel runs
+ * its transfers' setup and row overheads one after the other while the
+ * data phases share the core's link, so the busiest core takes the longer
+ * of the two sums (per channel, per link) plus one setup. */
+#define BK_MOVE_CHANNELS 8 /* = M7K_MOVE_CHANNELS */
+void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *transfers, int64_t *bytes) {
+    int64_t total = bk_moves_dmas(mv);
+    double worst = 0;
+    *transfers = 0, *bytes = 0;
+    for (int core = 0; core < m->cores; core++) {
+        int64_t lo = total * core / m->cores, hi = total * (core + 1) / m->cores, base = 0, n = 0, by = 0;
+        double ovh = 0;
+        for (int k = 0; k < mv->n; k++) {
+            const BkMove *mm = &mv->m[k];
+            int64_t cnt = 1;
+            for (int i = 0; i < mm->nloop; i++)
+                cnt *= mm->cnt[i];
+            int64_t a = lo > base ? lo - base : 0, b = hi - base < cnt ? hi - base : cnt;
+            if (b > a) {
+                n += b - a;
+                by += (b - a) * (int64_t)mm->rows * mm->row_bytes;
+                ovh += (double)(b - a) * (m->dma_setup + (double)mm->rows * m->dma_row_overhead);
+            }
+            base += cnt;
+        }
+        int nch = n < BK_MOVE_CHANNELS ? (int)n : BK_MOVE_CHANNELS;
+        double link = (double)by / (m->ddr_bw / m->cores);
+        double t = n ? dmax(ovh / nch, link + m->dma_setup) : 0;
+        worst = dmax(worst, t);
+        *transfers = n > *transfers ? n : *transfers;
+        *bytes = by > *bytes ? by : *bytes;
+    }
+    *dma = worst;
 }

@@ -12,20 +12,27 @@ int64_t bk_act_bytes(const BkAct *a) {
     return (int64_t)a->n * c * a->h * a->w * 4;
 }
 
-/* Geometry of an IR tensor read as [N, C, spatial...] (a scalar: one value). */
+/* Geometry of an IR tensor read as [N, C, spatial...] (a scalar: one value;
+ * rank > 4: the middle axes as the height, so a blocked copy is still
+ * [N][C/32][rows][W][32]; moves.c's bk_view reads it the same way). */
 static int geometry(const IrTensor *t, BkAct *a) {
     memset(a, 0, sizeof *a);
     a->ddr = -1;
-    if (t->rank < 0 || t->rank > 4)
+    if (t->rank < 0 || t->rank > IR_MAX_RANK)
         return -1;
     int64_t d[4] = {1, 1, 1, 1};
     if (t->rank == 1)
         d[1] = t->dims[0];
     else
-        for (int i = 0; i < t->rank; i++)
+        for (int i = 0; i < t->rank && i < 3; i++)
             d[i] = t->dims[i];
     if (t->rank == 3) /* [N, C, L]: L as the width */
         d[3] = d[2], d[2] = 1;
+    if (t->rank >= 4) {
+        d[2] = 1, d[3] = t->dims[t->rank - 1];
+        for (int i = 2; i < t->rank - 1; i++)
+            d[2] = d[2] * t->dims[i] > (1 << 24) ? (1 << 25) : d[2] * t->dims[i];
+    }
     for (int i = 0; i < 4; i++)
         if (d[i] < 1 || d[i] > (1 << 24))
             return -1;
@@ -35,6 +42,9 @@ static int geometry(const IrTensor *t, BkAct *a) {
 
 static void sched_free(void *p) {
     BkSched *s = p;
+    bk_moves_free(&s->mv);
+    bk_moves_free(&s->expand[0].mv);
+    bk_moves_free(&s->expand[1].mv);
     free(s->cat_addr);
     free(s->cat_c);
     free(s);
@@ -45,7 +55,7 @@ static const char *kind_name(BkKind k) {
         [BK_KIND_CONV] = "conv",         [BK_KIND_DW] = "depthwise conv", [BK_KIND_POOL] = "pool",
         [BK_KIND_GPOOL] = "gpool",       [BK_KIND_EW] = "eltwise",        [BK_KIND_SOFTMAX] = "softmax",
         [BK_KIND_LRN] = "lrn",           [BK_KIND_CONCAT] = "concat",     [BK_KIND_PAD] = "pad",
-        [BK_KIND_TRANSPOSE] = "transpose", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
+        [BK_KIND_MOVES] = "moves (strided DMA)", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
         [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before"};
     return n[k];
 }
@@ -54,6 +64,18 @@ static void act_dump(FILE *f, const char *what, const BkAct *a) {
     fprintf(f, "    %s: %s n%d c%d h%d w%d @ddr %lld\n", what,
             a->layout == BK_LAYOUT_BLOCKED ? "blocked(N,C/32,H,W,32)" : "NCHW", a->n, a->c, a->h,
             a->w, (long long)a->ddr);
+}
+
+static void moves_dump(FILE *f, const char *what, const BkMoves *mv) {
+    int64_t rows = 0, bytes = 0, n = 0;
+    for (int k = 0; k < mv->n; k++) {
+        int64_t c = 1;
+        for (int i = 0; i < mv->m[k].nloop; i++)
+            c *= mv->m[k].cnt[i];
+        n += c, rows += c * mv->m[k].rows, bytes += c * mv->m[k].rows * mv->m[k].row_bytes;
+    }
+    fprintf(f, "    %s: %d moves, %lld DMAs, %lld rows, %lld B (%s rows)\n", what, mv->n, (long long)n,
+            (long long)rows, (long long)bytes, rows && bytes / rows > 4 ? "contiguous" : "4-byte");
 }
 
 static void sched_dump(const void *p, FILE *f) {
@@ -67,6 +89,14 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert from", &s->pre.nchw);
     if (s->post.present)
         act_dump(f, "convert to", &s->post.nchw);
+    for (int k = 0; k < 2; k++)
+        if (s->expand[k].present)
+            moves_dump(f, k ? "in1 broadcast first by" : "in0 broadcast first by", &s->expand[k].mv);
+    if (s->kind == BK_KIND_MOVES)
+        moves_dump(f, "copy", &s->mv);
+    if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
+        fprintf(f, "    softmax down the rows of [%lld][%d][%lld], lanes along the last, %d columns per item\n",
+                (long long)s->u.softmax.outer, s->u.softmax.len, (long long)s->u.softmax.inner, s->u.softmax.cols);
     if (s->kind == BK_KIND_CONV && s->u.conv.row_parts == 0) {
         fputs("    tiles: not chosen (the backend stopped before this layer)\n", f);
     } else if (s->kind == BK_KIND_CONV) {
@@ -172,6 +202,93 @@ static void need_blocked(BkSched *s, int k) {
     s->in[k].layout = BK_LAYOUT_BLOCKED;
     s->in[k].ddr = -1;
     s->pre.blk = s->in[k];
+}
+
+/* Moves name IR inputs by index; memplan gives every one its address. */
+static void want_in_addr(BkSched *s, const IrLayer *l) {
+    if (!s->cat_addr)
+        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+}
+
+static int same_geo(const BkAct *a, const BkAct *b) {
+    return a->layout == b->layout && a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* Operand in[k] of an element-wise layer, broadcast numpy-style (and/or
+ * converted) by moves into a temporary of the output's shape and layout. */
+static int expand_operand(const IrGraph *g, const IrLayer *l, BkSched *s, int k, IrDiag *d) {
+    const IrTensor *x = &g->t[l->in[s->src[k]]], *y = &g->t[l->out[0]];
+    BkExpand *e = &s->expand[k];
+    BkView src, dst;
+    if (bk_view(x, &s->in[k], s->src[k], &src)) {
+        ir_diag_add(d, "backend: layer '%s' (%s): operand '%s' is a flattened blocked tensor; broadcasting it "
+                       "is not supported", l->name, l->onnx_op, x->name);
+        return -1;
+    }
+    e->present = 1;
+    e->buf = s->out;
+    bk_view(y, &e->buf, BK_OPD_TMP0 - k, &dst);
+    int sa[IR_MAX_RANK];
+    int64_t start[IR_MAX_RANK] = {0};
+    for (int j = 0; j < y->rank; j++) { /* numpy: aligned from the last axis; size 1 repeats */
+        int i = j - (y->rank - x->rank);
+        sa[j] = i >= 0 && i < x->rank && x->dims[i] == y->dims[j] ? i : -1;
+    }
+    bk_moves_copy(&e->mv, &src, &dst, sa, y->dims, start);
+    bk_moves_zero_pad(&e->mv, &dst);
+    s->in[k] = e->buf;
+    want_in_addr(s, l);
+    return 0;
+}
+
+/* Add/Mul of two run-time tensors that are not both blocked of one shape:
+ * the output is blocked when a full-size operand is, else plain NCHW (the
+ * vectors then run over the flat data); an operand of another shape or
+ * layout is expanded first. */
+static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d) {
+    const IrTensor *y = &g->t[l->out[0]];
+    int full[2];
+    for (int k = 0; k < 2; k++)
+        full[k] = ir_numel(&g->t[l->in[s->src[k]]]) == ir_numel(y);
+    s->out.layout = BK_LAYOUT_NCHW;
+    for (int k = 0; k < 2; k++) {
+        BkAct b = s->out;
+        b.layout = BK_LAYOUT_BLOCKED;
+        if (full[k] && same_geo(&s->in[k], &b))
+            s->out.layout = BK_LAYOUT_BLOCKED;
+    }
+    for (int k = 0; k < 2; k++)
+        if (!(full[k] && same_geo(&s->in[k], &s->out)) && expand_operand(g, l, s, k, d))
+            return -1;
+    return 0;
+}
+
+/* Concat that is not of blocked activations on channels: every input
+ * (any layout, any axis) copied by moves into a plain NCHW output. */
+static int concat_moves(const IrGraph *g, const IrLayer *l, BkSched *s, const BkAct *phys, IrDiag *d) {
+    const IrTensor *y = &g->t[l->out[0]];
+    BkView dst;
+    s->out.layout = BK_LAYOUT_NCHW;
+    bk_view(y, &s->out, BK_OPD_OUT, &dst);
+    int sa[IR_MAX_RANK];
+    int64_t start[IR_MAX_RANK] = {0};
+    for (int j = 0; j < y->rank; j++)
+        sa[j] = j;
+    for (int k = 0; k < l->n_in; k++) {
+        const IrTensor *x = &g->t[l->in[k]];
+        BkAct a;
+        BkView src;
+        if (input_act(phys, l, k, &a) || bk_view(x, &a, k, &src) || x->rank != y->rank) {
+            ir_diag_add(d, "backend: layer '%s' (Concat): input %d is not an activation the backend can copy",
+                        l->name, k);
+            return -1;
+        }
+        bk_moves_copy(&s->mv, &src, &dst, sa, x->dims, start);
+        start[l->a.axis] += x->dims[l->a.axis];
+    }
+    s->kind = BK_KIND_MOVES;
+    want_in_addr(s, l);
+    return 0;
 }
 
 static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
@@ -284,17 +401,17 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             need_blocked(s, 0);
             break;
         }
-        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) || ir_numel(&g->t[l->in[1]]) != ir_numel(y)) {
-            ir_diag_add(d, "backend: layer '%s' (%s): broadcasting operands are not supported yet",
-                        l->name, l->onnx_op);
-            return -1;
+        int kb = s->in[0].layout == BK_LAYOUT_BLOCKED ? 0 : 1;
+        BkAct conv = s->in[!kb];
+        conv.layout = BK_LAYOUT_BLOCKED;
+        if (ir_numel(&g->t[l->in[0]]) == ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y) &&
+            s->in[kb].layout == BK_LAYOUT_BLOCKED && s->in[!kb].layout == BK_LAYOUT_NCHW &&
+            same_geo(&s->in[kb], &conv)) {
+            need_blocked(s, !kb); /* the other a graph input of the same geometry */
+            break;
         }
-        if (s->in[0].layout != BK_LAYOUT_BLOCKED && s->in[1].layout != BK_LAYOUT_BLOCKED) {
-            ir_diag_add(d, "backend: layer '%s' (%s): both operands are graph inputs (not supported yet)",
-                        l->name, l->onnx_op);
+        if (ew_general(g, l, s, d))
             return -1;
-        }
-        need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
         break;
     case IR_BATCHNORM: {
         /* all constants (folded at compile time) or all graph inputs (m7k_pack_bn) */
@@ -319,27 +436,26 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_SIGMOID:
     case IR_TANH:
         s->kind = BK_KIND_EW;
-        need_blocked(s, 0);
+        if (s->in[0].layout == BK_LAYOUT_NCHW)
+            s->out.layout = BK_LAYOUT_NCHW; /* over the flat data, no conversion */
         break;
     case IR_CONCAT: {
-        int c = 0;
-        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
-        for (int k = 0; k < l->n_in; k++) {
+        /* blocked activations on channels: whole blocks and lanes (m7k_concat) */
+        int c = 0, blk = l->a.axis == 1;
+        for (int k = 0; k < l->n_in && blk; k++) {
             BkAct a;
-            if (input_act(phys, l, k, &a) || a.layout != BK_LAYOUT_BLOCKED || a.n != s->out.n ||
-                a.h != s->out.h || a.w != s->out.w) {
-                ir_diag_add(d, "backend: layer '%s' (Concat): input %d must be a computed activation "
-                               "of the same N, H, W", l->name, k);
+            blk = !input_act(phys, l, k, &a) && a.layout == BK_LAYOUT_BLOCKED && a.n == s->out.n &&
+                  a.h == s->out.h && a.w == s->out.w;
+            c += blk ? a.c : 0;
+        }
+        if (!blk || c != s->out.c) {
+            if (concat_moves(g, l, s, phys, d))
                 return -1;
-            }
-            s->cat_c[k] = a.c;
-            c += a.c;
+            break;
         }
-        if (l->a.axis != 1 || c != s->out.c) {
-            ir_diag_add(d, "backend: layer '%s' (Concat): only concatenation along channels is supported",
-                        l->name);
-            return -1;
-        }
+        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
+        for (int k = 0; k < l->n_in; k++)
+            s->cat_c[k] = phys[l->in[k]].c;
         s->kind = BK_KIND_CONCAT;
         s->u.concat.nin = l->n_in;
         s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
@@ -374,21 +490,20 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, 0);
         break;
     }
-    case IR_TRANSPOSE: {
+    case IR_TRANSPOSE: { /* output axis j is input axis perm[j]: moves into NCHW */
         const IrTensor *x = &g->t[l->in[0]];
-        if (x->rank != 4 || l->a.perm.n != 4) {
-            ir_diag_add(d, "backend: layer '%s' (Transpose): only 4-D transposes are supported", l->name);
+        BkView src, dst;
+        int64_t start[IR_MAX_RANK] = {0};
+        if (l->a.perm.n != x->rank || bk_view(x, &s->in[0], 0, &src)) {
+            ir_diag_add(d, "backend: layer '%s' (Transpose): the input is a flattened blocked tensor (or perm "
+                           "does not match its rank); not supported", l->name);
             return -1;
         }
-        s->kind = BK_KIND_TRANSPOSE;
+        s->kind = BK_KIND_MOVES;
         s->out.layout = BK_LAYOUT_NCHW;
-        int64_t str[4], acc = 4;
-        for (int j = 3; j >= 0; j--)
-            str[j] = acc, acc *= y->dims[j];
-        for (int j = 0; j < 4; j++) {
-            s->u.tr.d[j] = (int)x->dims[j];
-            s->u.tr.ostr[l->a.perm.v[j]] = str[j]; /* output axis j is input axis perm[j] */
-        }
+        bk_view(y, &s->out, BK_OPD_OUT, &dst);
+        bk_moves_copy(&s->mv, &src, &dst, l->a.perm.v, y->dims, start);
+        want_in_addr(s, l);
         break;
     }
     case IR_SOFTMAX: {
@@ -407,6 +522,18 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             s->kind = BK_KIND_SOFTMAX;
             s->u.softmax.by_rows = 1, s->u.softmax.rows = (int)rows, s->u.softmax.len = (int)len;
             s->out.layout = BK_LAYOUT_NCHW;
+            break;
+        }
+        BkView v;
+        if (!l->a.softmax.coerce_2d && !bk_view(x, &s->in[0], 0, &v) && ax != v.chan && ax < x->rank &&
+            x->dims[ax] <= (1 << 20)) {
+            /* down the rows of [outer][len][inner], in the input's own layout */
+            BkSoftmax *p = &s->u.softmax;
+            p->by_axis = 1, p->len = (int)x->dims[ax], p->inner = v.str[ax] / 4;
+            p->outer = bk_act_bytes(&s->in[0]) / 4 / ((int64_t)p->len * p->inner);
+            s->kind = BK_KIND_SOFTMAX;
+            s->out = s->in[0];
+            s->out.ddr = -1;
             break;
         }
         if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
