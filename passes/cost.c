@@ -147,9 +147,12 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         const BkSoftmax *p = &s->u.softmax;
         if (p->by_axis) { /* per vector: the same exp/rcp sequence, no lane reductions */
             int64_t per = (p->inner + p->cols - 1) / p->cols;
-            double items = (double)(p->outer * per + cores - 1) / cores;
+            double items = (double)((p->outer * per + cores - 1) / cores); /* the busiest core's */
             double vecs = items * p->len * ((p->cols + 31) / 32);
-            comp = vecs * 60.0;
+            /* per column: the max and sum chains down the rows (VIEU, VMAC
+             * latency) or 12 VMAC ops a vector (vsub, vexp 9, vadd, vmul), and vrcp */
+            comp = vecs * dmax(12.0 / m->n_vmac, (double)(m->lat_vint + m->lat_fma)) +
+                   items * ((p->cols + 31) / 32) * 7.0 * m->lat_fma;
             by = (int64_t)(items * p->len * p->cols * 8);
             tr = (int64_t)(items * 2);
             dma = items * 2 * p->len * m->dma_row_overhead;
@@ -232,7 +235,8 @@ void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *
         }
         int nch = n < BK_MOVE_CHANNELS ? (int)n : BK_MOVE_CHANNELS;
         double link = (double)by / (m->ddr_bw / m->cores);
-        double t = n ? dmax(ovh / nch, link + m->dma_setup) : 0;
+        /* the link idles until the first transfer's setup and rows are done */
+        double t = n ? dmax(ovh / nch, ovh / n + link) : 0;
         worst = dmax(worst, t);
         *transfers = n > *transfers ? n : *transfers;
         *bytes = by > *bytes ? by : *bytes;

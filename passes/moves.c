@@ -23,6 +23,7 @@ typedef struct {
 } Ax;
 
 #define MAX_AX (IR_MAX_RANK + 2)
+#define BK_MOVE_CHUNK 65536 /* bytes per DMA at most, where its shape allows */
 
 int bk_view(const IrTensor *t, const BkAct *a, int opd, BkView *v) {
     memset(v, 0, sizeof *v);
@@ -108,6 +109,29 @@ static void finish(BkMoves *mv, int src, int dst, const Ax *in, int n, int64_t s
         m->rows = (uint32_t)ax[r].cnt, m->src_stride = ax[r].s, m->dst_stride = ax[r].d;
         memmove(&ax[r], &ax[r + 1], (size_t)(k - r - 1) * sizeof *ax);
         k--;
+    }
+    /* a DMA of more than BK_MOVE_CHUNK bytes is cut into a loop of
+     * smaller ones (a divisor of its rows, or of a single row), so a large
+     * copy is shared by every core and channel */
+    int64_t bytes = (int64_t)m->rows * m->row_bytes;
+    if (bytes > BK_MOVE_CHUNK && k < BK_MOVE_LOOPS) {
+        if (m->rows == 1) { /* one long row: rows of a divisor of its length */
+            m->rows = m->row_bytes / 4;
+            m->row_bytes = 4;
+            m->src_stride = m->dst_stride = 4;
+        }
+        int64_t per = 1, rb = m->row_bytes;
+        for (int64_t q = 1; q <= m->rows && q * rb <= BK_MOVE_CHUNK; q++)
+            if (m->rows % q == 0)
+                per = q;
+        if (per < m->rows && per * rb >= BK_MOVE_CHUNK / 8) { /* never into tiny pieces */
+            ax[k++] = (Ax){m->rows / per, per * m->src_stride, per * m->dst_stride, -1, -1, 0, 0};
+            m->rows = (uint32_t)per;
+        }
+        if (m->row_bytes == 4 && m->src_stride == 4 && m->dst_stride == 4) { /* rows back into one row */
+            m->row_bytes = m->rows * 4;
+            m->rows = 1;
+        }
     }
     m->nloop = k;
     for (int i = 0; i < k; i++)

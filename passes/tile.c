@@ -529,6 +529,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
         int single = slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL);
+        single |= s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis; /* one AM slot: load, compute, store */
         if (single) /* nothing overlaps */
             s->cyc_pred = s->cyc_compute + s->cyc_dma;
         else
