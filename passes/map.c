@@ -291,6 +291,28 @@ static int concat_moves(const IrGraph *g, const IrLayer *l, BkSched *s, const Bk
     return 0;
 }
 
+/* A flatten of blocked data may stay in place (keeping its source's
+ * geometry) only for readers that take that geometry into account: FC
+ * (its weights are laid out for it) and further reshapes.  Any other
+ * reader would see the blocked order where it expects the flat one. */
+static int flat_readers_ok(const IrGraph *g, int ti) {
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        if (l->dead)
+            continue;
+        for (int k = 0; k < l->n_in; k++) {
+            if (l->in[k] != ti)
+                continue;
+            int fc = (l->op == IR_FC || l->op == IR_GEMM || l->op == IR_MATMUL) && k == 0;
+            int reshape = l->op == IR_RESHAPE || l->op == IR_FLATTEN || l->op == IR_SQUEEZE ||
+                          l->op == IR_UNSQUEEZE || l->op == IR_IDENTITY || l->op == IR_DROPOUT;
+            if (!fc && !reshape)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     IrLayer *l = &g->l[li];
     IrTensor *y = &g->t[l->out[0]];
@@ -558,7 +580,8 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         const IrTensor *x = &g->t[l->in[0]];
         BkAct a = s->in[0];
         int same = a.n == s->out.n && a.c == s->out.c && a.h == s->out.h && a.w == s->out.w;
-        int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y);
+        int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y) &&
+                   (a.layout == BK_LAYOUT_NCHW || flat_readers_ok(g, l->out[0]));
         if (ir_numel(x) != ir_numel(y)) {
             ir_diag_add(d, "backend: layer '%s' (%s): element counts differ", l->name, l->onnx_op);
             return -1;

@@ -755,6 +755,24 @@ static void test_softmax_axes(void) {
     check_case(g, "sm0", "cores=3", want);
 }
 
+/* A flatten of a conv output read by a softmax and by an FC: the FC may
+ * read the blocked data in place, the softmax needs the flat order (the
+ * flatten converts to NCHW; it once stayed an alias and the softmax ran
+ * over each pixel's channels). */
+static void test_flatten_readers(void) {
+    static const char *const want[] = {"backend: to NCHW", NULL};
+    IrGraph *g = ir_graph_new("flatsm");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 4});
+    ir_graph_add_input(g, x);
+    int c = conv(g, "c", x, 5, 1, 1, 0, IR_ACT_NONE);
+    int f = unary(g, "flat", IR_FLATTEN, c, 2, (int64_t[]){2, 80});
+    int sm = softmax(g, "sm", f, 1);
+    int y = fc(g, "fc", f, 7, IR_ACT_NONE);
+    int64_t d[2] = {2, 7};
+    ir_graph_add_output(g, binary(g, "add", IR_ADD, y, fc(g, "fc2", sm, 7, IR_ACT_NONE), 2, d));
+    check_case(g, "flatsm", NULL, want);
+}
+
 /* Many kernels in one graph, on 1, 2 and 7 cores (uneven splits, cores
  * without work) and a small AM. */
 static void test_core_counts(void) {
@@ -1009,6 +1027,7 @@ int main(int argc, char **argv) {
         {"concat on any axis, mixed layouts (moves)", test_moves_concat},
         {"numpy broadcasting, plain element-wise", test_broadcast_general},
         {"softmax over other axes", test_softmax_axes},
+        {"flatten of blocked data, other readers than FC", test_flatten_readers},
         {"1, 2 and 7 cores", test_core_counts},
         {"rows and channels split over the cores", test_split_2d},
         {"double buffering, weight sharing off", test_options_off},
