@@ -263,22 +263,6 @@ static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     fputs("};\n", f);
 }
 
-static void emit_concat(Gen *G, const char *id, const BkSched *s) {
-    FILE *f = G->f;
-    int nin = s->u.concat.nin;
-    fprintf(f, "static const uint64_t %s_in[%d] = {", id, nin);
-    for (int k = 0; k < nin; k++)
-        fprintf(f, "%s%lluu", k ? ", " : "", U(s->cat_addr[k]));
-    fprintf(f, "};\nstatic const int %s_c[%d] = {", id, nin);
-    for (int k = 0; k < nin; k++)
-        fprintf(f, "%s%d", k ? ", " : "", s->cat_c[k]);
-    fprintf(f, "};\nstatic const M7kConcat %s_plan = {\n", id);
-    fprintf(f, "    .n = %d, .hw = %d, .nin = %d, .ncb_out = %d, .c_out = %d,\n", s->out.n,
-            s->out.h * s->out.w, nin, (s->out.c + 31) / 32, s->out.c);
-    fprintf(f, "    .in = %s_in, .c = %s_c, .out = %lluu, .zero = %lluu,\n};\n", id, id, U(s->out.ddr),
-            U(BK_BLOB_ZERO));
-}
-
 static void emit_pad(Gen *G, const char *id, const BkSched *s) {
     const BkAct *x = &s->in[0], *y = &s->out;
     int ncb = (x->c + 31) / 32;
@@ -354,7 +338,7 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
 static const char *kind_fn[] = {
     [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
     [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
-    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_CONCAT] = "m7k_concat",   [BK_KIND_PAD] = "m7k_pad",
+    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_PAD] = "m7k_pad",
     [BK_KIND_MOVES] = "m7k_moves",     [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
     [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = ""};
 
@@ -400,7 +384,6 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_EW: emit_ew(G, id, l, s); break;
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: emit_softmax(G, id, s); break;
-    case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
     case BK_KIND_MOVES: emit_moves(G, id, "plan", s, &s->mv); break;
     case BK_KIND_TO_NCHW: {

@@ -1028,47 +1028,6 @@ static M7K_LIB void m7k_moves(const M7kMoves *p) {
         m7_dma_wait(ch);
 }
 
-/* ============================ concat =====================================
- * Along channels, by DMA (DDR to DDR).  An input starting on a block
- * boundary copies its whole blocks in one transfer; its remaining channels
- * (and every channel of an input starting mid-block) move one lane at a time
- * (a 4-byte DMA row per pixel).  The output's padding lanes are zeroed, so
- * no two transfers write the same bytes.  Jobs go round-robin to the cores. */
-typedef struct {
-    int n, hw, nin, ncb_out, c_out;
-    const uint64_t *in;             /* blocked inputs */
-    const int *c;                   /* their channels */
-    uint64_t out, zero;
-} M7kConcat;
-
-static M7K_LIB void m7k_concat(const M7kConcat *p) {
-    int core = m7_core_id(), ncores = m7_core_count(), job = 0;
-    uint64_t blk = (uint64_t)p->hw * 128;
-    for (int n = 0; n < p->n; n++) {
-        uint64_t out = p->out + (uint64_t)n * p->ncb_out * blk;
-        int off = 0;
-        for (int i = 0; i <= p->nin; i++) {
-            int ci = i < p->nin ? p->c[i] : p->ncb_out * 32 - p->c_out; /* last: padding lanes */
-            uint64_t in = i < p->nin ? p->in[i] + (uint64_t)n * m7k_cdiv(ci, 32) * blk : p->zero;
-            int whole = i < p->nin && off % 32 == 0 ? ci / 32 : 0;
-            if (whole && job++ % ncores == core)
-                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)off / 32 * blk), M7_DDR(in), 1,
-                       (uint32_t)(whole * blk), 0, 0);
-            for (int k = whole * 32; k < ci; k++) {
-                if (job++ % ncores != core)
-                    continue;
-                int o = off + k;
-                uint64_t src = i < p->nin ? in + (uint64_t)k / 32 * blk + (uint64_t)k % 32 * 4 : p->zero;
-                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)o / 32 * blk + (uint64_t)o % 32 * 4),
-                       M7_DDR(src), (uint32_t)p->hw, 4, 128, i < p->nin ? 128 : 0);
-            }
-            off += ci;
-        }
-    }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
-}
-
 /* ============================== pad ======================================
  * Constant spatial padding of a blocked tensor, DDR to DDR: per (image,
  * block) the conv's window loader copies the interior and fills the border

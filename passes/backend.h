@@ -28,9 +28,8 @@ typedef enum {
     BK_KIND_EW,      /* add, mul, standalone activations */
     BK_KIND_SOFTMAX,
     BK_KIND_LRN,     /* plan in u.softmax */
-    BK_KIND_CONCAT,  /* channel concat by DMA */
     BK_KIND_PAD,     /* constant spatial pad by DMA */
-    BK_KIND_MOVES,   /* Transpose (any rank), Concat of other forms: strided DMA (moves.c), output NCHW */
+    BK_KIND_MOVES,   /* Transpose (any rank), Concat (any axis): strided DMA (moves.c) */
     BK_KIND_TO_NCHW, /* a reshape of blocked data: converted to NCHW (by DMA) */
     BK_KIND_COPY,    /* NCHW data copied to a graph output (DDR to DDR by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
@@ -153,10 +152,6 @@ typedef struct {
 } BkExpand;
 
 typedef struct {
-    int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
-} BkConcat;
-
-typedef struct {
     int pt, pl;                 /* top, left pads; the rest from the shapes */
     float value;
     int64_t row_off;            /* a row of `value` in the blob (value != 0) */
@@ -186,13 +181,11 @@ typedef struct {
         BkGPool gpool;
         BkEw ew;
         BkSoftmax softmax;
-        BkConcat concat;
         BkPad pad;
     } u;
     BkMoves mv;                 /* MOVES: the copy */
     BkExpand expand[2];         /* EW: operands broadcast/converted first (in[k]) */
-    int64_t *cat_addr;          /* concat, moves: every IR input's DDR address (owned) */
-    int *cat_c;                 /* concat: every input's channels (owned) */
+    int64_t *cat_addr;          /* moves: every IR input's DDR address (owned) */
     /* summary of the choice, per core */
     int64_t am_bytes, sm_bytes, gsm_bytes;
     int am_slots, sm_slots;     /* double-buffer slots in use */

@@ -171,13 +171,6 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         tr = (int64_t)(items * 2 + 1);
         break;
     }
-    case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */
-        tr = (int64_t)s->out.n * s->out.c / cores + 1;
-        double rows = (double)tr * s->out.h * s->out.w;
-        by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
-        dma = rows * m->dma_row_overhead;
-        break;
-    }
     case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
         const BkAct *x = &s->in[0];
         tr = (int64_t)x->n * x->c / cores + 1;

@@ -46,7 +46,6 @@ static void sched_free(void *p) {
     bk_moves_free(&s->expand[0].mv);
     bk_moves_free(&s->expand[1].mv);
     free(s->cat_addr);
-    free(s->cat_c);
     free(s);
 }
 
@@ -54,7 +53,7 @@ static const char *kind_name(BkKind k) {
     static const char *n[] = {
         [BK_KIND_CONV] = "conv",         [BK_KIND_DW] = "depthwise conv", [BK_KIND_POOL] = "pool",
         [BK_KIND_GPOOL] = "gpool",       [BK_KIND_EW] = "eltwise",        [BK_KIND_SOFTMAX] = "softmax",
-        [BK_KIND_LRN] = "lrn",           [BK_KIND_CONCAT] = "concat",     [BK_KIND_PAD] = "pad",
+        [BK_KIND_LRN] = "lrn",           [BK_KIND_PAD] = "pad",
         [BK_KIND_MOVES] = "moves (strided DMA)", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
         [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before"};
     return n[k];
@@ -263,12 +262,18 @@ static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d)
     return 0;
 }
 
-/* Concat that is not of blocked activations on channels: every input
- * (any layout, any axis) copied by moves into a plain NCHW output. */
+/* Concat on any axis by moves: blocked out when every input is blocked
+ * (on channels: runs of lanes inside a block as DMA rows, aligned blocks
+ * whole), else plain NCHW (every input converted on the way). */
 static int concat_moves(const IrGraph *g, const IrLayer *l, BkSched *s, const BkAct *phys, IrDiag *d) {
     const IrTensor *y = &g->t[l->out[0]];
     BkView dst;
-    s->out.layout = BK_LAYOUT_NCHW;
+    s->out.layout = BK_LAYOUT_BLOCKED;
+    for (int k = 0; k < l->n_in; k++) {
+        BkView v;
+        if (l->in[k] < 0 || phys[l->in[k]].layout != BK_LAYOUT_BLOCKED || bk_view(&g->t[l->in[k]], &phys[l->in[k]], k, &v))
+            s->out.layout = BK_LAYOUT_NCHW;
+    }
     bk_view(y, &s->out, BK_OPD_OUT, &dst);
     int sa[IR_MAX_RANK];
     int64_t start[IR_MAX_RANK] = {0};
@@ -286,6 +291,7 @@ static int concat_moves(const IrGraph *g, const IrLayer *l, BkSched *s, const Bk
         bk_moves_copy(&s->mv, &src, &dst, sa, x->dims, start);
         start[l->a.axis] += x->dims[l->a.axis];
     }
+    bk_moves_zero_pad(&s->mv, &dst);
     s->kind = BK_KIND_MOVES;
     want_in_addr(s, l);
     return 0;
@@ -461,28 +467,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         if (s->in[0].layout == BK_LAYOUT_NCHW)
             s->out.layout = BK_LAYOUT_NCHW; /* over the flat data, no conversion */
         break;
-    case IR_CONCAT: {
-        /* blocked activations on channels: whole blocks and lanes (m7k_concat) */
-        int c = 0, blk = l->a.axis == 1;
-        for (int k = 0; k < l->n_in && blk; k++) {
-            BkAct a;
-            blk = !input_act(phys, l, k, &a) && a.layout == BK_LAYOUT_BLOCKED && a.n == s->out.n &&
-                  a.h == s->out.h && a.w == s->out.w;
-            c += blk ? a.c : 0;
-        }
-        if (!blk || c != s->out.c) {
-            if (concat_moves(g, l, s, phys, d))
-                return -1;
-            break;
-        }
-        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
-        for (int k = 0; k < l->n_in; k++)
-            s->cat_c[k] = phys[l->in[k]].c;
-        s->kind = BK_KIND_CONCAT;
-        s->u.concat.nin = l->n_in;
-        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+    case IR_CONCAT:
+        if (concat_moves(g, l, s, phys, d))
+            return -1;
         break;
-    }
     case IR_PAD: {
         const int64_t *p = l->a.pad.pads;
         const IrTensor *x = &g->t[l->in[0]];

@@ -509,7 +509,6 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         case BK_KIND_MOVES:
             bk_cost_moves(&s->mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
             break;
-        case BK_KIND_CONCAT:
         case BK_KIND_PAD:
         case BK_KIND_TO_NCHW:
         case BK_KIND_COPY:
