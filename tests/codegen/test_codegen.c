@@ -634,7 +634,7 @@ static int softmax(IrGraph *g, const char *name, int x, int axis) {
     return y;
 }
 
-/* Transposes of rank 6 and 3 (element rows, and whole contiguous rows), of
+/* Transposes of rank 6, 8 and 3 (element rows, and whole contiguous rows), of
  * blocked data with a partial channel block, on 4, 3 and 2 cores. */
 static void test_moves_transpose(void) {
     static const char *const elem[] = {"moves (strided DMA)", "4-byte rows", NULL};
@@ -644,6 +644,12 @@ static void test_moves_transpose(void) {
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, transpose(g, "t", x, (int[]){0, 3, 1, 5, 2, 4}));
     check_case(g, "tr6", NULL, elem);
+
+    g = ir_graph_new("tr8"); /* IR_MAX_RANK */
+    x = tensor(g, "x", IR_T_INPUT, 8, (int64_t[]){2, 1, 3, 2, 2, 3, 1, 2});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, transpose(g, "t", x, (int[]){7, 0, 6, 1, 5, 2, 4, 3}));
+    check_case(g, "tr8", NULL, elem);
 
     g = ir_graph_new("tr3");
     x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){4, 6, 33});
@@ -696,8 +702,9 @@ static void test_moves_concat(void) {
 
 /* Numpy broadcasting: a [5, 1] graph input over a blocked [2, 37, 5, 6]
  * conv output (expanded into a blocked temporary, the broadcast operand
- * first); [3, 1, 5] * [4, 1] (both expanded, plain); Add of two graph
- * inputs and a Relu of one (plain, no conversion). */
+ * first); a computed one-channel gate over it; [3, 1, 5] * [4, 1] (both
+ * expanded, plain); Add of two graph inputs and a Relu of one (plain, no
+ * conversion). */
 static void test_broadcast_general(void) {
     static const char *const blk[] = {"in1 broadcast first by", "out: blocked", NULL};
     static const char *const both[] = {"in0 broadcast first by", "in1 broadcast first by", "out: NCHW", NULL};
@@ -711,6 +718,14 @@ static void test_broadcast_general(void) {
     int m = binary(g, "mul", IR_MUL, y, c, 4, (int64_t[]){2, 37, 5, 6});
     ir_graph_add_output(g, conv(g, "c2", m, 8, 1, 1, 0, IR_ACT_NONE));
     check_case(g, "bcblk", NULL, blk);
+
+    g = ir_graph_new("gate"); /* a computed [N, 1, H, W] gate over every channel: blocked to blocked */
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int gt = conv(g, "gc", x, 1, 1, 1, 0, IR_ACT_SIGMOID);
+    ir_graph_add_output(g, binary(g, "mul", IR_MUL, c, gt, 4, (int64_t[]){2, 37, 5, 6}));
+    check_case(g, "gate", NULL, blk);
 
     g = ir_graph_new("bc2");
     x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 1, 5});
