@@ -204,6 +204,8 @@ static uint64_t opd_addr(const BkSched *s, int opd) {
         return (uint64_t)s->out.ddr;
     if (opd == BK_OPD_ZERO)
         return BK_BLOB_ZERO;
+    if (opd == BK_OPD_ABS)
+        return 0;
     return (uint64_t)s->expand[BK_OPD_TMP0 - opd].buf.ddr;
 }
 
@@ -275,11 +277,15 @@ static void emit_pad(Gen *G, const char *id, const BkSched *s) {
             y->w, s->u.pad.pt, s->u.pad.pl, U(y->ddr));
 }
 
-static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
-    const BkAct *a = &cv->nchw;
-    fprintf(G->f, "static const M7kConvert %s_%s = {\n", id, suffix);
-    fprintf(G->f, "    .to_blocked = %d, .n = %d, .c = %d, .hw = %d, .nchw = %lluu, .blk = %lluu, .zero = %lluu,\n};\n",
-            cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
+/* A layout conversion step: moves (passes/moves.c) between the NCHW and
+ * the blocked copy. */
+static void emit_convert(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkConvert *cv) {
+    BkAct plain = cv->nchw, blk = cv->blk;
+    plain.layout = BK_LAYOUT_NCHW, blk.layout = BK_LAYOUT_BLOCKED;
+    BkMoves mv = {0, NULL};
+    bk_moves_convert(&mv, cv->to_blocked ? &plain : &blk, cv->to_blocked ? &blk : &plain);
+    emit_moves(G, id, suffix, s, &mv);
+    bk_moves_free(&mv);
 }
 
 /* Gemm with alpha or beta != 1 on a run-time B or C: a scaling pass after
@@ -339,7 +345,7 @@ static const char *kind_fn[] = {
     [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
     [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
     [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_PAD] = "m7k_pad",
-    [BK_KIND_MOVES] = "m7k_moves",     [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
+    [BK_KIND_MOVES] = "m7k_moves",     [BK_KIND_TO_NCHW] = "m7k_moves", [BK_KIND_COPY] = "m7k_copy",
     [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = ""};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
@@ -389,7 +395,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_TO_NCHW: {
         BkConvert cv = {1, 0, 0, s->in[0], s->in[0]};
         cv.nchw.ddr = s->out.ddr;
-        emit_convert(G, id, "plan", &cv);
+        emit_convert(G, id, "plan", s, &cv);
         break;
     }
     case BK_KIND_COPY:
@@ -403,9 +409,9 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     if (rt)
         emit_pack(G, id, l, s);
     if (s->pre.present)
-        emit_convert(G, id, "pre", &s->pre);
+        emit_convert(G, id, "pre", s, &s->pre);
     if (s->post.present)
-        emit_convert(G, id, "post", &s->post);
+        emit_convert(G, id, "post", s, &s->post);
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present)
             emit_moves(G, id, k ? "expand1" : "expand0", s, &s->expand[k].mv);
@@ -420,7 +426,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, ":pack_weights", 0, call);
     }
     if (s->pre.present) {
-        snprintf(call, sizeof call, "m7k_convert(&%s_pre)", id);
+        snprintf(call, sizeof call, "m7k_moves(&%s_pre)", id);
         region(G, l->name, ":to_blocked", 0, call);
     }
     for (int k = 0; k < 2; k++)
@@ -438,7 +444,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, "", (long long)s->flops, call);
     }
     if (s->post.present) {
-        snprintf(call, sizeof call, "m7k_convert(&%s_post)", id);
+        snprintf(call, sizeof call, "m7k_moves(&%s_post)", id);
         region(G, l->name, ":to_nchw", 0, call);
     }
     fputs("}\n", f);

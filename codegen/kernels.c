@@ -1051,15 +1051,8 @@ static M7K_LIB void m7k_pad(const M7kPad *p) {
     m7_dma_wait(M7K_CH_IN + 1);
 }
 
-/* ======================== layout conversion ==============================
- * NCHW <-> blocked by strided DMA, DDR to DDR: one transfer per channel
- * moves its H*W values, one 4-byte DMA row each (slow, and counted). */
-typedef struct {
-    int to_blocked, n, c, hw;
-    uint64_t nchw, blk;
-    uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
-} M7kConvert;
-
+/* ======================== copies ======================================
+ * Layout conversions (NCHW <-> blocked) are moves (m7k_moves). */
 /* A DDR-to-DDR copy (a graph output that is its input's bytes): each core
  * moves its share of 128-byte lines in one transfer. */
 typedef struct {
@@ -1075,26 +1068,6 @@ static M7K_LIB void m7k_copy(const M7kCopy *p) {
         m7_dma(M7K_CH_IN, M7_DDR(p->out + from), M7_DDR(p->in + from), 1, (uint32_t)(to - from), 0, 0);
         m7_dma_wait(M7K_CH_IN);
     }
-}
-
-static M7K_LIB void m7k_convert(const M7kConvert *p) {
-    int lo, hi, ncb = m7k_cdiv(p->c, 32);
-    m7k_range(p->n * p->c, m7_core_id(), m7_core_count(), &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        int n = i / p->c, c = i % p->c;
-        uint64_t plain = p->nchw + (uint64_t)i * p->hw * 4;
-        uint64_t blk = p->blk + (((uint64_t)n * ncb + c / 32) * p->hw * 32 + c % 32) * 4;
-        if (p->to_blocked) {
-            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk), M7_DDR(plain), (uint32_t)p->hw, 4, 128, 4);
-            if (c == p->c - 1) /* the block's padding lanes, so nothing stale is read */
-                for (int pc = p->c; pc < ncb * 32; pc++)
-                    m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + (uint64_t)(pc - c) * 4), M7_DDR(p->zero),
-                           (uint32_t)p->hw, 4, 128, 0);
-        } else
-            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(plain), M7_DDR(blk), (uint32_t)p->hw, 4, 4, 128);
-    }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
 }
 
 /* ================= packing run-time weights (graph inputs) ================

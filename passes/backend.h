@@ -127,7 +127,7 @@ typedef struct {
  * loops (outermost first).  Addresses are byte offsets from an operand:
  * k >= 0 the layer's IR input k, or one of BK_OPD_*; codegen resolves them. */
 #define BK_MOVE_LOOPS 8
-enum { BK_OPD_OUT = -1, BK_OPD_TMP0 = -2, BK_OPD_TMP1 = -3, BK_OPD_ZERO = -4 };
+enum { BK_OPD_OUT = -1, BK_OPD_TMP0 = -2, BK_OPD_TMP1 = -3, BK_OPD_ZERO = -4, BK_OPD_ABS = -5 /* offsets are DDR addresses */ };
 typedef struct {
     int src, dst;
     int64_t src_off, dst_off;
@@ -271,6 +271,7 @@ typedef struct {
     int64_t str[IR_MAX_RANK];   /* byte stride of each axis (blocked: the channel axis' lane stride, 4) */
     int chan;                   /* blocked: the channel axis; -1 plain (NCHW) */
     int64_t cb_str;             /* blocked: bytes from one channel block to the next */
+    int64_t off;                /* added to every offset on this side */
 } BkView;
 /* The view of IR tensor t held as a (its physical form); -1 if a is a
  * blocked tensor whose geometry is not t's own (a flatten alias). */
@@ -283,6 +284,10 @@ void bk_moves_copy(BkMoves *mv, const BkView *src, const BkView *dst, const int 
 /* Appends moves that zero the padding lanes of a blocked dst (none if plain
  * or the channels fill their last block). */
 void bk_moves_zero_pad(BkMoves *mv, const BkView *dst);
+/* A layout conversion: activation `from` into `to` (the same geometry, the
+ * other layout) at their DDR addresses (BK_OPD_ABS); blocked padding lanes
+ * zeroed. */
+void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to);
 void bk_moves_free(BkMoves *mv);
 
 /* dma_schedule.c: the transfers one core issues for a conv layer. */

@@ -171,13 +171,6 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         tr = (int64_t)(items * 2 + 1);
         break;
     }
-    case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
-        const BkAct *x = &s->in[0];
-        tr = (int64_t)x->n * x->c / cores + 1;
-        by = (int64_t)((double)x->n * x->c * x->h * x->w * 4 / cores);
-        dma = (double)tr * x->h * x->w * m->dma_row_overhead;
-        break;
-    }
     case BK_KIND_COPY: { /* one transfer per core */
         tr = 1;
         by = (int64_t)((double)bk_act_bytes(&s->in[0]) / cores);

@@ -181,7 +181,7 @@ static void split(BkMoves *mv, int src, int dst, Ax *ax, int n, int64_t so, int6
 void bk_moves_copy(BkMoves *mv, const BkView *src, const BkView *dst, const int *sa, const int64_t *cnt,
                    const int64_t *start) {
     Ax ax[MAX_AX];
-    int64_t so = 0, doff = 0;
+    int64_t so = src->off, doff = dst->off;
     for (int j = 0; j < dst->rank; j++) {
         Ax *a = &ax[j];
         int i = sa[j];
@@ -205,15 +205,30 @@ void bk_moves_zero_pad(BkMoves *mv, const BkView *dst) {
     if (c % 32 == 0)
         return;
     Ax ax[MAX_AX];
-    int64_t doff = 0;
+    int64_t doff = dst->off;
     for (int j = 0; j < dst->rank; j++) {
         ax[j] = (Ax){dst->dims[j], 0, dst->str[j], -1, -1, 0, 0};
         if (j == dst->chan) { /* the lanes after the last channel, in its block, from the zero row */
             ax[j].cnt = 32 - c % 32, ax[j].s = 4;
-            doff = chan_off(c, 0, dst->cb_str);
+            doff += chan_off(c, 0, dst->cb_str);
         }
     }
     finish(mv, BK_OPD_ZERO, dst->opd, ax, dst->rank, 0, doff);
+}
+
+void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to) {
+    IrTensor t;
+    memset(&t, 0, sizeof t);
+    t.rank = 4;
+    t.dims[0] = from->n, t.dims[1] = from->c, t.dims[2] = from->h, t.dims[3] = from->w;
+    BkView s, d;
+    bk_view(&t, from, BK_OPD_ABS, &s);
+    bk_view(&t, to, BK_OPD_ABS, &d);
+    s.off = from->ddr, d.off = to->ddr;
+    int sa[4] = {0, 1, 2, 3};
+    int64_t start[4] = {0};
+    bk_moves_copy(mv, &s, &d, sa, t.dims, start);
+    bk_moves_zero_pad(mv, &d);
 }
 
 void bk_moves_free(BkMoves *mv) {

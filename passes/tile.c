@@ -509,8 +509,16 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         case BK_KIND_MOVES:
             bk_cost_moves(&s->mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
             break;
+        case BK_KIND_TO_NCHW: { /* moves of a conversion (codegen builds the same at its addresses) */
+            BkMoves mv = {0, NULL};
+            BkAct plain = s->in[0];
+            plain.layout = BK_LAYOUT_NCHW;
+            bk_moves_convert(&mv, &s->in[0], &plain);
+            bk_cost_moves(&mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
+            bk_moves_free(&mv);
+            break;
+        }
         case BK_KIND_PAD:
-        case BK_KIND_TO_NCHW:
         case BK_KIND_COPY:
             if (s->kind == BK_KIND_PAD) {
                 s->u.pad.row_bytes = (int64_t)s->out.w * 128;
