@@ -65,7 +65,7 @@ static void act_dump(FILE *f, const char *what, const BkAct *a) {
             a->w, (long long)a->ddr);
 }
 
-static void moves_dump(FILE *f, const char *what, const BkMoves *mv) {
+static void moves_dump(FILE *f, const char *what, const BkMoves *mv, int cores) {
     int64_t rows = 0, bytes = 0, n = 0;
     for (int k = 0; k < mv->n; k++) {
         int64_t c = 1;
@@ -73,14 +73,23 @@ static void moves_dump(FILE *f, const char *what, const BkMoves *mv) {
             c *= mv->m[k].cnt[i];
         n += c, rows += c * mv->m[k].rows, bytes += c * mv->m[k].rows * mv->m[k].row_bytes;
     }
-    fprintf(f, "    %s: %d moves, %lld DMAs, %lld rows, %lld B (%s rows)\n", what, mv->n, (long long)n,
-            (long long)rows, (long long)bytes, rows && bytes / rows > 4 ? "contiguous" : "4-byte");
+    cores = cores > 0 ? cores : 1;
+    fprintf(f, "    %s: %d moves, %lld DMAs, %lld rows, %lld B (%s rows); DMAs split over the cores, %lld on the "
+               "busiest (%s)\n", what, mv->n, (long long)n, (long long)rows, (long long)bytes,
+            rows && bytes / rows > 4 ? "contiguous" : "4-byte", (long long)((n + cores - 1) / cores),
+            n < cores ? "some cores idle" : "all cores busy");
 }
 
 static void sched_dump(const void *p, FILE *f) {
     const BkSched *s = p;
-    fprintf(f, "    backend: %s, %s\n", kind_name(s->kind),
-            s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes");
+    const char *lanes = s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes";
+    if (s->kind == BK_KIND_MOVES || s->kind == BK_KIND_TO_NCHW)
+        lanes = "DMA only";
+    else if ((s->kind == BK_KIND_EW && s->out.layout == BK_LAYOUT_NCHW) || (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows))
+        lanes = "lanes along the flat data";
+    else if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
+        lanes = "lanes along the inner axis";
+    fprintf(f, "    backend: %s, %s\n", kind_name(s->kind), lanes);
     for (int i = 0; i < s->n_in; i++)
         act_dump(f, i ? "in1" : "in0", &s->in[i]);
     act_dump(f, "out", &s->out);
@@ -90,9 +99,9 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert to", &s->post.nchw);
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present)
-            moves_dump(f, k ? "in1 broadcast first by" : "in0 broadcast first by", &s->expand[k].mv);
+            moves_dump(f, k ? "in1 broadcast first by" : "in0 broadcast first by", &s->expand[k].mv, s->cores);
     if (s->kind == BK_KIND_MOVES)
-        moves_dump(f, "copy", &s->mv);
+        moves_dump(f, "copy", &s->mv, s->cores);
     if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
         fprintf(f, "    softmax down the rows of [%lld][%d][%lld], lanes along the last, %d columns per item\n",
                 (long long)s->u.softmax.outer, s->u.softmax.len, (long long)s->u.softmax.inner, s->u.softmax.cols);
