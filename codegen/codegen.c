@@ -273,8 +273,8 @@ static void emit_pad(Gen *G, const char *id, const BkSched *s) {
     fprintf(G->f, "    .geo = {.n = %d, .h = %d, .w = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, "
                   ".in_sh = %lluu, .in_sw = 128, .zero = %lluu},\n",
             x->n, x->h, x->w, U(x->ddr), U(ncb * blk), U(blk), U((int64_t)x->w * 128), U(s->u.pad.row_off));
-    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .out = %lluu,\n};\n", ncb, y->h,
-            y->w, s->u.pad.pt, s->u.pad.pl, U(y->ddr));
+    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .mode = %d, .out = %lluu,\n};\n",
+            ncb, y->h, y->w, s->u.pad.pt, s->u.pad.pl, s->u.pad.mode, U(y->ddr));
 }
 
 /* A layout conversion step: moves (passes/moves.c) between the NCHW and

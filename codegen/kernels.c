@@ -1035,8 +1035,41 @@ static M7K_LIB void m7k_moves(const M7kMoves *p) {
 typedef struct {
     M7kConv geo;                    /* h, w, in strides, zero = the value row */
     int ncb, ho, wo, pt, pl;
+    int mode;                       /* M7K_PAD_*: constant, or the border copies interior pixels */
     uint64_t out;
 } M7kPad;
+enum { M7K_PAD_CONSTANT, M7K_PAD_REFLECT, M7K_PAD_EDGE }; /* = IrPadMode */
+
+/* The output row/column a reflect or edge pad copies into output o (n input
+ * values after `before` pads); o itself inside. */
+static M7K_LIB int m7k_pad_source(int o, int before, int n, int mode) {
+    int i = o - before;
+    if (i < 0)
+        i = mode == M7K_PAD_REFLECT ? -i : 0;
+    else if (i >= n)
+        i = mode == M7K_PAD_REFLECT ? 2 * (n - 1) - i : n - 1;
+    return i + before;
+}
+
+/* Reflect/edge borders of one padded block, DDR to DDR: border columns of
+ * the input's rows first, then whole border rows, so corners come right. */
+static M7K_LIB void m7k_pad_border(const M7kPad *p, uint64_t blk) {
+    uint64_t sr = (uint64_t)p->wo * 128, first = blk + (uint64_t)p->pt * sr;
+    for (int j = 0; j < p->wo; j++) {
+        int src = m7k_pad_source(j, p->pl, p->geo.w, p->mode);
+        if (src != j)
+            m7_dma(M7K_CH_OUT, M7_DDR(first + (uint64_t)j * 128), M7_DDR(first + (uint64_t)src * 128),
+                   (uint32_t)p->geo.h, 128, sr, sr);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+    for (int i = 0; i < p->ho; i++) {
+        int src = m7k_pad_source(i, p->pt, p->geo.h, p->mode);
+        if (src != i)
+            m7_dma(M7K_CH_OUT, M7_DDR(blk + (uint64_t)i * sr), M7_DDR(blk + (uint64_t)src * sr), 1,
+                   (uint32_t)sr, 0, 0);
+    }
+    m7_dma_wait(M7K_CH_OUT);
+}
 
 static M7K_LIB void m7k_pad(const M7kPad *p) {
     int lo, hi;
@@ -1049,6 +1082,9 @@ static M7K_LIB void m7k_pad(const M7kPad *p) {
                           i / p->ncb, i % p->ncb, -p->pt, -p->pl, 128);
     m7_dma_wait(M7K_CH_IN);
     m7_dma_wait(M7K_CH_IN + 1);
+    if (p->mode != M7K_PAD_CONSTANT)
+        for (int i = lo; i < hi; i++)
+            m7k_pad_border(p, p->out + (uint64_t)i * win.sub_bytes);
 }
 
 /* ======================== copies ======================================

@@ -73,6 +73,28 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
                 return -1;
             }
             o->batch = b;
+        } else if (strcmp(a, "--train") == 0) {
+            o->train = 1;
+        } else if (TAKES("--loss")) {
+            o->loss_given = 1;
+            if (strcmp(val, "cross-entropy") == 0)
+                o->loss = 0;
+            else if (strcmp(val, "mse") == 0)
+                o->loss = 1;
+            else {
+                fprintf(err, "m7cc: --loss is cross-entropy or mse, not '%s'\n", val);
+                return -1;
+            }
+        } else if (TAKES("--lr")) {
+            char *end;
+            errno = 0;
+            double lr = strtod(val, &end);
+            if (errno || *end || end == val || !(lr >= 0 && lr <= 1e6)) {
+                fprintf(err, "m7cc: --lr wants a learning rate from 0 to 1e6, not '%s'\n", val);
+                return -1;
+            }
+            o->lr = (float)lr;
+            o->lr_given = 1;
         } else if (TAKES("--machine")) {
             o->machine = val;
         } else if (TAKES("--machine-file")) {
@@ -107,6 +129,12 @@ int cli_parse(int argc, char **argv, CliOptions *o, FILE *err) {
         fprintf(err, "m7cc: --interpret and --dump-ir are separate modes; give one\n");
         return -1;
     }
+    if ((o->loss_given || o->lr_given) && !o->train) {
+        fprintf(err, "m7cc: --loss and --lr are options of --train\n");
+        return -1;
+    }
+    if (!o->lr_given)
+        o->lr = 0.01f;
     if (!o->interpret && o->n_inputs) {
         fprintf(err, "m7cc: -i is only used with --interpret\n");
         return -1;

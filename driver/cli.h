@@ -21,6 +21,10 @@ typedef struct {
     const char *outputs[CLI_MAX_FILES];
     int n_outputs;
     int64_t batch;              /* 0 = as the model says */
+    int train;                  /* --train: one training step (loss, backward, SGD) */
+    int loss;                   /* IrLossKind (--loss) */
+    float lr;                   /* --lr */
+    int loss_given, lr_given;
     const char *machine;        /* --machine k=v,... */
     const char *machine_file;
 } CliOptions;

@@ -55,6 +55,16 @@ static const char usage_text[] =
     "                       diagnostics and the device rules of docs/validate.md)\n"
     "                       for the machine given by --machine; no model\n"
     "  --no-canonicalize    skip the canonicalisation passes (for debugging)\n"
+    "\n"
+    "Training (docs/training.md; with --interpret or --dump-ir for now):\n"
+    "  --train              one training step: the loss against a new graph input\n"
+    "                       `target`, backward layers, an SGD update of every conv\n"
+    "                       and FC weight and bias.  Outputs: the loss, the updated\n"
+    "                       parameters, then their gradients; with --interpret the\n"
+    "                       -o files are written for the first outputs in that order\n"
+    "  --loss L             cross-entropy (softmax over [N, K] logits, one-hot or\n"
+    "                       probability targets; the default) or mse; both a mean\n"
+    "  --lr X               SGD learning rate (default 0.01)\n"
     "  -h, --help           show this text\n"
     "  --version            show the version\n"
     "\n"
@@ -94,7 +104,12 @@ static int read_inputs(const IrGraph *g, const CliOptions *o, M7Tensor *in, IrDi
 }
 
 static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
-    if (o->n_outputs != g->n_outputs) {
+    if (o->train && (o->n_outputs < 1 || o->n_outputs > g->n_outputs)) {
+        ir_diag_add(d, "m7cc: the training step has %d outputs (the loss, %d updated parameters, their "
+                       "gradients); give 1 to %d -o files", g->n_outputs, (g->n_outputs - 1) / 2, g->n_outputs);
+        return -1;
+    }
+    if (!o->train && o->n_outputs != g->n_outputs) {
         ir_diag_add(d, "m7cc: the model has %d graph output(s) but %d -o file(s) were given", g->n_outputs,
                     o->n_outputs);
         return -1;
@@ -107,10 +122,12 @@ static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
         in_data[k] = in[k].f32;
     if (rc == 0)
         rc = ir_eval(g, in_data, out_data, d);
-    for (int k = 0; rc == 0 && k < g->n_outputs; k++) {
+    for (int k = 0; rc == 0 && k < o->n_outputs; k++) {
         const IrTensor *t = &g->t[g->outputs[k]];
         M7Tensor out = {.name = t->name, .elem_type = M7_ELEM_FLOAT, .rank = t->rank,
                         .numel = ir_numel(t), .f32 = out_data[k]};
+        if (!out_data[k]) /* an INT64 constant (ir_eval) */
+            out.elem_type = M7_ELEM_INT64, out.i64 = t->i64;
         memcpy(out.dims, t->dims, sizeof out.dims);
         char err[512];
         if (m7_tensor_write(o->outputs[k], &out, err, sizeof err)) {
@@ -199,10 +216,25 @@ int main(int argc, char **argv) {
     }
     if (rc == 0)
         rc = ir_infer_shapes(g, &d);
+    if (rc == 0 && o.train)
+        rc = passes_train_check(g, &d);
     if (rc == 0 && !o.no_canon)
         rc = passes_canonicalize(g, &d);
+    if (rc == 0 && o.train) {
+        TrainOptions to = {.loss = (IrLossKind)o.loss, .lr = o.lr};
+        rc = passes_autodiff(g, &to, &d);
+    }
     if (rc == 0 && o.interpret) {
         rc = interpret(g, &o, &d);
+    } else if (rc == 0 && o.train) {
+        /* the backend maps forward layers only so far */
+        if (o.dump_ir)
+            ir_dump(g, stdout);
+        else {
+            ir_diag_add(&d, "m7cc: --train: compiling the training step for the M7004 is not implemented "
+                            "yet; --interpret runs it on the host and --dump-ir shows it");
+            rc = -1;
+        }
     } else if (rc == 0) {
         BkOptions bo;
         bk_options_default(&bo);

@@ -234,23 +234,41 @@ static int simple(Ctx *c, IrOp op, int k) {
 
 /* ---- conv and pooling windows ------------------------------------------------- */
 
-/* Resolves pads from auto_pad (shapes are known at this point). */
+/* Spatial axes of a conv/pool input: 2 (NCHW), or 1 ([N, C, L]): a 1-D
+ * window is run as a 2-D one, 1 high (ir_dims_2d), so the attributes of a
+ * 1-D node are stored with H = 1 (kernel 1, stride 1, no pad). */
+static int spatial_axes(Ctx *c, const IrTensor *x, const char *what) {
+    char sx[160];
+    if (x->rank == 3 || x->rank == 4)
+        return x->rank - 2;
+    return node_err(c, "only 1-D and 2-D %s is supported; input '%s' is %s", what, x->name,
+                    ir_shape_str(x, sx, sizeof sx));
+}
+
+/* Resolves pads from auto_pad (shapes are known at this point); pad is
+ * top, left, bottom, right. */
 static int window_pads(Ctx *c, const IrTensor *x, const int *k, const int *s, const int *dil,
                        int *pad) {
+    int nsp = spatial_axes(c, x, "windows");
     const char *ap = get_string(c, "auto_pad", "NOTSET");
-    if (!ap)
+    if (nsp < 0 || !ap)
         return -1;
-    int64_t p[4] = {0};
-    int np = get_ints(c, "pads", p, 4);
+    int64_t p[4] = {0}, xd[4];
+    int np = get_ints(c, "pads", p, 2 * nsp);
     if (np < 0)
         return -1;
-    if (np != 0 && np != 4)
-        return node_err(c, "pads has %d values; 4 expected for 2-D", np);
+    if (np != 0 && np != 2 * nsp)
+        return node_err(c, "pads has %d values; %d expected for %d-D", np, 2 * nsp, nsp);
     if (!strcmp(ap, "NOTSET")) {
+        int64_t tlbr[4] = {0, 0, 0, 0};
+        if (nsp == 1)
+            tlbr[1] = p[0], tlbr[3] = p[1];
+        else
+            memcpy(tlbr, p, sizeof tlbr);
         for (int i = 0; i < 4; i++) {
-            if (p[i] < 0 || p[i] > 65535)
-                return node_err(c, "pad %lld out of range", (long long)p[i]);
-            pad[i] = (int)p[i];
+            if (tlbr[i] < 0 || tlbr[i] > 65535)
+                return node_err(c, "pad %lld out of range", (long long)tlbr[i]);
+            pad[i] = (int)tlbr[i];
         }
         return 0;
     }
@@ -263,8 +281,9 @@ static int window_pads(Ctx *c, const IrTensor *x, const int *k, const int *s, co
         memset(pad, 0, 4 * sizeof *pad);
         return 0;
     }
+    ir_dims_2d(x, xd);
     for (int i = 0; i < 2; i++) {
-        int64_t in = x->dims[2 + i], out = (in + s[i] - 1) / s[i];
+        int64_t in = xd[2 + i], out = (in + s[i] - 1) / s[i];
         int64_t total = (out - 1) * s[i] + (int64_t)(k[i] - 1) * dil[i] + 1 - in;
         if (total < 0)
             total = 0;
@@ -277,27 +296,28 @@ static int window_pads(Ctx *c, const IrTensor *x, const int *k, const int *s, co
     return 0;
 }
 
-/* kernel_shape (or kdef when absent), strides, dilations: 2 positive ints each. */
+/* kernel_shape (or kdef, H and W, when absent), strides, dilations: one
+ * positive int per spatial axis, stored as H, W. */
 static int window_attrs(Ctx *c, const IrTensor *x, const int64_t *kdef, int *k, int *s, int *dil) {
-    char sx[160];
-    if (x->rank != 4)
-        return node_err(c, "only 2-D (NCHW) %s is supported; input '%s' is %s",
-                        kdef ? "convolution" : "pooling", x->name, ir_shape_str(x, sx, sizeof sx));
-    int64_t kv[2], sv[2] = {1, 1}, dv[2] = {1, 1};
-    int nk = get_ints(c, "kernel_shape", kv, 2);
+    int nsp = spatial_axes(c, x, kdef ? "convolution" : "pooling");
+    if (nsp < 0)
+        return -1;
+    int64_t kv[2] = {1, 1}, sv[2] = {1, 1}, dv[2] = {1, 1};
+    int64_t *kin = kv + 2 - nsp, *sin = sv + 2 - nsp, *din = dv + 2 - nsp; /* 1-D: the W slot */
+    int nk = get_ints(c, "kernel_shape", kin, nsp);
     if (nk < 0)
         return -1;
     if (nk == 0 && !kdef)
         return node_err(c, "attribute kernel_shape is required");
     if (nk == 0)
         memcpy(kv, kdef, sizeof kv);
-    else if (nk != 2)
-        return node_err(c, "kernel_shape has %d values; only 2-D is supported", nk);
-    int ns = get_ints(c, "strides", sv, 2), nd = get_ints(c, "dilations", dv, 2);
+    else if (nk != nsp)
+        return node_err(c, "kernel_shape has %d values; %d expected for %d-D", nk, nsp, nsp);
+    int ns = get_ints(c, "strides", sin, nsp), nd = get_ints(c, "dilations", din, nsp);
     if (ns < 0 || nd < 0)
         return -1;
-    if ((ns && ns != 2) || (nd && nd != 2))
-        return node_err(c, "strides/dilations must have 2 values");
+    if ((ns && ns != nsp) || (nd && nd != nsp))
+        return node_err(c, "strides/dilations must have %d values", nsp);
     for (int i = 0; i < 2; i++) {
         if (kv[i] < 1 || kv[i] > 65535 || sv[i] < 1 || sv[i] > 65535 || dv[i] < 1 || dv[i] > 65535)
             return node_err(c, "kernel_shape, strides and dilations must be in 1..65535 (got "
@@ -315,11 +335,14 @@ static int imp_conv(Ctx *c) {
         return -1;
     IrTensor *x = in_t(c, 0), *w = in_t(c, 1);
     char sw[160];
-    if (w->rank != 4)
-        return node_err(c, "only 2-D convolution is supported; weight '%s' is %s", w->name,
-                        ir_shape_str(w, sw, sizeof sw));
+    int64_t wd[4];
+    if (spatial_axes(c, x, "convolution") < 0)
+        return -1;
+    if (w->rank != x->rank || ir_dims_2d(w, wd))
+        return node_err(c, "weight '%s' is %s; a 1-D or 2-D convolution needs one of the input's "
+                        "rank (%d)", w->name, ir_shape_str(w, sw, sizeof sw), x->rank);
     IrConvAttr a = {0};
-    int64_t kdef[2] = {w->dims[2], w->dims[3]};
+    int64_t kdef[2] = {wd[2], wd[3]};
     if (window_attrs(c, x, kdef, a.kernel, a.stride, a.dilation) ||
         window_pads(c, x, a.kernel, a.stride, a.dilation, a.pad) ||
         get_int_in(c, "group", 1, 1, INT32_MAX, &a.group))
@@ -450,12 +473,16 @@ static int imp_concat(Ctx *c) {
 
 static int imp_pad(Ctx *c) {
     IrTensor *x = in_t(c, 0);
-    IrPadAttr a = {{0}, 0.0f};
+    IrPadAttr a = {{0}, 0.0f, IR_PAD_CONSTANT};
     const char *mode = get_string(c, "mode", "constant");
     if (!mode)
         return -1;
-    if (strcmp(mode, "constant"))
-        return node_err(c, "pad mode '%s' is not supported (constant only)", mode);
+    if (!strcmp(mode, "reflect"))
+        a.mode = IR_PAD_REFLECT;
+    else if (!strcmp(mode, "edge"))
+        a.mode = IR_PAD_EDGE;
+    else if (strcmp(mode, "constant"))
+        return node_err(c, "pad mode '%s' is not supported (constant, reflect or edge)", mode);
     int64_t pads[2 * IR_MAX_RANK];
     int np;
     if (c->opset < 11) {

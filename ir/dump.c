@@ -89,7 +89,7 @@ static void put_pool(const IrLayer *l, FILE *f) {
     fprintf(f, "  kernel %dx%d stride %dx%d pad %d,%d,%d,%d ceil_mode %d", p->kernel[0],
             p->kernel[1], p->stride[0], p->stride[1], p->pad[0], p->pad[1], p->pad[2], p->pad[3],
             p->ceil_mode);
-    if (l->op == IR_AVGPOOL)
+    if (l->op == IR_AVGPOOL || l->op == IR_AVGPOOL_GRAD)
         fprintf(f, " count_include_pad %d", p->count_include_pad);
     else
         fprintf(f, " dilation %dx%d", p->dilation[0], p->dilation[1]);
@@ -98,7 +98,9 @@ static void put_pool(const IrLayer *l, FILE *f) {
 
 static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
     switch (l->op) {
-    case IR_CONV: {
+    case IR_CONV:
+    case IR_CONV_GRAD_X:
+    case IR_CONV_GRAD_W: {
         const IrConvAttr *c = &l->a.conv;
         fprintf(f, "  kernel %dx%d stride %dx%d dilation %dx%d pad %d,%d,%d,%d group %d\n",
                 c->kernel[0], c->kernel[1], c->stride[0], c->stride[1], c->dilation[0],
@@ -107,7 +109,15 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
     }
     case IR_MAXPOOL:
     case IR_AVGPOOL:
+    case IR_MAXPOOL_GRAD:
+    case IR_AVGPOOL_GRAD:
         put_pool(l, f);
+        break;
+    case IR_LOSS_GRAD:
+        fprintf(f, "  loss %s\n", l->a.train.loss == IR_LOSS_MSE ? "mse" : "cross-entropy (softmax)");
+        break;
+    case IR_SGD:
+        fprintf(f, "  lr %g\n", l->a.train.lr);
         break;
     case IR_GEMM:
         fprintf(f, "  alpha %g beta %g trans_a %d trans_b %d\n", l->a.gemm.alpha, l->a.gemm.beta,
@@ -135,7 +145,10 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
         fputs("  pads", f);
         for (int i = 0; i < 2 * r; i++)
             fprintf(f, "%c%lld", i ? ',' : ' ', (long long)l->a.pad.pads[i]);
-        fprintf(f, " value %g\n", l->a.pad.value);
+        if (l->a.pad.mode == IR_PAD_CONSTANT)
+            fprintf(f, " value %g\n", l->a.pad.value);
+        else
+            fprintf(f, " mode %s\n", l->a.pad.mode == IR_PAD_REFLECT ? "reflect" : "edge");
         break;
     }
     case IR_LEAKY_RELU:

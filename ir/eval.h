@@ -15,7 +15,8 @@
  * float32, shapes as the graph says).  Dead layers are skipped; CONST (and
  * PARAM with data) tensors supply their f32 data.  On success returns 0 and
  * sets outputs[i] to a malloc'ed float array per g->outputs entry (caller
- * frees).  Returns -1 with a message in d on failure (unknown shape,
+ * frees); an INT64 output (shape arithmetic, folded to a constant by shape
+ * inference) gets NULL: its value is the tensor's i64.  Returns -1 with a message in d on failure (unknown shape,
  * inconsistent shapes, a tensor over 4 GiB or out of memory, unsupported
  * op); then no output is set.  Activations are freed after their last
  * reader, so peak memory is about the live set, not the whole graph. */

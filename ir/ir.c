@@ -181,6 +181,15 @@ const char *ir_op_name(IrOp op) {
         [IR_UNSQUEEZE] = "unsqueeze",
         [IR_SQUEEZE] = "squeeze",
         [IR_CAST] = "cast",
+        [IR_LOSS_GRAD] = "loss_grad",
+        [IR_ACT_GRAD] = "act_grad",
+        [IR_CONV_GRAD_X] = "conv_grad_x",
+        [IR_CONV_GRAD_W] = "conv_grad_w",
+        [IR_FC_GRAD_X] = "fc_grad_x",
+        [IR_FC_GRAD_W] = "fc_grad_w",
+        [IR_MAXPOOL_GRAD] = "maxpool_grad",
+        [IR_AVGPOOL_GRAD] = "avgpool_grad",
+        [IR_SGD] = "sgd",
     };
     if ((int)op < 0 || op >= IR_OP_COUNT || !names[op])
         return "?";
@@ -212,6 +221,17 @@ int64_t ir_numel(const IrTensor *t) {
             return -1;
     }
     return n;
+}
+
+int ir_dims_2d(const IrTensor *t, int64_t d[4]) {
+    if (t->rank == 4) {
+        memcpy(d, t->dims, 4 * sizeof *d);
+        return 0;
+    }
+    if (t->rank != 3)
+        return -1;
+    d[0] = t->dims[0], d[1] = t->dims[1], d[2] = 1, d[3] = t->dims[2];
+    return 0;
 }
 
 int ir_consumer_count(const IrGraph *g, int ti) {
@@ -269,6 +289,20 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
             k = a->rank >= 1 ? a->dims[a->rank - 1] : 0;
         }
         return sat_mul(2, sat_mul(ny, k));
+    }
+    case IR_CONV_GRAD_X: /* the forward conv's MACs: dY elements x Cin/group * kH * kW */
+    case IR_CONV_GRAD_W:
+    case IR_FC_GRAD_X:   /* dY elements x K */
+    case IR_FC_GRAD_W: {
+        int w_in = l->op == IR_CONV_GRAD_X || l->op == IR_FC_GRAD_X ? 1 : -1;
+        const IrTensor *w = w_in > 0 && l->n_in > 1 && l->in[1] >= 0 ? &g->t[l->in[1]] : y;
+        int64_t ndy = l->n_in > 0 && l->in[0] >= 0 ? ir_numel(&g->t[l->in[0]]) : -1;
+        if (ndy < 0 || w->rank < 2)
+            return 0;
+        int64_t per_out = 1;
+        for (int i = 1; i < w->rank; i++)
+            per_out = sat_mul(per_out, w->dims[i]);
+        return sat_mul(2, sat_mul(ndy, per_out));
     }
     case IR_MAXPOOL:
     case IR_AVGPOOL:

@@ -92,7 +92,17 @@ typedef enum {
     IR_UNSQUEEZE,       /* attr: axes */
     IR_SQUEEZE,         /* attr: axes */
     IR_CAST,            /* attr: cast_to (ONNX TensorProto elem type) */
-    /* training (later issues): backward layers and updates go here */
+    /* training (passes/autodiff.c): backward layers and the update; dY is
+     * the gradient of the loss w.r.t. the forward layer's output Y */
+    IR_LOSS_GRAD,       /* in: Y, T (target)   out: dY, loss [1]       attr: train.loss */
+    IR_ACT_GRAD,        /* in: dY, Y           out: dX                 act: the activation */
+    IR_CONV_GRAD_X,     /* in: dY, W           out: dX (X's shape)     attr: conv (forward's) */
+    IR_CONV_GRAD_W,     /* in: dY, X           out: dW, [dB]           attr: conv */
+    IR_FC_GRAD_X,       /* in: dY, W           out: dX (X's shape) */
+    IR_FC_GRAD_W,       /* in: dY, X           out: dW, [dB] */
+    IR_MAXPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (forward's) */
+    IR_AVGPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (global: whole plane) */
+    IR_SGD,             /* in: W, dW           out: W - lr dW          attr: train.lr */
     IR_OP_COUNT
 } IrOp;
 
@@ -134,9 +144,20 @@ typedef struct {
     int coerce_2d;          /* opset < 13: flatten to [prod(<axis), prod(>=axis)] */
 } IrSoftmaxAttr;
 
+/* Training: the loss of IR_LOSS_GRAD (both a mean, as PyTorch's defaults):
+ * softmax + cross-entropy of [N, K] logits against [N, K] target
+ * probabilities (one-hot labels), or the mean squared error. */
+typedef enum { IR_LOSS_CROSS_ENTROPY, IR_LOSS_MSE } IrLossKind;
+typedef struct {
+    IrLossKind loss;
+    float lr;               /* IR_SGD learning rate */
+} IrTrainAttr;
+
+typedef enum { IR_PAD_CONSTANT, IR_PAD_REFLECT, IR_PAD_EDGE } IrPadMode;
 typedef struct {
     int64_t pads[2 * IR_MAX_RANK]; /* ONNX order: all begins, then all ends */
-    float value;
+    float value;                   /* constant mode */
+    IrPadMode mode;
 } IrPadAttr;
 
 typedef struct {
@@ -153,6 +174,7 @@ typedef struct {
         IrLrnAttr lrn;
         IrSoftmaxAttr softmax;
         IrPadAttr pad;
+        IrTrainAttr train;
         int axis;           /* Concat, Flatten, Gather */
         int cast_to;
         struct { int n; int64_t v[IR_MAX_RANK]; } axes; /* Squeeze/Unsqueeze */
@@ -199,6 +221,10 @@ void ir_graph_add_output(IrGraph *g, int tensor);
 const char *ir_op_name(IrOp op);
 /* Element count of a tensor with known shape; -1 on unknown shape or overflow. */
 int64_t ir_numel(const IrTensor *t);
+/* The 2-D view of a conv/pool operand: rank 4 as it is, rank 3 ([N, C, L],
+ * a 1-D conv or pool) as [N, C, 1, L].  -1 for other ranks.  1-D layers are
+ * 2-D layers with a 1-high window, so every stage handles them through this. */
+int ir_dims_2d(const IrTensor *t, int64_t d[4]);
 /* Number of live (non-dead) layers consuming tensor ti. */
 int ir_consumer_count(const IrGraph *g, int ti);
 /* Useful FLOPs of a layer (2 x MACs for conv/fc/gemm/matmul, 1 per output

@@ -144,58 +144,66 @@ static int conv_out(int64_t in, int k, int s, int dil, int pb, int pe, int ceil_
     return 0;
 }
 
+/* The output of a conv or pool: y (in the 2-D view) back to x's rank. */
+static int set_out_2d(IrGraph *g, IrLayer *l, const IrTensor *x, const int64_t y[4], IrDiag *d) {
+    int64_t y3[3] = {y[0], y[1], y[3]};
+    return x->rank == 3 ? set_out(g, l, 3, y3, IR_F32, d) : set_out(g, l, 4, y, IR_F32, d);
+}
+
 static int infer_conv(IrGraph *g, IrLayer *l, IrDiag *d) {
     IrTensor *x = input(g, l, 0), *w = input(g, l, 1), *b = input(g, l, 2);
     char sx[160], sw[160];
+    int64_t xd[4], wd[4];
     if (!w)
         return fail(d, l, "missing weight input");
-    if (x->rank != 4)
-        return fail(d, l, "only 2-D convolution on NCHW input is supported; input '%s' is %s",
-                    x->name, ir_shape_str(x, sx, sizeof sx));
-    if (w->rank != 4)
-        return fail(d, l, "weight '%s' must be 4-D (OIHW), got %s", w->name,
-                    ir_shape_str(w, sw, sizeof sw));
+    if (ir_dims_2d(x, xd))
+        return fail(d, l, "only 1-D and 2-D convolution (input [N,C,L] or NCHW) is supported; "
+                    "input '%s' is %s", x->name, ir_shape_str(x, sx, sizeof sx));
+    if (w->rank != x->rank || ir_dims_2d(w, wd))
+        return fail(d, l, "weight '%s' must be of the input's rank %d (OIHW or OIL), got %s", w->name,
+                    x->rank, ir_shape_str(w, sw, sizeof sw));
     if (need_f32(d, l, x) || need_f32(d, l, w))
         return -1;
     IrConvAttr *a = &l->a.conv;
-    if (a->group < 1 || w->dims[0] % a->group)
+    if (a->group < 1 || wd[0] % a->group)
         return fail(d, l, "group %d does not divide the %lld output channels of '%s'", a->group,
-                    (long long)w->dims[0], w->name);
+                    (long long)wd[0], w->name);
     int64_t cin;
-    if (ir_mul_i64(w->dims[1], a->group, &cin) || cin != x->dims[1])
+    if (ir_mul_i64(wd[1], a->group, &cin) || cin != xd[1])
         return fail(d, l, "input '%s' %s has %lld channels but weight '%s' %s with group %d expects %lld",
-                    x->name, ir_shape_str(x, sx, sizeof sx), (long long)x->dims[1], w->name,
+                    x->name, ir_shape_str(x, sx, sizeof sx), (long long)xd[1], w->name,
                     ir_shape_str(w, sw, sizeof sw), a->group, (long long)cin);
     for (int i = 0; i < 2; i++) {
         if (a->kernel[i] == 0)
-            a->kernel[i] = (int)w->dims[2 + i];
-        if (a->kernel[i] != w->dims[2 + i])
+            a->kernel[i] = (int)wd[2 + i];
+        if (a->kernel[i] != wd[2 + i])
             return fail(d, l, "kernel_shape %dx%d does not match weight '%s' %s", a->kernel[0],
                         a->kernel[1], w->name, ir_shape_str(w, sw, sizeof sw));
     }
-    if (b && (b->rank != 1 || b->dims[0] != w->dims[0]))
+    if (b && (b->rank != 1 || b->dims[0] != wd[0]))
         return fail(d, l, "bias '%s' %s must be [%lld]", b->name, ir_shape_str(b, sx, sizeof sx),
-                    (long long)w->dims[0]);
-    int64_t y[4] = {x->dims[0], w->dims[0], 0, 0};
+                    (long long)wd[0]);
+    int64_t y[4] = {xd[0], wd[0], 0, 0};
     for (int i = 0; i < 2; i++)
-        if (conv_out(x->dims[2 + i], a->kernel[i], a->stride[i], a->dilation[i], a->pad[i],
+        if (conv_out(xd[2 + i], a->kernel[i], a->stride[i], a->dilation[i], a->pad[i],
                      a->pad[2 + i], 0, &y[2 + i]))
             return fail(d, l, "kernel %dx%d (dilation %dx%d, stride %dx%d) does not fit input '%s' %s "
                         "with pads %d,%d,%d,%d", a->kernel[0], a->kernel[1], a->dilation[0],
                         a->dilation[1], a->stride[0], a->stride[1], x->name,
                         ir_shape_str(x, sx, sizeof sx), a->pad[0], a->pad[1], a->pad[2], a->pad[3]);
-    return set_out(g, l, 4, y, IR_F32, d);
+    return set_out_2d(g, l, x, y, d);
 }
 
 static int infer_pool(IrGraph *g, IrLayer *l, IrDiag *d) {
     IrTensor *x = input(g, l, 0);
     char sx[160];
-    if (x->rank != 4)
-        return fail(d, l, "only 2-D pooling on NCHW input is supported; input '%s' is %s", x->name,
-                    ir_shape_str(x, sx, sizeof sx));
+    int64_t xd[4];
+    if (ir_dims_2d(x, xd))
+        return fail(d, l, "only 1-D and 2-D pooling (input [N,C,L] or NCHW) is supported; input '%s' "
+                    "is %s", x->name, ir_shape_str(x, sx, sizeof sx));
     if (need_f32(d, l, x))
         return -1;
-    int64_t y[4] = {x->dims[0], x->dims[1], 1, 1};
+    int64_t y[4] = {xd[0], xd[1], 1, 1};
     if (l->op == IR_MAXPOOL || l->op == IR_AVGPOOL) {
         IrPoolAttr *a = &l->a.pool;
         for (int i = 0; i < 2; i++) {
@@ -204,14 +212,14 @@ static int infer_pool(IrGraph *g, IrLayer *l, IrDiag *d) {
             if (a->pad[i] >= a->kernel[i] || a->pad[2 + i] >= a->kernel[i])
                 return fail(d, l, "pads %d,%d,%d,%d must be smaller than kernel %dx%d", a->pad[0],
                             a->pad[1], a->pad[2], a->pad[3], a->kernel[0], a->kernel[1]);
-            if (conv_out(x->dims[2 + i], a->kernel[i], a->stride[i], a->dilation[i], a->pad[i],
+            if (conv_out(xd[2 + i], a->kernel[i], a->stride[i], a->dilation[i], a->pad[i],
                          a->pad[2 + i], a->ceil_mode, &y[2 + i]))
                 return fail(d, l, "kernel %dx%d (stride %dx%d) does not fit input '%s' %s", a->kernel[0],
                             a->kernel[1], a->stride[0], a->stride[1], x->name,
                             ir_shape_str(x, sx, sizeof sx));
         }
     }
-    return set_out(g, l, 4, y, IR_F32, d);
+    return set_out_2d(g, l, x, y, d);
 }
 
 /* Unidirectional check: can c broadcast to [m, n]? */
@@ -499,6 +507,12 @@ static int infer_pad(IrGraph *g, IrLayer *l, IrDiag *d) {
         int64_t b = l->a.pad.pads[i], e = l->a.pad.pads[x->rank + i];
         if (b < 0 || e < 0)
             return fail(d, l, "negative pads (cropping) are not supported");
+        /* reflect mirrors once (about the edge element), edge repeats it */
+        if (l->a.pad.mode == IR_PAD_REFLECT && (b >= x->dims[i] || e >= x->dims[i]))
+            return fail(d, l, "reflect pads %lld,%lld of axis %d must be smaller than its size %lld",
+                        (long long)b, (long long)e, i, (long long)x->dims[i]);
+        if (l->a.pad.mode == IR_PAD_EDGE && (b || e) && x->dims[i] == 0)
+            return fail(d, l, "edge pads of axis %d, which is empty", i);
         if (ir_add_i64(x->dims[i], b, &y[i]) || ir_add_i64(y[i], e, &y[i]))
             return fail(d, l, "padded dimension %d overflows", i);
     }
@@ -757,6 +771,20 @@ int ir_infer_layer(IrGraph *g, int li, IrDiag *d) {
         return infer_squeeze(g, l, d);
     case IR_CAST:
         return infer_cast(g, l, d);
+    case IR_LOSS_GRAD:
+    case IR_ACT_GRAD:
+    case IR_CONV_GRAD_X:
+    case IR_CONV_GRAD_W:
+    case IR_FC_GRAD_X:
+    case IR_FC_GRAD_W:
+    case IR_MAXPOOL_GRAD:
+    case IR_AVGPOOL_GRAD:
+    case IR_SGD:
+        /* training layers are made with their shapes (passes/autodiff.c) */
+        for (int k = 0; k < l->n_out; k++)
+            if (l->out[k] >= 0 && g->t[l->out[k]].rank < 0)
+                return fail(d, l, "output '%s' has no shape", g->t[l->out[k]].name);
+        return 0;
     case IR_OP_COUNT:
         break;
     }

@@ -153,6 +153,7 @@ typedef struct {
 
 typedef struct {
     int pt, pl;                 /* top, left pads; the rest from the shapes */
+    int mode;                   /* IrPadMode: reflect/edge copy border rows and columns after */
     float value;
     int64_t row_off;            /* a row of `value` in the blob (value != 0) */
     int64_t row_bytes;

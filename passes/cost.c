@@ -181,6 +181,12 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         tr = (int64_t)(items * 5);
         by = (int64_t)(items * s->out.h * s->out.w * 128);
         dma = items * s->out.h * 2.0 * m->dma_row_overhead;
+        if (s->u.pad.mode != IR_PAD_CONSTANT) { /* border copies: a column DMA each, a row DMA each */
+            int64_t cols = s->out.w - s->in[0].w, rows = s->out.h - s->in[0].h;
+            tr += (int64_t)(items * (double)(cols + rows));
+            by += (int64_t)(items * (double)(cols * s->in[0].h + rows * s->out.w) * 2 * 128); /* read + write */
+            dma += items * (double)(cols * s->in[0].h + rows) * m->dma_row_overhead;
+        }
         break;
     }
     default:

@@ -1,6 +1,7 @@
 /* fold_pad.c: a constant-mode Pad in front of a Conv or pooling layer
  * becomes that layer's own padding, so no padded copy of the activation is
- * ever made.  Only spatial (H, W) pads of a 4-D NCHW tensor, non-negative.
+ * ever made.  Only spatial pads, non-negative: H and W of a 4-D NCHW tensor,
+ * or L of a 3-D [N, C, L] one (a 1-D layer is a 2-D one 1 high, ir_dims_2d).
  *
  *   Conv:        pad value 0  (conv pads are zeros)              -> pads add
  *   AveragePool: pad value 0 and (pool pads 0 or count_include_pad=1)
@@ -16,22 +17,31 @@
 
 #include <math.h>
 
-/* The 8 ONNX pads (N, C, H, W begins, then ends) and the value of a Pad:
- * from its pads / constant_value inputs when present (opset >= 11), else
- * from the attribute.  0 when they are not constants or axes are given. */
+/* The 8 pads (N, C, H, W begins, then ends) of a Pad in the 2-D view and
+ * its value: from its pads / constant_value inputs when present (opset >=
+ * 11), else from the attribute.  0 when they are not constants or axes are
+ * given. */
 static int pad_params(const IrGraph *g, const IrLayer *p, int64_t pads[8], float *value) {
-    if (g->t[p->in[0]].rank != 4 || (p->n_in > 3 && p->in[3] >= 0))
+    int r = g->t[p->in[0]].rank;
+    if ((r != 3 && r != 4) || (p->n_in > 3 && p->in[3] >= 0) || p->a.pad.mode != IR_PAD_CONSTANT)
         return 0;
-    for (int i = 0; i < 8; i++)
-        pads[i] = p->a.pad.pads[i];
+    int64_t given[8];
+    for (int i = 0; i < 2 * r; i++)
+        given[i] = p->a.pad.pads[i];
     *value = p->a.pad.value;
     if (p->n_in > 1 && p->in[1] >= 0) {
         const IrTensor *t = &g->t[p->in[1]];
-        if (t->dtype != IR_I64 || !t->i64 || ir_numel(t) != 8)
+        if (t->dtype != IR_I64 || !t->i64 || ir_numel(t) != 2 * r)
             return 0;
-        for (int i = 0; i < 8; i++)
-            pads[i] = t->i64[i];
+        for (int i = 0; i < 2 * r; i++)
+            given[i] = t->i64[i];
     }
+    static const int axis_of_3d[4] = {0, 1, -1, 2}; /* N, C, (no H), L */
+    for (int e = 0; e < 2; e++) /* begins, ends */
+        for (int i = 0; i < 4; i++) {
+            int k = r == 4 ? i : axis_of_3d[i];
+            pads[4 * e + i] = k < 0 ? 0 : given[r * e + k];
+        }
     if (p->n_in > 2 && p->in[2] >= 0) {
         if (!canon_is_const_f32(g, p->in[2]) || ir_numel(&g->t[p->in[2]]) != 1)
             return 0;

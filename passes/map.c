@@ -483,16 +483,18 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_PAD: {
         const int64_t *p = l->a.pad.pads;
         const IrTensor *x = &g->t[l->in[0]];
-        int bad = x->rank != 4;
-        for (int k = 0; k < 2 * x->rank && !bad; k++)
-            bad = p[k] < 0 || ((k % x->rank) < 2 && p[k] != 0);
+        int r = x->rank, bad = r != 4 && r != 3; /* [N, C, L]: L is the width */
+        for (int k = 0; k < 2 * r && !bad; k++)
+            bad = p[k] < 0 || ((k % r) < 2 && p[k] != 0);
         if (bad) {
             ir_diag_add(d, "backend: layer '%s' (Pad): only non-negative constant pads of H and W "
-                           "of a 4-D tensor are supported", l->name);
+                           "of a 4-D tensor (or L of a 3-D one) are supported", l->name);
             return -1;
         }
         s->kind = BK_KIND_PAD;
-        s->u.pad.pt = (int)p[2], s->u.pad.pl = (int)p[3], s->u.pad.value = l->a.pad.value;
+        s->u.pad.pt = r == 4 ? (int)p[2] : 0, s->u.pad.pl = (int)p[r - 1];
+        s->u.pad.value = l->a.pad.value;
+        s->u.pad.mode = (int)l->a.pad.mode;
         need_blocked(s, 0);
         break;
     }

@@ -49,6 +49,22 @@ int passes_fuse_activation(IrGraph *g, IrDiag *d);
  * live layer reads any more. */
 int passes_dce(IrGraph *g, IrDiag *d);
 
+/* ---- training (autodiff.c, docs/training.md) ----------------------------- */
+typedef struct {
+    IrLossKind loss;
+    float lr;                   /* SGD learning rate */
+} TrainOptions;
+/* Before canonicalisation: lists every layer training cannot handle
+ * (BatchNormalization, which canonicalisation would fold into the weights,
+ * and ops without a backward), all of them.  0 or -1. */
+int passes_train_check(const IrGraph *g, IrDiag *d);
+/* After canonicalisation: appends a `target` graph input, the loss, the
+ * backward layers and an SGD update of every conv/FC weight and bias; the
+ * graph outputs become the loss, the updated parameters, then their
+ * gradients (forward order).  0, or -1 listing every layer without a
+ * backward. */
+int passes_autodiff(IrGraph *g, const TrainOptions *o, IrDiag *d);
+
 /* ---- rewriting helpers shared by the passes (rewrite.c) ---------------- */
 
 /* 1 if tensor ti is a compile-time F32 constant with data and known shape. */
@@ -61,6 +77,10 @@ void canon_replace_uses(IrGraph *g, int from, int to);
 /* Layer li writes tensor `to` in output slot k instead of its old tensor
  * (which is left without producer). */
 void canon_retarget_output(IrGraph *g, int li, int k, int to);
+/* Adds an F32 tensor of the given role named base+suffix (made unique) with
+ * the given shape and no data; returns its index.  Moves g->t as below. */
+int canon_new_tensor(IrGraph *g, const char *base, const char *suffix, IrTensorRole role, int rank,
+                     const int64_t *dims);
 /* Adds a CONST F32 tensor named base+suffix (made unique) with the given
  * shape and zeroed data; returns its index.  Moves g->t (re-take pointers
  * into it afterwards); base and dims may point into it. */

@@ -52,8 +52,8 @@ void canon_retarget_output(IrGraph *g, int li, int k, int to) {
     g->t[to].producer = li;
 }
 
-int canon_new_const(IrGraph *g, const char *base, const char *suffix, int rank,
-                    const int64_t *dims) {
+int canon_new_tensor(IrGraph *g, const char *base, const char *suffix, IrTensorRole role, int rank,
+                     const int64_t *dims) {
     int64_t d[IR_MAX_RANK]; /* dims may point into g->t, which ir_add_tensor moves */
     for (int i = 0; i < rank && i < IR_MAX_RANK; i++)
         d[i] = dims[i];
@@ -62,10 +62,16 @@ int canon_new_const(IrGraph *g, const char *base, const char *suffix, int rank,
     snprintf(name, n, "%s%s", base, suffix);
     for (int i = 2; ir_find_tensor(g, name) >= 0; i++)
         snprintf(name, n, "%s%s.%d", base, suffix, i);
-    int ti = ir_add_tensor(g, name, IR_F32, IR_T_CONST);
+    int ti = ir_add_tensor(g, name, IR_F32, role);
     free(name);
+    ir_set_shape(&g->t[ti], rank, d);
+    return ti;
+}
+
+int canon_new_const(IrGraph *g, const char *base, const char *suffix, int rank,
+                    const int64_t *dims) {
+    int ti = canon_new_tensor(g, base, suffix, IR_T_CONST, rank, dims);
     IrTensor *t = &g->t[ti];
-    ir_set_shape(t, rank, d);
     int64_t cnt = ir_numel(t);
     t->f32 = ir_xcalloc((size_t)(cnt > 0 ? cnt : 1), sizeof(float));
     return ti;

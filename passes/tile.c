@@ -208,14 +208,15 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
     c->dh = c->dw = c->sh = c->sw = 1;
     c->kh = c->kw = 1;
+    int64_t wd[4];
     if (l->op == IR_CONV) {
-        if (w->rank != 4 || w->dims[1] * c->groups != x->c) {
+        if (ir_dims_2d(w, wd) || wd[1] * c->groups != x->c) {
             ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
             return -1;
         }
         int k = c->pool_k > 1 ? c->pool_k : 1; /* y is the pooled output then */
         c->n = x->n, c->cin = x->c / c->groups, c->h = x->h, c->w = x->w, c->ho = y->h * k, c->wo = y->w * k;
-        c->kh = (int)w->dims[2], c->kw = (int)w->dims[3];
+        c->kh = (int)wd[2], c->kw = (int)wd[3];
         c->sh = l->a.conv.stride[0], c->sw = l->a.conv.stride[1];
         c->dh = l->a.conv.dilation[0], c->dw = l->a.conv.dilation[1];
         c->pt = l->a.conv.pad[0], c->pl = l->a.conv.pad[1];

@@ -502,6 +502,30 @@ static void test_concat_pad(void) {
     ir_graph_free(g);
 }
 
+/* Reflect and edge Pad of computed (blocked, 2 channel blocks) data, batch
+ * 2, pads up to size - 1 on every side, then a conv reading the borders. */
+static void test_pad_modes(void) {
+    IrGraph *g = ir_graph_new("padmodes");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 5});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
+    int r = tensor(g, "reflect_y", IR_T_ACT, 4, (int64_t[]){2, 40, 7, 12});
+    int li = ir_add_layer(g, IR_PAD, "reflect", "Pad", (int[]){a}, 1, (int[]){r}, 1);
+    int64_t pads[8] = {0, 0, 2, 4, 0, 0, 1, 3};
+    memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
+    g->l[li].a.pad.mode = IR_PAD_REFLECT;
+    int e = tensor(g, "edge_y", IR_T_ACT, 4, (int64_t[]){2, 40, 10, 13});
+    li = ir_add_layer(g, IR_PAD, "edge", "Pad", (int[]){r}, 1, (int[]){e}, 1);
+    int64_t pads2[8] = {0, 0, 0, 1, 0, 0, 3, 0};
+    memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
+    g->l[li].a.pad.mode = IR_PAD_EDGE;
+    ir_graph_add_output(g, conv(g, "d", e, 8, 3, 1, 0, IR_ACT_NONE));
+    double err = run_case(g, "padmodes", NULL, NULL);
+    printf("\n  pad modes: max relative error %.3g\n", err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    ir_graph_free(g);
+}
+
 /* A squeeze-and-excitation gate: [N, C, 1, 1] activations broadcast over
  * the pixels by Mul and Add (batch 2, 40 channels). */
 static void test_broadcast(void) {
@@ -1035,6 +1059,7 @@ int main(int argc, char **argv) {
         {"weights as graph inputs", test_runtime_weights},
         {"Gemm with B a graph input", test_runtime_gemm},
         {"concat and pad", test_concat_pad},
+        {"reflect and edge pad", test_pad_modes},
         {"broadcast mul/add (SE gate)", test_broadcast},
         {"transpose, softmax over the last axis", test_transpose_softmax},
         {"reshape of blocked data, squeeze", test_reshape},

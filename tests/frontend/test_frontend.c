@@ -143,20 +143,20 @@ static void test_conv_rejects(void) {
     mk_attr_i(mk_node(m, "Conv", "grouped", "x,w", "y"), "group", 3);
     mk_output(m, "y", NULL);
     fe_expect_error(m, "grouped", "group 3 does not divide");
-    /* 1-D conv */
+    /* 1-D conv with a 2-D weight */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,8");
-    mk_init_f32(m, "w", "4,3,3", NULL);
+    mk_init_f32(m, "w", "4,3", NULL);
     mk_node(m, "Conv", "conv1d", "x,w", "y");
     mk_output(m, "y", NULL);
-    fe_expect_error(m, "conv1d", "only 2-D convolution");
+    fe_expect_error(m, "conv1d", "weight 'w' is [4x3]");
     /* 3-D conv */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,4,4,4");
     mk_init_f32(m, "w", "4,3,3,3,3", NULL);
     mk_node(m, "Conv", "conv3d", "x,w", "y");
     mk_output(m, "y", NULL);
-    fe_expect_error(m, "conv3d", "only 2-D convolution");
+    fe_expect_error(m, "conv3d", "only 1-D and 2-D convolution");
     /* channel mismatch names layer and shapes */
     m = mk_model(13);
     mk_input(m, "x", F, "1,3,8,8");
@@ -791,7 +791,18 @@ static void test_pad(void) {
     m = unary(7, "Pad", "1,2,3,3", &n);
     mk_attr_ints(n, "pads", "0,0,1,1,0,0,1,1");
     mk_attr_s(n, "mode", "reflect");
-    fe_expect_error(m, "'n0'", "pad mode 'reflect' is not supported");
+    if ((g = must_load(m, 0))) {
+        CU_ASSERT_EQUAL(fe_layer(g, "y")->a.pad.mode, IR_PAD_REFLECT);
+        ir_graph_free(g);
+    }
+    m = unary(7, "Pad", "1,2,3,3", &n);
+    mk_attr_ints(n, "pads", "0,0,3,0,0,0,0,0");
+    mk_attr_s(n, "mode", "reflect");
+    fe_expect_error(m, "'n0'", "reflect pads 3,0 of axis 2 must be smaller than its size 3");
+    m = unary(7, "Pad", "1,2,3,3", &n);
+    mk_attr_ints(n, "pads", "0,0,1,1,0,0,1,1");
+    mk_attr_s(n, "mode", "wrap");
+    fe_expect_error(m, "'n0'", "pad mode 'wrap' is not supported (constant, reflect or edge)");
     m = unary(7, "Pad", "1,2,3,3", &n);
     mk_attr_ints(n, "pads", "1,1");
     fe_expect_error(m, "'n0'", "pads has 2 values");

@@ -106,43 +106,60 @@ static int64_t window_out(int64_t x, int k, int s, int pb, int pe, int dil, int 
     return (ceil ? (span + s - 1) / s : span / s) + 1;
 }
 
-/* Conv or pooling window attributes; writes the output dims. */
+/* "v0,v1" for 2 spatial axes, "v1" for 1 (a 1-D window: the W slot). */
+static void spatial_ints(char *buf, size_t n, int nsp, int v0, int v1) {
+    if (nsp == 2)
+        snprintf(buf, n, "%d,%d", v0, v1);
+    else
+        snprintf(buf, n, "%d", v1);
+}
+
+/* Conv or pooling window attributes (1-D for rank 3, 2-D for rank 4);
+ * writes the output dims. */
 static void window(B *b, In *in, Onnx__NodeProto *n, const T *x, int64_t *y, int is_pool,
                    int kh, int kw) {
+    int nsp = x->rank - 2, h = nsp == 2 ? 2 : -1, w = nsp == 2 ? 3 : 2; /* dims of H (if any), W */
     int s[2] = {pick(in, 2) + 1, pick(in, 2) + 1};
     int p[4] = {pick(in, 2), pick(in, 2), pick(in, 2), pick(in, 2)};
     int dil = !is_pool || b->opset >= 10 ? pick(in, 2) + 1 : 1;
     int ceil = is_pool && b->opset >= 10 ? pick(in, 2) : 0;
     char buf[64];
+    if (nsp == 1)
+        kh = 1, s[0] = 1, p[0] = p[2] = 0;
     if (is_pool) {
-        snprintf(buf, sizeof buf, "%d,%d", kh, kw);
+        spatial_ints(buf, sizeof buf, nsp, kh, kw);
         mk_attr_ints(n, "kernel_shape", buf);
     }
-    snprintf(buf, sizeof buf, "%d,%d", s[0], s[1]);
+    spatial_ints(buf, sizeof buf, nsp, s[0], s[1]);
     mk_attr_ints(n, "strides", buf);
     int mode = pick(in, 4); /* explicit pads, SAME_UPPER, VALID, none */
     if (mode == 0) {
-        snprintf(buf, sizeof buf, "%d,%d,%d,%d", p[0], p[1], p[2], p[3]);
+        if (nsp == 2)
+            snprintf(buf, sizeof buf, "%d,%d,%d,%d", p[0], p[1], p[2], p[3]);
+        else
+            snprintf(buf, sizeof buf, "%d,%d", p[1], p[3]);
         mk_attr_ints(n, "pads", buf);
     } else {
         p[0] = p[1] = p[2] = p[3] = 0;
         if (mode == 1) {
             mk_attr_s(n, "auto_pad", "SAME_UPPER");
-            y[2] = (x->d[2] + s[0] - 1) / s[0];
-            y[3] = (x->d[3] + s[1] - 1) / s[1];
+            if (h >= 0)
+                y[h] = (x->d[h] + s[0] - 1) / s[0];
+            y[w] = (x->d[w] + s[1] - 1) / s[1];
         } else if (mode == 2) {
             mk_attr_s(n, "auto_pad", "VALID");
         }
     }
     if (dil > 1) {
-        snprintf(buf, sizeof buf, "%d,%d", dil, dil);
+        spatial_ints(buf, sizeof buf, nsp, dil, dil);
         mk_attr_ints(n, "dilations", buf);
     }
     if (ceil)
         mk_attr_i(n, "ceil_mode", 1);
     if (mode != 1) {
-        y[2] = window_out(x->d[2], kh, s[0], p[0], p[2], dil, ceil);
-        y[3] = window_out(x->d[3], kw, s[1], p[1], p[3], dil, ceil);
+        if (h >= 0)
+            y[h] = window_out(x->d[h], kh, s[0], p[0], p[2], dil, ceil);
+        y[w] = window_out(x->d[w], kw, s[1], p[1], p[3], dil, ceil);
     }
 }
 
@@ -161,13 +178,15 @@ static void add_node(B *b, In *in, T x) {
     int yr = x.rank;
     memcpy(y, x.d, sizeof y);
     Onnx__NodeProto *n = NULL;
-    int r4 = x.rank == 4, r2 = x.rank == 2;
-    if (!strcmp(op, "Conv") && r4) {
+    int r4 = x.rank == 4, r2 = x.rank == 2, win = x.rank == 3 || x.rank == 4;
+    if (!strcmp(op, "Conv") && win) {
         int g = pick(in, 2) ? 1 : (int)x.d[1];
         int64_t m = (int64_t)g * (pick(in, 3) + 1);
-        int kh = pick(in, 3) + 1, kw = pick(in, 3) + 1;
+        int kh = r4 ? pick(in, 3) + 1 : 1, kw = pick(in, 3) + 1;
         int64_t wd[4] = {m, x.d[1] / g, kh, kw}, bd[1] = {m};
-        const_f32(b, in, 4, wd, c1);
+        if (!r4) /* 1-D: [M, C/g, kW] */
+            wd[2] = kw;
+        const_f32(b, in, x.rank, wd, c1);
         int bias = pick(in, 2);
         if (bias)
             const_f32(b, in, 1, bd, c2);
@@ -177,9 +196,9 @@ static void add_node(B *b, In *in, T x) {
             mk_attr_i(n, "group", g);
         y[1] = m;
         window(b, in, n, &x, y, 0, kh, kw);
-    } else if ((!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) && r4) {
+    } else if ((!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) && win) {
         n = mk_node(b->m, op, out, x.name, out);
-        int kh = pick(in, 3) + 1, kw = pick(in, 3) + 1;
+        int kh = r4 ? pick(in, 3) + 1 : 1, kw = pick(in, 3) + 1;
         if (op[0] == 'A' && pick(in, 2))
             mk_attr_i(n, "count_include_pad", 1);
         window(b, in, n, &x, y, 1, kh, kw);
@@ -271,6 +290,10 @@ static void add_node(B *b, In *in, T x) {
             snprintf(ins, sizeof ins, "%s,%s", x.name, c1);
             n = mk_node(b->m, op, out, ins, out);
         }
+        static const char *modes[] = {"constant", "constant", "reflect", "edge"};
+        int mode = pick(in, 4);
+        if (mode)
+            mk_attr_s(n, "mode", modes[mode]);
     } else if (!strcmp(op, "Transpose")) {
         int perm[8];
         for (int i = 0; i < x.rank; i++)

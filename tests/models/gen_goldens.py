@@ -249,6 +249,25 @@ class OddShapes(nn.Module):
         return self.c4(x)
 
 
+class Seq1D(nn.Module):
+    """1-D conv net over a batch of sequences (2x4x50): Conv1d k5 p2 + BN +
+    ReLU, MaxPool1d, a strided dilated Conv1d, AvgPool1d with padding, and a
+    Linear head.  m7cc runs 1-D layers as 2-D ones with a 1-high window."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 16, 5, padding=2)                    # 16x50
+        self.bn = nn.BatchNorm1d(16)
+        self.c2 = nn.Conv1d(16, 40, 3, stride=2, padding=2, dilation=2)  # 40x13
+        self.pool = nn.AvgPool1d(3, stride=2, padding=1)            # 40x7
+        self.fc = nn.Linear(40 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool1d(F.relu(self.bn(self.c1(x))), 2)            # 16x25
+        x = self.pool(F.relu(self.c2(x)))
+        return self.fc(x.flatten(1))
+
+
 # ---------------------------------------------------------------- export
 
 def export(model, x, opset, folding, training=torch.onnx.TrainingMode.EVAL):
@@ -406,6 +425,8 @@ MODELS = [
     ("odd_shapes", "odd sizes/widths, stride 2, dilation 2, depthwise, LeakyRelu, Sigmoid, ReLU6, Concat, LRN",
      OddShapes, (1, 3, 29, 23), 13, {"seed": 5}),
     ("odd_shapes_op9", "odd_shapes at opset 9 (Clip with attributes)", OddShapes, (1, 3, 29, 23), 9, {"seed": 5}),
+    ("seq1d", "1-D conv net, batch 2: Conv1d+BN+ReLU, MaxPool1d, strided dilated Conv1d, padded AvgPool1d, Linear",
+     Seq1D, (2, 4, 50), 13, {"seed": 7}),
 ]
 
 

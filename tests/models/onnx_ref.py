@@ -97,6 +97,23 @@ def conv(i, a, _):
     return y
 
 
+def as_2d(fn):
+    """A 1-D conv or pool ([N, C, L]) is the 2-D one over [N, C, 1, L] with a
+    window 1 high: the ONNX spec treats every spatial axis alike."""
+    def run(i, a, opset):
+        if i[0].ndim != 3:
+            return fn(i, a, opset)
+        a = dict(a)
+        for key in ("kernel_shape", "strides", "dilations"):
+            if key in a:
+                a[key] = [1] + list(a[key])
+        if "pads" in a:
+            a["pads"] = [0, a["pads"][0], 0, a["pads"][1]]
+        i = [v[:, :, None, :] if v is not None and v.ndim == 3 else v for v in i]
+        return fn(i, a, opset)[:, :, 0, :]
+    return run
+
+
 def maxpool(i, a, _):
     x = f64(i[0])
     k, s, p, d = spatial(a, x, None)
@@ -133,12 +150,16 @@ def pad(i, a, opset):
         pads = list(i[1])
         value = i[2].item() if len(i) > 2 and i[2] is not None else 0.0
     mode = a.get("mode", b"constant")
-    if mode not in (b"constant", "constant"):
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode not in ("constant", "reflect", "edge"):
         raise NotImplementedError("onnx_ref: Pad mode %s" % mode)
     r = x.ndim
     if min(pads) < 0:
         raise NotImplementedError("onnx_ref: negative pads")
-    return np.pad(x, [(pads[j], pads[j + r]) for j in range(r)], constant_values=value)
+    widths = [(pads[j], pads[j + r]) for j in range(r)]
+    if mode != "constant":
+        return np.pad(x, widths, mode=mode)
+    return np.pad(x, widths, constant_values=value)
 
 
 def gemm(i, a, _):
@@ -225,9 +246,9 @@ def constant(i, a, _):
 
 
 OPS = {
-    "Conv": conv,
-    "MaxPool": maxpool,
-    "AveragePool": avgpool,
+    "Conv": as_2d(conv),
+    "MaxPool": as_2d(maxpool),
+    "AveragePool": as_2d(avgpool),
     "GlobalAveragePool": lambda i, a, o: f64(i[0]).mean(axis=(2, 3), keepdims=True),
     "Pad": pad,
     "Gemm": gemm,

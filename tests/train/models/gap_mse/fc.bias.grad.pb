@@ -1,0 +1,1 @@
+Bfc.bias.gradJ‰}H>>›¾i{H=o<ƒ=Nq>

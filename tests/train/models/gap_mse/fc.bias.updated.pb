@@ -1,0 +1,2 @@
+Bfc.bias.updatedJÈfÅ>bà—¾
+à½uri>½î{>

@@ -1,0 +1,1 @@
+Bc.bias.updatedJ BF7¾Êlª<Ir=‡å=û@¾ÑÚ]¾cÚ×=iG9½

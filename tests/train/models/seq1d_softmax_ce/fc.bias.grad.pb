@@ -1,0 +1,1 @@
+Bfc.bias.gradJn}Ö>&®l½©ç¸¾

@@ -1,0 +1,1 @@
+Bfc.bias.updatedJ¨Ö‚= ³Ü<{0Ò½
