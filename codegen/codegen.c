@@ -192,8 +192,9 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
             U(p->am_b0), U(p->am_b1));
     int bc = p->op > BK_EW_AFFINE;
-    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu, .bytes = %lluu,\n};\n", p->hw,
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu, .bytes = %lluu,\n", p->hw,
             p->ncb, U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0), U(p->bytes));
+    fprintf(f, "    .rep = %lld, .period = %lld,\n};\n", (long long)p->rep, (long long)p->period);
 }
 
 /* The DDR address of a move operand (passes/backend.h, BK_OPD_*). */

@@ -676,7 +676,13 @@ static M7K_LIB void m7k_gpool(const M7kGPool *p) {
  * plain NCHW seen as a row of floats): y = act(a op b). */
 /* ADD_BC/MUL_BC: b is [N][C] (one vector per image and block), broadcast
  * over the pixels; it sits whole in AM at am_st (from st). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC };
+/* ADD_REP/MUL_REP (plain): output element f takes b[(f / rep) % period]
+ * (numpy broadcasting of b over outer and inner axes), b whole on chip:
+ * rep 1, copies of b as one row in AM at am_st, so the 32 values from any
+ * start are one unaligned load; rep a multiple of 32, b's values in SM at
+ * 0, one broadcast per vector. */
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC, M7K_EW_ADD_REP,
+       M7K_EW_MUL_REP };
 typedef struct {
     int op;
     M7kAct act;
@@ -690,6 +696,7 @@ typedef struct {
     /* plain (NCHW) operands: the tensors' bytes (the last vector is partial;
      * its tail lanes are computed in AM but never leave); 0: blocked */
     uint64_t bytes;
+    int64_t rep, period;            /* ADD_REP/MUL_REP */
 } M7kEw;
 
 /* Bytes of vectors [v0, v0 + nv): plain data ends mid-vector. */
@@ -711,7 +718,15 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
-    if (n > 0 && p->op >= M7K_EW_AFFINE) {
+    if (n > 0 && p->op >= M7K_EW_ADD_REP) {
+        if (p->rep == 1) /* the row of copies, one DMA with source stride 0 */
+            m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st),
+                   (uint32_t)((p->period + 32 + p->period - 1) / p->period), (uint32_t)p->period * 4,
+                   (uint64_t)p->period * 4, 0);
+        else
+            m7_dma(M7K_CH_CONST, M7_SM(0), M7_DDR(p->st), 1, (uint32_t)p->period * 4, 0, 0);
+        m7_dma_wait(M7K_CH_CONST);
+    } else if (n > 0 && p->op >= M7K_EW_AFFINE) {
         uint64_t bytes = p->op == M7K_EW_AFFINE ? (uint64_t)p->ncb * 256 : (uint64_t)p->st_bytes;
         m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
         m7_dma_wait(M7K_CH_CONST);
@@ -739,6 +754,11 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
                 uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
                 v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
                             m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            } else if (p->op >= M7K_EW_ADD_REP) {
+                int64_t f0 = (v0 + k) * 32;
+                m7_vec bv = p->rep == 1 ? m7_vld_u(M7_AM(p->am_st + (uint64_t)(f0 % p->period) * 4))
+                                        : m7_vbcast(m7_sld(M7_SM((uint64_t)(f0 / p->rep % p->period) * 4)));
+                v = p->op == M7K_EW_ADD_REP ? m7_vadd(v, bv) : m7_vmul(v, bv);
             } else if (p->op != M7K_EW_ACT) { /* ADD_BC, MUL_BC: this pixel's image and block */
                 m7_vec bv = m7_vld(M7_AM(p->am_st + (uint64_t)((v0 + k) / p->hw) * 128));
                 v = p->op == M7K_EW_ADD_BC ? m7_vadd(v, bv) : m7_vmul(v, bv);

@@ -90,7 +90,8 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC }; /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC, BK_EW_ADD_REP,
+       BK_EW_MUL_REP }; /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
@@ -101,6 +102,11 @@ typedef struct {
     int64_t st_off, am_st;
     int64_t bc_bytes;           /* ADD_BC/MUL_BC: the [N][C] operand (in[1]) */
     int64_t bytes;              /* plain (NCHW) operands: their bytes; 0 blocked */
+    /* ADD_REP/MUL_REP (plain): element f of the output takes b[(f / rep) %
+     * period] of the plain in[1], whole on chip: rep 1 a row in AM (copies
+     * of b, so 32 values from any start are one unaligned load), rep a
+     * multiple of 32 the values in SM (one per vector, broadcast) */
+    int64_t rep, period, b_bytes;
 } BkEw;
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */

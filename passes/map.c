@@ -102,6 +102,10 @@ static void sched_dump(const void *p, FILE *f) {
             moves_dump(f, k ? "in1 broadcast first by" : "in0 broadcast first by", &s->expand[k].mv, s->cores);
     if (s->kind == BK_KIND_MOVES)
         moves_dump(f, "copy", &s->mv, s->cores);
+    if (s->kind == BK_KIND_EW && s->u.ew.op >= BK_EW_ADD_REP)
+        fprintf(f, "    in1 broadcast in the kernel: element f reads in1[(f / %lld) %% %lld], %s\n",
+                (long long)s->u.ew.rep, (long long)s->u.ew.period,
+                s->u.ew.rep == 1 ? "copies of in1 as a row in AM (unaligned loads)" : "in1 in SM (one broadcast a vector)");
     if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
         fprintf(f, "    softmax down the rows of [%lld][%d][%lld], lanes along the last, %d columns per item\n",
                 (long long)s->u.softmax.outer, s->u.softmax.len, (long long)s->u.softmax.inner, s->u.softmax.cols);
@@ -249,6 +253,28 @@ static int expand_operand(const IrGraph *g, const IrLayer *l, BkSched *s, int k,
     return 0;
 }
 
+/* A plain operand b that repeats over a plain output y in one of the two
+ * forms m7k_ew reads directly (BkEw.rep): numpy broadcasting whose
+ * broadcast axes are all outside one run of b's kept axes, the inner ones
+ * (if any) a multiple of 32 values long.  1 with *rep, *period set. */
+static int ew_repeats(const IrTensor *b, const IrTensor *y, int64_t *rep, int64_t *period) {
+    int stage = 0; /* 0: outer repeats, 1: b's run, 2: inner repeats */
+    *rep = 1, *period = 1;
+    for (int j = 0; j < y->rank; j++) {
+        int i = j - (y->rank - b->rank);
+        if (y->dims[j] == 1)
+            continue;
+        int kept = i >= 0 && b->dims[i] == y->dims[j];
+        if (kept && stage == 2)
+            return 0;
+        if (kept)
+            stage = 1, *period *= y->dims[j];
+        else if (stage >= 1)
+            stage = 2, *rep *= y->dims[j];
+    }
+    return (*rep == 1 && *period * 4 * 2 + 128 <= 65536) || (*rep % 32 == 0 && *period * 4 <= 16384);
+}
+
 /* Add/Mul of two run-time tensors that are not both blocked of one shape:
  * the output is blocked when a full-size operand is, else plain NCHW (the
  * vectors then run over the flat data); an operand of another shape or
@@ -264,6 +290,13 @@ static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d)
         b.layout = BK_LAYOUT_BLOCKED;
         if (full[k] && same_geo(&s->in[k], &b))
             s->out.layout = BK_LAYOUT_BLOCKED;
+    }
+    int64_t rep, period;
+    if (s->out.layout == BK_LAYOUT_NCHW && full[0] && same_geo(&s->in[0], &s->out) &&
+        s->in[1].layout == BK_LAYOUT_NCHW && ew_repeats(&g->t[l->in[s->src[1]]], y, &rep, &period)) {
+        s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_REP : BK_EW_MUL_REP; /* b read in place, no expansion */
+        s->u.ew.rep = rep, s->u.ew.period = period;
+        return 0;
     }
     for (int k = 0; k < 2; k++)
         if (!(full[k] && same_geo(&s->in[k], &s->out)) && expand_operand(g, l, s, k, d))

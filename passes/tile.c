@@ -377,6 +377,17 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
         p->nvec = (p->bytes / 4 + 31) / 32;
     }
     int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > BK_EW_AFFINE ? p->bc_bytes : 0;
+    if (p->op >= BK_EW_ADD_REP) { /* b whole on chip: copies of it as a row in AM, or its values in SM */
+        int64_t copies = (p->period + 32 + p->period - 1) / p->period;
+        p->b_bytes = p->rep == 1 ? copies * p->period * 4 : p->period * 4;
+        st = p->rep == 1 ? (p->b_bytes + 127) / 128 * 128 : 0;
+        s->sm_bytes = p->rep == 1 ? 0 : p->b_bytes;
+        if (s->sm_bytes > m->sm_bytes) {
+            ir_diag_add(d, "backend: layer '%s': the %lld repeated values do not fit in SM", l->name,
+                        (long long)p->period);
+            return -1;
+        }
+    }
     int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;

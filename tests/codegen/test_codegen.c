@@ -727,8 +727,9 @@ static void test_moves_concat(void) {
 /* Numpy broadcasting: a [5, 1] graph input over a blocked [2, 37, 5, 6]
  * conv output (expanded into a blocked temporary, the broadcast operand
  * first); a computed one-channel gate over it; [3, 1, 5] * [4, 1] (both
- * expanded, plain); Add of two graph inputs and a Relu of one (plain, no
- * conversion). */
+ * expanded, plain); plain operands repeated inside the kernel (a row in AM,
+ * values in SM) or, when a repeat is not whole vectors, expanded; Add of
+ * two graph inputs and a Relu of one (plain, no conversion). */
 static void test_broadcast_general(void) {
     static const char *const blk[] = {"in1 broadcast first by", "out: blocked", NULL};
     static const char *const both[] = {"in0 broadcast first by", "in1 broadcast first by", "out: NCHW", NULL};
@@ -758,6 +759,31 @@ static void test_broadcast_general(void) {
     ir_graph_add_input(g, y);
     ir_graph_add_output(g, binary(g, "mul", IR_MUL, x, y, 3, (int64_t[]){3, 4, 5}));
     check_case(g, "bc2", "cores=3", both);
+
+    static const char *const row[] = {"in1 broadcast in the kernel", "row in AM", NULL};
+    static const char *const splat[] = {"in1 broadcast in the kernel", "in1 in SM", NULL};
+    static const char *const expand[] = {"in1 broadcast first by", NULL};
+    struct {
+        const char *tag, *mach;
+        int rx, ry;
+        int64_t dx[4], dy[4];
+        const char *const *want;
+    } rc[] = {
+        {"bcrow", "cores=3", 3, 1, {3, 4, 37}, {37}, row},            /* b repeats over the outer axes */
+        {"bcscalar", NULL, 3, 0, {3, 4, 5}, {0}, row},                /* a rank-0 b */
+        {"bcsplat", NULL, 4, 3, {2, 6, 8, 8}, {6, 1, 1}, splat},      /* per channel, 64 pixels each */
+        {"bcmid", "cores=2", 4, 2, {2, 3, 4, 32}, {4, 1}, splat},     /* b in the middle, 32 values each */
+        {"bcodd", NULL, 4, 3, {2, 6, 5, 5}, {6, 1, 1}, expand},       /* 25 pixels: not a whole vector */
+    };
+    for (int i = 0; i < (int)(sizeof rc / sizeof rc[0]); i++) {
+        g = ir_graph_new(rc[i].tag);
+        x = tensor(g, "x", IR_T_INPUT, rc[i].rx, rc[i].dx);
+        y = tensor(g, "y", IR_T_INPUT, rc[i].ry, rc[i].dy);
+        ir_graph_add_input(g, x);
+        ir_graph_add_input(g, y);
+        ir_graph_add_output(g, binary(g, i % 2 ? "mul" : "add", i % 2 ? IR_MUL : IR_ADD, y, x, rc[i].rx, rc[i].dx));
+        check_case(g, rc[i].tag, rc[i].mach, rc[i].want);
+    }
 
     g = ir_graph_new("ewplain");
     int64_t d[3] = {3, 4, 37};
