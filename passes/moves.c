@@ -22,7 +22,7 @@ typedef struct {
     int64_t sc, dc, scb, dcb;
 } Ax;
 
-#define MAX_AX (IR_MAX_RANK + 2)
+#define MAX_AX (IR_MAX_RANK + 1) /* a copy's axes, one split into block and lane: <= 2 + BK_MOVE_LOOPS */
 #define BK_MOVE_CHUNK 65536 /* bytes per DMA at most, where its shape allows */
 
 int bk_view(const IrTensor *t, const BkAct *a, int opd, BkView *v) {
@@ -95,7 +95,7 @@ static void finish(BkMoves *mv, int src, int dst, const Ax *in, int n, int64_t s
     m->src = src, m->dst = dst, m->src_off = so, m->dst_off = doff;
     m->row_bytes = 4, m->rows = 1;
     for (int i = 0; i < k; i++)
-        if (ax[i].s == 4 && ax[i].d == 4) { /* contiguous on both sides: the DMA row */
+        if (ax[i].s == 4 && ax[i].d == 4 && ax[i].cnt <= INT32_MAX / 4) { /* contiguous on both sides: the DMA row */
             m->row_bytes = (uint32_t)(ax[i].cnt * 4);
             memmove(&ax[i], &ax[i + 1], (size_t)(k - i - 1) * sizeof *ax);
             k--;
@@ -103,7 +103,7 @@ static void finish(BkMoves *mv, int src, int dst, const Ax *in, int n, int64_t s
         }
     int r = -1;
     for (int i = 0; i < k; i++)
-        if (r < 0 || ax[i].cnt > ax[r].cnt)
+        if (ax[i].cnt <= INT32_MAX && (r < 0 || ax[i].cnt > ax[r].cnt))
             r = i;
     if (r >= 0) {
         m->rows = (uint32_t)ax[r].cnt, m->src_stride = ax[r].s, m->dst_stride = ax[r].d;
