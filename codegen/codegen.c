@@ -112,8 +112,8 @@ static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
             U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
     fprintf(f, "    .wts = %lluu, .bias = %lluu, .zero = %lluu,\n", U(c->w_off),
             U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
-    fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu,\n", c->groups,
-            U(c->g_out), U(c->g_wts), U(c->g_bias));
+    fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu, .bias_px = %d,\n", c->groups,
+            U(c->g_out), U(c->g_wts), U(c->g_bias), c->bias_px);
     if (c->pool_k > 1) {
         fprintf(f, "    .pool_k = %d, .pool_max = %d, .pool_scale = ", c->pool_k, c->pool_max);
         flt(f, 1.0f / (float)(c->pool_k * c->pool_k));
@@ -152,7 +152,7 @@ static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {
     FILE *f = G->f;
     const BkPool *p = &s->u.pool;
-    int kk = p->kh * p->kw;
+    int kk = p->is_max ? 0 : p->kh * p->kw; /* 1/count for averages */
     fprintf(f, "static const float %s_recip[%d] = {0.0f", id, kk + 1);
     for (int k = 1; k <= kk; k++) {
         fputs(", ", f);
@@ -162,10 +162,11 @@ static void emit_pool(Gen *G, const char *id, const BkSched *s) {
     fprintf(f, "static const M7kPool %s_plan = {\n", id);
     fprintf(f, "    .n = %d, .ncb = %d, .h = %d, .w = %d, .ho = %d, .wo = %d,\n", p->n, p->ncb, p->h,
             p->w, p->ho, p->wo);
-    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .pt = %d, .pl = %d, .pb = %d, .pr = %d,\n",
-            p->kh, p->kw, p->sh, p->sw, p->pt, p->pl, p->pb, p->pr);
-    fprintf(f, "    .is_max = %d, .count_include_pad = %d, .in = %lluu, .out = %lluu, .th = %d,\n",
-            p->is_max, p->count_include_pad, U(s->in[0].ddr), U(s->out.ddr), p->th);
+    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, .dw = %d, .pt = %d, .pl = %d, .pb = %d, "
+               ".pr = %d,\n", p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pt, p->pl, p->pb, p->pr);
+    fprintf(f, "    .is_max = %d, .count_include_pad = %d, .in = %lluu, .out = %lluu, .th = %d, .tw = %d,\n",
+            p->is_max, p->count_include_pad, U(s->in[0].ddr), U(s->out.ddr), p->th, p->tw);
+    fprintf(f, "    .gh = %d, .gw = %d, .cols_in = %d,\n", p->gh, p->gw, p->cols_in);
     fprintf(f, "    .am_in0 = %lluu, .am_in1 = %lluu, .am_out0 = %lluu, .am_out1 = %lluu, .recip = %s_recip,\n};\n",
             U(p->am_in0), U(p->am_in1), U(p->am_out0), U(p->am_out1), id);
 }
@@ -326,7 +327,7 @@ static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s
     int sw = bk_is_runtime(g, l->in[1]), sb = c->b_off >= 0 && bk_is_runtime(g, l->in[2]);
     fprintf(f, "static const M7kPackScale %s_scale = {\n    .addr = {%lluu, %lluu}, .lines = {%lluu, %lluu}, .s = {",
             id, U(c->w_off), U(sb ? c->b_off : 0), U(sw ? c->w_bytes / 128 : 0),
-            U(sb ? (int64_t)c->groups * c->nvco : 0));
+            U(sb ? (int64_t)c->groups * c->nvco * (c->bias_px ? c->wo : 1) : 0));
     flt(f, bk_gemm_scale(l, 1));
     fputs(", ", f);
     flt(f, bk_gemm_scale(l, 2));

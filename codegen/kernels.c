@@ -87,6 +87,7 @@ typedef struct {
      * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
     int groups;
     uint64_t g_out, g_wts, g_bias;
+    int bias_px;                    /* FC: a bias per pixel (sample) and channel, [wo][nvco][32] */
     /* a fused k x k, stride k pooling (pool_k > 1): tiles and core shares
      * are whole windows; a finished tile is pooled in place in AM and only
      * the pooled pixels leave (out_* strides are the pooled tensor's) */
@@ -230,8 +231,9 @@ static M7K_LIB void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int
             m7_vec *a = &acc[j * pb + q];
             if (!first)
                 *a = m7_vld(o0 + j * ovj + (uint64_t)q * 128);
-            else
-                *a = bias ? m7_vld(bias + (uint64_t)j * 128) : m7_vzero();
+            else /* bias: this block's first pixel's, pixels apart by nvco vectors if bias_px */
+                *a = bias ? m7_vld(bias + (uint64_t)j * 128 + (p->bias_px ? (uint64_t)q * p->nvco * 128 : 0))
+                          : m7_vzero();
         }
     for (int ci = 0; ci < nci;) {
         int two = pairs && ci + 1 < nci;
@@ -353,7 +355,7 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int kk = p->kh * p->kw;
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
     if (p->bias) {
-        uint64_t bytes = (uint64_t)p->nvco * 128;
+        uint64_t bytes = (uint64_t)p->nvco * 128 * (p->bias_px ? (uint64_t)p->wo : 1);
         if (wk.bcast)
             m7_dma_bcast(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
         else
@@ -409,8 +411,9 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                         int pb = m7k_min(p->px, nc - q0);
                         m7_addr x0 = xbase + (uint64_t)(r * p->sh) * win.sr + (uint64_t)(q0 * p->sw) * win.sc;
                         m7_addr o0 = obase + j0 * ovj + ((uint64_t)r * p->tw + q0) * 128;
+                        m7_addr b0 = bias && p->bias_px ? bias + (uint64_t)(c0 + q0) * p->nvco * 128 : bias;
                         m7k_conv_mk(p, &win, vb, pb, x0, (p->ci_base + ci0) % p->sub_ci, wbase + j0 * wj,
-                                    wj, nci, o0, ovj, bias, kc == 0, kc == nkc - 1);
+                                    wj, nci, o0, ovj, b0, kc == 0, kc == nkc - 1);
                     }
             }
             if (kc == nkc - 1) {
@@ -532,62 +535,92 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
 
 /* ============================ pooling ===================================
  * Blocked in and out; a pixel's 32 channels are one vector, so a window is
- * a max/sum of whole vectors.  Work items: (image, channel block, row tile);
- * the input rows of a tile come into AM without padding and the kernel
- * clips each window to the image. */
+ * a max/sum of whole vectors.  Work items: (image, channel block, tile of
+ * th x tw outputs).  A tile's input window comes into AM without padding
+ * (the kernel clips each window to the image), keeping only every gh-th
+ * row and gw-th column: gh = gcd(sh, dh) (1 without dilation), so a dilated
+ * window brings only the rows and columns its taps read. */
 typedef struct {
     int n, ncb, h, w, ho, wo;
-    int kh, kw, sh, sw, pt, pl, pb, pr;
+    int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
     int is_max, count_include_pad;
     uint64_t in, out;               /* blocked tensors in DDR */
-    int th;                         /* output rows per tile */
+    int th, tw;                     /* output tile */
+    int gh, gw, cols_in;            /* input row/column step; AM pixels per window row */
     uint64_t am_in0, am_in1, am_out0, am_out1;
-    const float *recip;             /* recip[k] = 1/k for k = 1..kh*kw */
+    const float *recip;             /* average: recip[k] = 1/k for k = 1..kh*kw */
 } M7kPool;
 
-static M7K_LIB void m7k_pool_rows(const M7kPool *p, int r0, int nr, int *v0, int *v1) {
-    *v0 = m7k_max(r0 * p->sh - p->pt, 0);
-    *v1 = m7k_min((r0 + nr - 1) * p->sh - p->pt + p->kh, p->h);
+typedef struct {
+    int nb, r0, nr, c0, nc;         /* image x block, first output row and column, counts */
+    int yb, xb;                     /* input row and column of the window's first AM pixel */
+} M7kPoolTile;
+
+static M7K_LIB M7kPoolTile m7k_pool_tile(const M7kPool *p, int item) {
+    int nht = m7k_cdiv(p->ho, p->th), nwt = m7k_cdiv(p->wo, p->tw);
+    M7kPoolTile t;
+    t.nb = item / (nht * nwt);
+    t.r0 = item % (nht * nwt) / nwt * p->th, t.nr = m7k_min(p->th, p->ho - t.r0);
+    t.c0 = item % nwt * p->tw, t.nc = m7k_min(p->tw, p->wo - t.c0);
+    t.yb = t.r0 * p->sh - p->pt, t.xb = t.c0 * p->sw - p->pl;
+    return t;
 }
 
-static M7K_LIB void m7k_pool_load(const M7kPool *p, int item, int nht, int slot) {
-    int ht = item % nht, nb = item / nht;
-    int r0 = ht * p->th, nr = m7k_min(p->th, p->ho - r0), v0, v1;
-    m7k_pool_rows(p, r0, nr, &v0, &v1);
-    uint64_t row = (uint64_t)p->w * 128;
-    if (v1 > v0)
-        m7_dma(M7K_CH_IN + slot, M7_AM(slot ? p->am_in1 : p->am_in0),
-               M7_DDR(p->in + ((uint64_t)nb * p->h + v0) * row), 1, (uint32_t)((v1 - v0) * row),
-               row, row);
+/* Taps [*lo, *hi) of a window starting at v0 (step d) that lie in [0, n). */
+static M7K_LIB void m7k_pool_taps(int v0, int d, int k, int n, int *lo, int *hi) {
+    *lo = v0 < 0 ? m7k_cdiv(-v0, d) : 0;
+    *hi = v0 > n - 1 ? 0 : m7k_min(k, (n - 1 - v0) / d + 1);
+}
+
+static M7K_LIB void m7k_pool_load(const M7kPool *p, int item, int slot) {
+    M7kPoolTile t = m7k_pool_tile(p, item);
+    int rows = ((t.nr - 1) * p->sh + (p->kh - 1) * p->dh) / p->gh + 1;
+    int cols = ((t.nc - 1) * p->sw + (p->kw - 1) * p->dw) / p->gw + 1;
+    int i0, i1, j0, j1;
+    m7k_pool_taps(t.yb, p->gh, rows, p->h, &i0, &i1);
+    m7k_pool_taps(t.xb, p->gw, cols, p->w, &j0, &j1);
+    if (i1 <= i0 || j1 <= j0)
+        return;
+    uint64_t row = (uint64_t)p->w * 128, pitch = (uint64_t)p->cols_in * 128;
+    uint64_t src = p->in + ((uint64_t)t.nb * p->h + (uint64_t)(t.yb + i0 * p->gh)) * row +
+                   (uint64_t)(t.xb + j0 * p->gw) * 128;
+    m7_addr dst = M7_AM((slot ? p->am_in1 : p->am_in0) + (uint64_t)i0 * pitch + (uint64_t)j0 * 128);
+    if (p->gw == 1) /* rows of contiguous pixels: one 2-D transfer */
+        m7_dma(M7K_CH_IN + slot, dst, M7_DDR(src), (uint32_t)(i1 - i0), (uint32_t)(j1 - j0) * 128, pitch,
+               row * p->gh);
+    else /* a transfer per row, a pixel per DMA row */
+        for (int i = i0; i < i1; i++)
+            m7_dma(M7K_CH_IN + slot, dst + (uint64_t)(i - i0) * pitch, M7_DDR(src + (uint64_t)(i - i0) * p->gh * row),
+                   (uint32_t)(j1 - j0), 128, 128, (uint64_t)p->gw * 128);
 }
 
 static M7K_LIB void m7k_pool(const M7kPool *p) {
-    int nht = m7k_cdiv(p->ho, p->th), lo, hi;
-    m7k_range(p->n * p->ncb * nht, m7_core_id(), m7_core_count(), &lo, &hi);
+    int lo, hi;
+    m7k_range(p->n * p->ncb * m7k_cdiv(p->ho, p->th) * m7k_cdiv(p->wo, p->tw), m7_core_id(), m7_core_count(),
+              &lo, &hi);
     if (lo < hi)
-        m7k_pool_load(p, lo, nht, 0);
+        m7k_pool_load(p, lo, 0);
     int sb = p->am_in1 == p->am_in0; /* single-buffered: the next load after the compute */
     for (int it = lo; it < hi; it++) {
         int slot = sb ? 0 : (it - lo) & 1;
         if (it + 1 < hi && !sb)
-            m7k_pool_load(p, it + 1, nht, slot ^ 1);
+            m7k_pool_load(p, it + 1, slot ^ 1);
         m7_dma_wait(M7K_CH_IN + slot);
         m7_dma_wait(M7K_CH_OUT + slot);
-        int ht = it % nht, nb = it / nht;
-        int r0 = ht * p->th, nr = m7k_min(p->th, p->ho - r0), v0, v1;
-        m7k_pool_rows(p, r0, nr, &v0, &v1);
+        M7kPoolTile t = m7k_pool_tile(p, it);
         m7_addr in = M7_AM(slot ? p->am_in1 : p->am_in0), out = M7_AM(slot ? p->am_out1 : p->am_out0);
-        for (int r = 0; r < nr; r++)
-            for (int c = 0; c < p->wo; c++) {
-                int y0 = (r0 + r) * p->sh - p->pt, x0 = c * p->sw - p->pl;
-                int ya = m7k_max(y0, 0), yb = m7k_min(y0 + p->kh, p->h);
-                int xa = m7k_max(x0, 0), xb = m7k_min(x0 + p->kw, p->w);
+        for (int r = 0; r < t.nr; r++)
+            for (int c = 0; c < t.nc; c++) {
+                int y0 = (t.r0 + r) * p->sh - p->pt, x0 = (t.c0 + c) * p->sw - p->pl, ya, yb, xa, xb;
+                m7k_pool_taps(y0, p->dh, p->kh, p->h, &ya, &yb);
+                m7k_pool_taps(x0, p->dw, p->kw, p->w, &xa, &xb);
                 /* two partial results halve the dependent chain */
                 m7_vec acc[2];
                 int cnt = 0;
-                for (int y = ya; y < yb; y++)
-                    for (int x = xa; x < xb; x++, cnt++) {
-                        m7_vec v = m7_vld(in + ((uint64_t)(y - v0) * p->w + x) * 128);
+                for (int ky = ya; ky < yb; ky++)
+                    for (int kx = xa; kx < xb; kx++, cnt++) {
+                        int i = (y0 + ky * p->dh - t.yb) / p->gh, j = (x0 + kx * p->dw - t.xb) / p->gw;
+                        m7_vec v = m7_vld(in + ((uint64_t)i * p->cols_in + j) * 128);
                         if (cnt < 2)
                             acc[cnt] = v;
                         else
@@ -600,20 +633,20 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
                     res = acc[0];
                 else
                     res = p->is_max ? m7_vmax(acc[0], acc[1]) : m7_vadd(acc[0], acc[1]);
-                if (!p->is_max && cnt > 0) {
+                if (!p->is_max && cnt > 0) { /* no dilation: taps are pixels */
                     int div = cnt;
                     if (p->count_include_pad) /* padding counts, the outside of the pads does not */
                         div = (m7k_min(y0 + p->kh, p->h + p->pb) - y0) *
                               (m7k_min(x0 + p->kw, p->w + p->pr) - x0);
                     res = m7_vmul(res, m7_vsplat(p->recip[div]));
                 }
-                m7_vst(out + ((uint64_t)r * p->wo + c) * 128, res);
+                m7_vst(out + ((uint64_t)r * p->tw + c) * 128, res);
             }
         uint64_t row = (uint64_t)p->wo * 128;
-        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + ((uint64_t)nb * p->ho + r0) * row), out, 1,
-               (uint32_t)(nr * row), row, row);
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + ((uint64_t)t.nb * p->ho + t.r0) * row + (uint64_t)t.c0 * 128), out,
+               (uint32_t)t.nr, (uint32_t)t.nc * 128, row, (uint64_t)p->tw * 128);
         if (it + 1 < hi && sb)
-            m7k_pool_load(p, it + 1, nht, 0);
+            m7k_pool_load(p, it + 1, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);

@@ -217,7 +217,7 @@ int main(int argc, char **argv) {
     if (rc == 0)
         rc = ir_infer_shapes(g, &d);
     if (rc == 0 && o.train)
-        rc = passes_train_check(g, &d);
+        rc = passes_train_prepare(g, &d);
     if (rc == 0 && !o.no_canon)
         rc = passes_canonicalize(g, &d);
     if (rc == 0 && o.train) {

@@ -401,22 +401,44 @@ static int imp_matmul(Ctx *c) {
 }
 
 static int imp_batchnorm(Ctx *c) {
-    int spatial, training;
-    float eps;
-    if (get_float(c, "epsilon", 1e-5f, &eps) || get_int_in(c, "spatial", 1, 0, 1, &spatial) ||
-        get_int_in(c, "training_mode", 0, 0, 1, &training))
+    int spatial;
+    IrBnAttr a = {0};
+    if (get_float(c, "epsilon", 1e-5f, &a.eps) || get_int_in(c, "spatial", 1, 0, 1, &spatial) ||
+        get_int_in(c, "training_mode", 0, 0, 1, &a.training) || get_float(c, "momentum", 0.9f, &a.momentum))
         return -1;
+    if (c->opset < 7) { /* is_test=0 (the default) is the training form */
+        int is_test;
+        if (get_int_in(c, "is_test", 0, 0, 1, &is_test))
+            return -1;
+        a.training = !is_test;
+        for (size_t k = 3; k < c->n->n_output; k++)
+            if (c->n->output[k][0] && name_used(c, c->n->output[k]))
+                return node_err(c, "output %zu ('%s', the saved statistics of opset 6) is used; not supported",
+                                k, c->n->output[k]);
+    }
     if (!spatial)
         return node_err(c, "spatial=0 is not supported");
-    if (training)
-        return node_err(c, "training_mode=1 is not supported (inference form only)");
     for (int k = 1; k <= 4; k++)
         if (need_input(c, k, "scale, B, mean, var"))
             return -1;
-    int li = add_layer(c, IR_BATCHNORM, c->in, 5);
+    int li;
+    if (a.training) { /* Y, and the running mean and var when asked for */
+        if (c->n->n_output < 1 || !c->n->output[0][0])
+            return node_err(c, "has no output");
+        int out[3] = {-1, -1, -1};
+        for (size_t k = 0; k < c->n->n_output && k < 3; k++)
+            if (c->n->output[k][0])
+                out[k] = ir_add_tensor(c->g, c->n->output[k], IR_F32, IR_T_ACT);
+        if (c->n->n_output > 3 && c->opset >= 7)
+            return node_err(c, "has %zu outputs; training mode gives 3", c->n->n_output);
+        int nout = c->n->n_output < 3 ? (int)c->n->n_output : 3;
+        li = ir_add_layer(c->g, IR_BATCHNORM, c->name, c->n->op_type, c->in, 5, out, nout);
+    } else {
+        li = add_layer(c, IR_BATCHNORM, c->in, 5);
+    }
     if (li < 0)
         return -1;
-    c->g->l[li].a.bn.eps = eps;
+    c->g->l[li].a.bn = a;
     return infer(c, li);
 }
 
@@ -447,8 +469,48 @@ static int imp_softmax(Ctx *c) {
     return infer(c, li);
 }
 
+/* Add/Mul before opset 7: B broadcasts only with broadcast=1, and then
+ * lines up with A from A's axis `axis` when that is given (else from the
+ * end, as numpy).  Rewritten to numpy broadcasting: an Unsqueeze gives B the
+ * trailing 1s (folded when B is a constant). */
+static int legacy_broadcast(Ctx *c) {
+    int bc;
+    int64_t axis;
+    IrTensor *a = in_t(c, 0), *b = in_t(c, 1);
+    char sa[160], sb[160];
+    if (get_int_in(c, "broadcast", 0, 0, 1, &bc) || get_int(c, "axis", 0, &axis))
+        return -1;
+    if (!bc) {
+        if (a->rank != b->rank || memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims))
+            return node_err(c, "broadcast=0 but '%s' %s and '%s' %s differ", a->name,
+                            ir_shape_str(a, sa, sizeof sa), b->name, ir_shape_str(b, sb, sizeof sb));
+        return 0;
+    }
+    if (!attr(c, "axis"))
+        return 0;
+    if (axis < 0)
+        axis += a->rank;
+    int64_t extra = a->rank - axis - b->rank;
+    if (axis < 0 || axis > a->rank || extra < 0)
+        return node_err(c, "axis %lld does not place '%s' %s inside '%s' %s", (long long)axis, b->name,
+                        ir_shape_str(b, sb, sizeof sb), a->name, ir_shape_str(a, sa, sizeof sa));
+    if (extra == 0)
+        return 0;
+    size_t n = strlen(c->name) + 16;
+    char *name = ir_xmalloc(n);
+    snprintf(name, n, "%s:broadcast", c->name);
+    int y = ir_add_tensor(c->g, name, IR_F32, IR_T_ACT);
+    int li = ir_add_layer(c->g, IR_UNSQUEEZE, name, "Unsqueeze", &c->in[1], 1, &y, 1);
+    free(name);
+    c->g->l[li].a.axes.n = (int)extra;
+    for (int k = 0; k < extra; k++)
+        c->g->l[li].a.axes.v[k] = b->rank + k;
+    c->in[1] = y;
+    return infer(c, li);
+}
+
 static int imp_binary(Ctx *c, IrOp op) {
-    if (need_input(c, 1, "B"))
+    if (need_input(c, 1, "B") || (c->opset < 7 && legacy_broadcast(c)))
         return -1;
     return simple(c, op, 2);
 }
@@ -734,13 +796,13 @@ static const struct {
     {"AveragePool", imp_avgpool, 1},
     {"GlobalAveragePool", imp_gavgpool, 1},
     {"GlobalMaxPool", imp_gmaxpool, 1},
-    {"Gemm", imp_gemm, 7},
+    {"Gemm", imp_gemm, 6},     /* opset 6's broadcast attribute: C broadcasts as in 7 */
     {"MatMul", imp_matmul, 1},
-    {"BatchNormalization", imp_batchnorm, 7},
+    {"BatchNormalization", imp_batchnorm, 6}, /* opset 6: is_test */
     {"LRN", imp_lrn, 1},
     {"Softmax", imp_softmax, 1},
-    {"Add", imp_add, 7},
-    {"Mul", imp_mul, 7},
+    {"Add", imp_add, 6},       /* opset 6: broadcast, axis (legacy_broadcast) */
+    {"Mul", imp_mul, 6},
     {"Concat", imp_concat, 4},
     {"Pad", imp_pad, 2},
     {"Relu", imp_relu, 1},

@@ -124,7 +124,10 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
                 l->a.gemm.trans_a, l->a.gemm.trans_b);
         break;
     case IR_BATCHNORM:
-        fprintf(f, "  eps %g\n", l->a.bn.eps);
+        if (l->a.bn.training)
+            fprintf(f, "  eps %g training (batch statistics) momentum %g\n", l->a.bn.eps, l->a.bn.momentum);
+        else
+            fprintf(f, "  eps %g\n", l->a.bn.eps);
         break;
     case IR_LRN:
         fprintf(f, "  size %d alpha %g beta %g bias %g\n", l->a.lrn.size, l->a.lrn.alpha,

@@ -362,7 +362,25 @@ static int op_fc(const IrGraph *g, const IrLayer *l, const float *const *in, flo
 
 /* ---- normalisation ------------------------------------------------------ */
 
-static int op_batchnorm(const IrGraph *g, const IrLayer *l, const float *const *in, float *y,
+/* Per channel mean and (biased) variance of X [N, C, ...] over all but C. */
+void eval_batch_stats(const float *x, int64_t N, int64_t C, int64_t S, int64_t c, double *mean, double *var) {
+    double s = 0.0, q = 0.0;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < S; i++)
+            s += x[(n * C + c) * S + i];
+    double m = s / (double)(N * S);
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < S; i++) {
+            double e = x[(n * C + c) * S + i] - m;
+            q += e * e;
+        }
+    *mean = m;
+    *var = q / (double)(N * S);
+}
+
+/* Inference: the given statistics.  Training: the batch's, and the running
+ * statistics moved towards them (outputs 1, 2; as the ONNX reference). */
+static int op_batchnorm(const IrGraph *g, const IrLayer *l, const float *const *in, float *const *out,
                         IrDiag *d) {
     const IrTensor *xt = eval_tin(g, l, 0);
     if (xt->rank < 2)
@@ -377,14 +395,24 @@ static int op_batchnorm(const IrGraph *g, const IrLayer *l, const float *const *
     if (eval_check_out(d, l, eval_tout(g, l), xt->rank, xt->dims))
         return -1;
     const float *x = in[0], *scale = in[1], *bias = in[2], *mean = in[3], *var = in[4];
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t c = 0; c < C; c++) {
-            double k = scale[c] / sqrt((double)var[c] + l->a.bn.eps);
+    float *y = out[0];
+    for (int64_t c = 0; c < C; c++) {
+        double m = mean[c], v = var[c];
+        if (l->a.bn.training) {
+            eval_batch_stats(x, N, C, S, c, &m, &v);
+            double mo = l->a.bn.momentum;
+            if (l->n_out > 1 && out[1])
+                out[1][c] = (float)(mean[c] * mo + m * (1 - mo));
+            if (l->n_out > 2 && out[2])
+                out[2][c] = (float)(var[c] * mo + v * (1 - mo));
+        }
+        double k = scale[c] / sqrt(v + l->a.bn.eps);
+        for (int64_t n = 0; n < N; n++)
             for (int64_t i = 0; i < S; i++) {
                 int64_t o = (n * C + c) * S + i;
-                y[o] = (float)(((double)x[o] - mean[c]) * k + bias[c]);
+                y[o] = (float)(((double)x[o] - m) * k + bias[c]);
             }
-        }
+    }
     return 0;
 }
 
@@ -689,7 +717,7 @@ int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, fl
         rc = op_fc(g, l, in, y, d);
         break;
     case IR_BATCHNORM:
-        rc = op_batchnorm(g, l, in, y, d);
+        rc = op_batchnorm(g, l, in, out, d);
         break;
     case IR_LRN:
         rc = op_lrn(g, l, in[0], y, d);

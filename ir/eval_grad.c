@@ -305,6 +305,47 @@ static int op_pool_grad(const IrGraph *g, const IrLayer *l, const float *const *
     return 0;
 }
 
+/* BatchNormalization with batch statistics (mean m, biased variance v over
+ * the M = N x pixels values of a channel, xh = (x - m) / sqrt(v + eps)):
+ * dB = sum dY, dscale = sum dY xh, dX = scale / sqrt(v + eps) / M
+ * (M dY - dB - xh dscale). */
+static int op_bn_grad(const IrGraph *g, const IrLayer *l, const float *const *in, float *const *out,
+                      IrDiag *d) {
+    const IrTensor *dyt = eval_tin(g, l, 0), *xt = eval_tin(g, l, 1), *st = eval_tin(g, l, 2);
+    if (!st || !in[2] || xt->rank < 2 || ir_numel(dyt) != ir_numel(xt) || st->rank != 1 || st->dims[0] != xt->dims[1])
+        return fail(d, l, "needs dY and X of one shape [N, C, ...] and scale [C]");
+    if (check_like(d, g, l, 0, xt))
+        return -1;
+    for (int k = 1; k < 3; k++)
+        if (l->n_out <= k || l->out[k] < 0 || eval_check_out(d, l, &g->t[l->out[k]], 1, st->dims))
+            return k < l->n_out && l->out[k] >= 0 ? -1 : fail(d, l, "needs dscale and dB outputs");
+    int64_t N = xt->dims[0], C = xt->dims[1], S = eval_prod(xt->dims, 2, xt->rank);
+    const float *dy = in[0], *x = in[1], *scale = in[2];
+    double M = (double)(N * S);
+    for (int64_t c = 0; c < C; c++) {
+        double m, v, db = 0.0, ds = 0.0;
+        eval_batch_stats(x, N, C, S, c, &m, &v);
+        double is = 1.0 / sqrt(v + l->a.bn.eps);
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < S; i++) {
+                int64_t o = (n * C + c) * S + i;
+                db += dy[o];
+                ds += dy[o] * ((x[o] - m) * is);
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < S; i++) {
+                int64_t o = (n * C + c) * S + i;
+                double xh = (x[o] - m) * is;
+                out[0][o] = (float)(scale[c] * is / M * (M * dy[o] - db - xh * ds));
+            }
+        if (out[1])
+            out[1][c] = (float)ds;
+        if (out[2])
+            out[2][c] = (float)db;
+    }
+    return 0;
+}
+
 static int op_sgd(const IrGraph *g, const IrLayer *l, const float *const *in, float *w1, IrDiag *d) {
     const IrTensor *wt = eval_tin(g, l, 0), *dwt = eval_tin(g, l, 1);
     if (ir_numel(wt) != ir_numel(dwt))
@@ -337,6 +378,8 @@ int eval_grad_layer(const IrGraph *g, const IrLayer *l, const float *const *in, 
     case IR_MAXPOOL_GRAD:
     case IR_AVGPOOL_GRAD:
         return op_pool_grad(g, l, in, out[0], d);
+    case IR_BATCHNORM_GRAD:
+        return op_bn_grad(g, l, in, out, d);
     case IR_SGD:
         return op_sgd(g, l, in, out[0], d);
     default:

@@ -18,6 +18,8 @@ const char *eval_shape_str(const IrTensor *t);
 int eval_check_out(IrDiag *d, const IrLayer *l, const IrTensor *y, int rank, const int64_t *dims);
 int eval_check_out_2d(IrDiag *d, const IrLayer *l, const IrTensor *y, int xrank, const int64_t *d4);
 float eval_act1(float x, const IrAct *a);
+/* Mean and biased variance of channel c of X [N, C, S] (BatchNormalization). */
+void eval_batch_stats(const float *x, int64_t N, int64_t C, int64_t S, int64_t c, double *mean, double *var);
 
 /* A pooling window's geometry, from l->a.pool and the input X. */
 typedef struct {

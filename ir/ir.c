@@ -189,6 +189,7 @@ const char *ir_op_name(IrOp op) {
         [IR_FC_GRAD_W] = "fc_grad_w",
         [IR_MAXPOOL_GRAD] = "maxpool_grad",
         [IR_AVGPOOL_GRAD] = "avgpool_grad",
+        [IR_BATCHNORM_GRAD] = "batchnorm_grad",
         [IR_SGD] = "sgd",
     };
     if ((int)op < 0 || op >= IR_OP_COUNT || !names[op])

@@ -67,7 +67,7 @@ typedef enum {
     IR_MATMUL,          /* in: A, B (2-D) */
     IR_FC,              /* in: X (N x K, or N x ... flattened), W (M x K), [B (M)]
                            Y = X W^T + B; made by canonicalisation from Gemm/MatMul/Flatten */
-    IR_BATCHNORM,       /* in: X, scale, B, mean, var  attr: bn (inference form) */
+    IR_BATCHNORM,       /* in: X, scale, B, mean, var  attr: bn; training: out Y, [running mean, var] */
     IR_LRN,             /* in: X                    attr: lrn */
     IR_SOFTMAX,         /* in: X                    attr: softmax */
     IR_ADD,             /* in: A, B (broadcast) */
@@ -102,6 +102,7 @@ typedef enum {
     IR_FC_GRAD_W,       /* in: dY, X           out: dW, [dB] */
     IR_MAXPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (forward's) */
     IR_AVGPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (global: whole plane) */
+    IR_BATCHNORM_GRAD,  /* in: dY, X, scale    out: dX, dscale, dB     attr: bn (batch statistics) */
     IR_SGD,             /* in: W, dW           out: W - lr dW          attr: train.lr */
     IR_OP_COUNT
 } IrOp;
@@ -136,7 +137,11 @@ typedef struct {
     int trans_a, trans_b;
 } IrGemmAttr;
 
-typedef struct { float eps; } IrBnAttr;
+typedef struct {
+    float eps;
+    int training;           /* batch statistics (ONNX training_mode=1, and --train) */
+    float momentum;         /* training: running = running * momentum + batch * (1 - momentum) */
+} IrBnAttr;
 typedef struct { int size; float alpha, beta, bias; } IrLrnAttr;
 
 typedef struct {

@@ -292,6 +292,11 @@ static int infer_batchnorm(IrGraph *g, IrLayer *l, IrDiag *d) {
                         ir_shape_str(p, sp, sizeof sp), (long long)x->dims[1], x->name,
                         ir_shape_str(x, sx, sizeof sx));
     }
+    for (int k = 1; k < l->n_out && k < 3; k++) /* training: running mean, var */
+        if (l->out[k] >= 0) {
+            ir_set_shape(&g->t[l->out[k]], 1, &x->dims[1]);
+            g->t[l->out[k]].dtype = IR_F32;
+        }
     return same_shape_out(g, l, x, d);
 }
 
@@ -779,6 +784,7 @@ int ir_infer_layer(IrGraph *g, int li, IrDiag *d) {
     case IR_FC_GRAD_W:
     case IR_MAXPOOL_GRAD:
     case IR_AVGPOOL_GRAD:
+    case IR_BATCHNORM_GRAD:
     case IR_SGD:
         /* training layers are made with their shapes (passes/autodiff.c) */
         for (int k = 0; k < l->n_out; k++)

@@ -6,7 +6,8 @@
  * gradient (IR_LOSS_GRAD); the backward layers, visiting the forward layers
  * last to first (reverse-mode differentiation: when a layer is visited every
  * reader of its output has been, so the output's gradient is complete); and
- * an SGD update of every conv and FC weight and bias.  The graph outputs
+ * an SGD update of every conv and FC weight and bias and BatchNormalization
+ * scale and bias (BatchNormalization uses batch statistics in the step).  The graph outputs
  * become: the loss, the updated parameters, then their gradients, each in
  * forward order.  Backward layers are ordinary layers (ir.h), so the
  * reference executor runs them and later stages can map them like any other.
@@ -193,6 +194,22 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
         accumulate(a, fl, x, gx);
         return 0;
     }
+    case IR_BATCHNORM: { /* batch statistics (passes_train_prepare) */
+        int s = l->in[1], b = l->in[2];
+        if (needs_grad(g, s) || needs_grad(g, b)) {
+            ir_diag_add(d, "training: layer '%s' computes its scale or bias", l->name);
+            return -1;
+        }
+        IrBnAttr bn = l->a.bn;
+        int gx = grad_like(g, x), gs = grad_like(g, s), gb = grad_like(g, b);
+        int li = add_bwd(a, fl, IR_BATCHNORM_GRAD, (int[]){gy, x, s}, 3, (int[]){gx, gs, gb}, 3);
+        g->l[li].a.bn = bn;
+        if (needs_grad(g, x))
+            accumulate(a, fl, x, gx);
+        param_grad(a, fl, s, gs);
+        param_grad(a, fl, b, gb);
+        return 0;
+    }
     case IR_RESHAPE:
     case IR_FLATTEN:
     case IR_IDENTITY:
@@ -220,29 +237,34 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
         return 0;
     }
     default:
-        ir_diag_add(d, "training: layer '%s' (%s) has no backward yet (conv, FC, pooling, activations, "
-                       "reshapes and Add do)", l->name, l->onnx_op);
+        ir_diag_add(d, "training: layer '%s' (%s) has no backward yet (conv, FC, pooling, BatchNormalization, "
+                       "activations, reshapes and Add do)", l->name, l->onnx_op);
         return -1;
     }
 }
 
-int passes_train_check(const IrGraph *g, IrDiag *d) {
+int passes_train_prepare(IrGraph *g, IrDiag *d) {
     int bad = 0;
     for (int i = 0; i < g->n_l; i++) {
-        const IrLayer *l = &g->l[i];
+        IrLayer *l = &g->l[i];
         if (l->dead)
             continue;
         switch (l->op) {
-        case IR_BATCHNORM: /* folded into the weights for inference: would train the wrong parameters */
-            ir_diag_add(d, "training: layer '%s' (%s) is not supported in training yet", l->name, l->onnx_op);
-            bad = 1;
+        case IR_BATCHNORM: /* batch statistics, as PyTorch's model.train(); so it is not folded either */
+            if (l->n_out > 1 && l->out[1] >= 0) {
+                ir_diag_add(d, "training: layer '%s' (%s) already gives running statistics (training_mode=1); "
+                               "export the model for inference", l->name, l->onnx_op);
+                bad = 1;
+            }
+            l->a.bn.training = 1;
+            l->a.bn.momentum = 0.9f;
             break;
         case IR_LRN:
         case IR_MUL:
         case IR_CONCAT:
         case IR_TRANSPOSE:
-            ir_diag_add(d, "training: layer '%s' (%s) has no backward yet (conv, FC, pooling, activations, "
-                           "reshapes and Add do)", l->name, l->onnx_op);
+            ir_diag_add(d, "training: layer '%s' (%s) has no backward yet (conv, FC, pooling, BatchNormalization, "
+                           "activations, reshapes and Add do)", l->name, l->onnx_op);
             bad = 1;
             break;
         default: /* the rest either has a backward or canonicalisation removes it; autodiff says */

@@ -67,9 +67,16 @@ static int64_t weight_src(const IrLayer *l, const BkSched *s, int64_t co, int64_
     const BkConv *c = &s->u.conv;
     const BkAct *x = &s->in[0];
     int kk = c->kh * c->kw;
-    if (l->op == IR_CONV)
-        return (co * c->cin + ci) * kk + t;
+    if (l->op == IR_CONV) { /* ci counts within the run group; zero across ONNX groups */
+        int64_t cin_g = x->c / l->a.conv.group, cout_g = s->out.c / l->a.conv.group;
+        int64_t abs = co / (s->out.c / c->groups) * c->cin + ci;
+        if (abs / cin_g != co / cout_g)
+            return -1;
+        return (co * cin_g + abs % cin_g) * kk + t;
+    }
     int64_t m = s->out.c, k = ci;   /* FC: W[m][k], or [k][m] (bk_w_kmajor) */
+    if (l->op == IR_GEMM && l->a.gemm.trans_a) /* ci is A's row: K = A's first dimension */
+        return bk_w_kmajor(l) ? k * m + co : co * x->n + k;
     if (x->layout == BK_LAYOUT_BLOCKED) {
         /* FC on blocked data: ci runs over [C/32][H][W][32] of the input */
         int64_t hw = (int64_t)x->h * x->w;
@@ -137,7 +144,14 @@ void bk_weight_map(const IrGraph *g, const IrLayer *l, BkWeightFn fn, void *ctx)
     }
     for (int grp = 0; grp < c->groups; grp++)
         map_group(g, l, s, grp, (c->w_off + grp * c->g_wts) / 4, fn, ctx);
-    if (c->b_off >= 0) {
+    if (c->b_off >= 0 && c->bias_px) { /* Gemm's C matrix: [sample][vector][32] */
+        const IrTensor *ct = &g->t[l->in[2]];
+        int64_t r = ct->rank == 2 ? ct->dims[0] : 1, k = ct->rank == 2 ? ct->dims[1] : ir_numel(ct);
+        for (int n = 0; n < c->wo; n++)
+            for (int co = 0; co < ch; co++)
+                fn(ctx, 2, c->b_off / 4 + ((int64_t)n * c->nvco * 32 + co),
+                   (r == 1 ? 0 : n) * k + (k == 1 ? 0 : co));
+    } else if (c->b_off >= 0) {
         int cout_g = ch / c->groups;
         for (int grp = 0; grp < c->groups; grp++)
             for (int co = 0; co < cout_g; co++)

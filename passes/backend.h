@@ -56,6 +56,9 @@ typedef struct {
     int kh, kw, sh, sw, dh, dw, pt, pl;
     int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
     int groups;                     /* grouped conv: cin and nvco are per group */
+    int merge;                      /* ONNX groups per group run (block-diagonal weights; 1: none) */
+    int bias_px;                    /* FC: a bias per sample and column (Gemm's C matrix), [wo][nvco][32] */
+    int trans_a;                    /* FC of Gemm transA: A [K, N] read planar, channel k = row k */
     int in_gsm;                     /* input staged in GSM (offset 0) first */
     int64_t in_bytes;               /* the input's bytes (what staging copies) */
     int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
@@ -80,8 +83,10 @@ typedef struct {
 } BkConv;
 
 typedef struct {
-    int n, ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, pb, pr, is_max, count_include_pad;
-    int th;
+    int n, ncb, h, w, ho, wo, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, is_max, count_include_pad;
+    int th, tw;                 /* output tile */
+    int gh, gw;                 /* input rows/columns brought: every gcd(stride, dilation)-th */
+    int rows_in, cols_in;       /* a full tile's input window in AM, in those steps */
     int64_t am_in0, am_in1, am_out0, am_out1;
 } BkPool;
 
@@ -247,6 +252,8 @@ void bk_fuse_pools(IrGraph *g);
 /* tile.c: chooses tiles for each layer; -1 with a message if one cannot fit. */
 int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d);
+/* 1 if a conv may run k of its ONNX groups (cout_g outputs each) as one. */
+int bk_conv_merge_ok(int groups, int cout_g, int k);
 /* memplan.c: DDR placement of activations (liveness) and of weights. */
 int bk_memplan(IrGraph *g, IrDiag *d);
 
@@ -311,6 +318,10 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
 int bk_is_runtime(const IrGraph *g, int ti);        /* a graph input */
 int bk_w_kmajor(const IrLayer *l);                  /* FC weights K x M (Gemm transB=0, MatMul) */
 float bk_gemm_scale(const IrLayer *l, int k);       /* Gemm: alpha (k 1, weights), beta (k 2, bias); else 1 */
+/* Gemm's C against the [N, M] output: 1 one value per column (or one in
+ * all), 2 a value per row too (a matrix, [N, M] or [N, 1]), 0 not
+ * broadcastable; MatMul / absent C: 1. */
+int bk_gemm_c_form(const IrGraph *g, const IrLayer *l);
 /* Every weight/bias element of a conv, depthwise or FC layer: fn(ctx, k,
  * dst, src) with k the layer input (1 weights, 2 bias), dst the float index
  * in the blob, src the float index in the input tensor. */

@@ -85,9 +85,9 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
     if (c->in_gsm) /* staging: a share of the input, then a barrier */
         st.cycles += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     *compute = comp * c->groups;
-    *dma = st.cycles * c->groups;
-    *transfers = st.transfers * c->groups;
-    *bytes = st.bytes * c->groups;
+    *dma = st.cycles; /* every group's (bk_conv_dma) */
+    *transfers = st.transfers;
+    *bytes = st.bytes;
 }
 
 /* Depthwise: per pixel block and kernel row, the busiest of VMAC and VLS,
@@ -117,12 +117,16 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     int64_t tr = 0, by = 0;
     int cores = m->cores;
     switch (s->kind) {
-    case BK_KIND_POOL: {
+    case BK_KIND_POOL: { /* per tile: its window in (a transfer per row when columns are skipped), tile out */
         const BkPool *p = &s->u.pool;
-        double px = (double)p->n * p->ncb * p->ho * p->wo / cores;
+        int64_t items = (int64_t)p->n * p->ncb * ((p->ho + p->th - 1) / p->th) * ((p->wo + p->tw - 1) / p->tw);
+        double per = (double)((items + cores - 1) / cores);
+        double px = per * p->th * p->tw;
         comp = px * dmax((double)p->kh * p->kw / m->n_vls, 2.0 * m->lat_vint);
-        by = (int64_t)((double)p->n * p->ncb * (p->h * p->w + p->ho * p->wo) * 128 / cores);
-        tr = 2 * ((int64_t)p->n * p->ncb * ((p->ho + p->th - 1) / p->th) + cores - 1) / cores;
+        int in_tr = p->gw > 1 ? p->rows_in : 1;
+        by = (int64_t)(per * ((int64_t)p->rows_in * p->cols_in + (int64_t)p->th * p->tw) * 128);
+        tr = (int64_t)(per * (in_tr + 1));
+        dma = per * (p->gw > 1 ? (double)p->rows_in * p->cols_in : p->rows_in + p->th) * m->dma_row_overhead;
         break;
     }
     case BK_KIND_GPOOL: {

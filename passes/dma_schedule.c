@@ -56,8 +56,9 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
     }
 }
 
-void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
-    st->transfers = 0, st->bytes = 0, st->cycles = 0;
+/* One group's transfers: its bias, weight chunks, input windows (its
+ * channels start at cb, maybe mid-sub-tile) and output tiles. */
+static void group_dma(const BkConv *c, const M7Machine *m, int core, int ncores, int cb, BkDmaStats *st) {
     int r_lo, r_hi, v_lo, v_hi, pk = c->pool_k > 1 ? c->pool_k : 1;
     int bcast = bk_conv_share(c, core, ncores, &r_lo, &r_hi, &v_lo, &v_hi);
     int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
@@ -65,7 +66,7 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
         return;
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)
-        add(st, m, 1, (int64_t)c->nvco * 128, bcast);
+        add(st, m, 1, (int64_t)c->nvco * 128 * (c->bias_px ? c->wo : 1), bcast);
     int slice, nslices;
     bk_conv_slice(c, core, ncores, &slice, &nslices);
     for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {
@@ -78,14 +79,14 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
                         : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
             for (int part = 0; part < parts; part++) /* private weights: a part per tile */
                 add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
-            int nsub = (ci0 + nci + c->sub_ci - 1) / c->sub_ci - ci0 / c->sub_ci;
+            int a = cb + ci0, nsub = (a + nci + c->sub_ci - 1) / c->sub_ci - a / c->sub_ci;
             for (int n = 0; n < c->n; n++)
                 for (int ht = 0; ht < nht; ht++)
                     for (int wt = 0; wt < nwt; wt++) {
                         int r0 = r_lo + ht * c->th, c0 = wt * c->tw;
                         int nr = imin(c->th, r_hi - r0), nc = imin(c->tw, c->wo - c0);
                         for (int s = 0; s < nsub; s++) {
-                            int s_abs = ci0 / c->sub_ci + s, used = ci0 + nci - s_abs * c->sub_ci;
+                            int s_abs = a / c->sub_ci + s, used = a + nci - s_abs * c->sub_ci;
                             window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl,
                                    4LL * (used < c->sub_ci ? used : c->sub_ci));
                         }
@@ -102,4 +103,11 @@ void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDm
                     }
         }
     }
+}
+
+/* Groups run one after the other (m7k_conv). */
+void bk_conv_dma(const BkConv *c, const M7Machine *m, int core, int ncores, BkDmaStats *st) {
+    st->transfers = 0, st->bytes = 0, st->cycles = 0;
+    for (int g = 0; g < c->groups; g++)
+        group_dma(c, m, core, ncores, g * c->cin, st);
 }

@@ -22,7 +22,7 @@ static int const_vec(const IrGraph *g, int ti, int64_t c) {
 
 static int fold_one(IrGraph *g, int bi) {
     const IrLayer *bn = &g->l[bi];
-    if (bn->n_in < 5 || bn->n_out < 1 || bn->in[0] < 0 || bn->out[0] < 0)
+    if (bn->n_in < 5 || bn->n_out < 1 || bn->in[0] < 0 || bn->out[0] < 0 || bn->a.bn.training)
         return 0;
     for (int k = 1; k < bn->n_out; k++)
         if (bn->out[k] >= 0 &&

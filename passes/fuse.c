@@ -13,7 +13,8 @@ void bk_fuse_pools(IrGraph *g) {
         const IrPoolAttr *a = &l->a.pool;
         int k = a->kernel[0];
         int t = l->in[0], p = g->t[t].producer;
-        if (k < 2 || k > 4 || a->kernel[1] != k || a->stride[0] != k || a->stride[1] != k || a->pad[0] ||
+        if (k < 2 || k > 4 || a->kernel[1] != k || a->stride[0] != k || a->stride[1] != k || a->dilation[0] != 1 ||
+            a->dilation[1] != 1 || a->pad[0] ||
             a->pad[1] || a->pad[2] || a->pad[3] || p < 0 || g->t[t].is_graph_output ||
             ir_consumer_count(g, t) != 1 || g->t[l->out[0]].is_graph_output)
             continue;

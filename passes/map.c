@@ -120,13 +120,27 @@ static void sched_dump(const void *p, FILE *f) {
                 c->resident ? ", outputs resident" : "");
         if (c->in_gsm)
             fprintf(f, "    input staged in GSM: %lld B\n", (long long)c->in_bytes);
+        if (c->trans_a)
+            fputs("    Gemm transA: A [K, N] read as a planar image, channel k = row k of A, pixel n = sample n\n", f);
+        if (c->bias_px)
+            fprintf(f, "    Gemm C as a matrix: a bias vector per sample (%d x %d vectors in AM)\n", c->wo, c->nvco);
+        if (c->merge > 1)
+            fprintf(f, "    groups: %d of %d outputs each, run as %d conv%s of %d merged groups (block-diagonal "
+                       "weights, %dx the MACs)\n", c->groups * c->merge, s->out.c / (c->groups * c->merge),
+                    c->groups, c->groups > 1 ? "s" : "", c->merge, c->merge);
+        else if (c->groups > 1)
+            fprintf(f, "    groups: %d, one after the other\n", c->groups);
         if (c->pool_k)
             fprintf(f, "    fused %s pooling %dx%d\n", c->pool_max ? "max" : "average", c->pool_k, c->pool_k);
     } else if (s->kind == BK_KIND_DW) {
         fprintf(f, "    tiles: %d output rows x %d, blocks of %d pixels\n", s->u.conv.th, s->u.conv.tw,
                 s->u.conv.px);
     } else if (s->kind == BK_KIND_POOL) {
-        fprintf(f, "    tiles: %d output rows\n", s->u.pool.th);
+        const BkPool *p = &s->u.pool;
+        fprintf(f, "    tiles: %d x %d outputs; input window %d x %d pixels", p->th, p->tw, p->rows_in, p->cols_in);
+        if (p->gh > 1 || p->gw > 1)
+            fprintf(f, " (rows %d apart, columns %d apart: dilation %dx%d)", p->gh, p->gw, p->dh, p->dw);
+        fprintf(f, "%s\n", p->am_in0 == p->am_in1 ? ", one slot (two do not fit)" : "");
     }
     fprintf(f, "    memory/core: AM %lld B (%d slots), SM %lld B (%d slots), GSM %lld B\n",
             (long long)s->am_bytes, s->am_slots, (long long)s->sm_bytes, s->sm_slots,
@@ -160,8 +174,8 @@ static int weights_ok(const IrGraph *g, const IrLayer *l, int cout) {
         return 0;
     if (l->n_in < 3 || l->in[2] < 0)
         return 1;
-    int64_t nb = ir_numel(&g->t[l->in[2]]); /* the packing reads cout values (Gemm: or one) */
-    return is_weight(g, l->in[2]) && (nb == cout || (l->op == IR_GEMM && nb == 1));
+    int64_t nb = ir_numel(&g->t[l->in[2]]); /* the packing reads cout values (Gemm: C, gemm_as_fc) */
+    return is_weight(g, l->in[2]) && (nb == cout || l->op == IR_GEMM);
 }
 
 /* Gemm / MatMul that make_fc left (B a graph input, alpha != 1, or beta
@@ -169,15 +183,17 @@ static int weights_ok(const IrGraph *g, const IrLayer *l, int cout) {
  * (+ beta C), C a bias of one value per column or one value.  alpha and beta
  * scale the packed weights and bias (bk_gemm_scale); B as K x M is read
  * transposed (bk_w_kmajor). */
-static int gemm_as_fc(const IrGraph *g, const IrLayer *l) {
-    if ((l->op == IR_GEMM && l->a.gemm.trans_a) || l->n_in < 2 || !is_weight(g, l->in[1]) ||
-        g->t[l->in[0]].rank != 2 || g->t[l->in[1]].rank != 2 || g->t[l->out[0]].rank != 2)
+static int gemm_as_fc(const IrGraph *g, const IrLayer *l, const BkAct *a) {
+    if (l->n_in < 2 || !is_weight(g, l->in[1]) || g->t[l->in[0]].rank != 2 || g->t[l->in[1]].rank != 2 ||
+        g->t[l->out[0]].rank != 2)
+        return 0;
+    /* transA: A^T's sample n is column n of A, read as a planar image whose
+     * channel k is row k (A's own [K, N] rows, NCHW or blocked) */
+    if (l->op == IR_GEMM && l->a.gemm.trans_a && (a->h != 1 || a->w != 1))
         return 0;
     if (l->op == IR_MATMUL || l->n_in < 3 || l->in[2] < 0)
         return l->op == IR_GEMM || l->n_in == 2;
-    const IrTensor *c = &g->t[l->in[2]];
-    int64_t n = ir_numel(c), m = g->t[l->out[0]].dims[1];
-    return is_weight(g, l->in[2]) && (n == m || n == 1) && (c->rank <= 1 || (c->rank == 2 && c->dims[0] == 1));
+    return is_weight(g, l->in[2]) && bk_gemm_c_form(g, l) > 0;
 }
 
 /* A constant that broadcasts per channel of a [N, C, ...] activation: one
@@ -398,20 +414,20 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             need_blocked(s, 0);
             break;
         }
-        if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group ||
-            (l->a.conv.group > 1 && s->out.c / l->a.conv.group % 32)) {
-            ir_diag_add(d, "backend: layer '%s' (Conv): group=%d with %d output channels is not "
-                           "supported yet (needs a multiple of 32 output channels per group)",
-                        l->name, l->a.conv.group, s->out.c);
+        /* other groupings run as convs of merged groups (tile.c, bk_conv_merge_ok) */
+        if (l->a.conv.group < 1 || s->out.c % l->a.conv.group || s->in[0].c % l->a.conv.group) {
+            ir_diag_add(d, "backend: layer '%s' (Conv): group=%d does not divide %d input and %d output "
+                           "channels", l->name, l->a.conv.group, s->in[0].c, s->out.c);
             return -1;
         }
         /* fall through */
     case IR_FC:
     case IR_GEMM:
     case IR_MATMUL:
-        if ((l->op == IR_GEMM || l->op == IR_MATMUL) && !gemm_as_fc(g, l)) {
-            ir_diag_add(d, "backend: layer '%s' (%s): only 2-D A x B or A x B^T (transA=0) with a per-column "
-                           "bias is supported", l->name, l->onnx_op);
+        if ((l->op == IR_GEMM || l->op == IR_MATMUL) && !gemm_as_fc(g, l, &s->in[0])) {
+            ir_diag_add(d, "backend: layer '%s' (%s): only 2-D A x B (A transposed only when it is a [K, N] "
+                           "tensor of its own) with C broadcastable to the [N, M] output is supported",
+                        l->name, l->onnx_op);
             return -1;
         }
         if (!weights_ok(g, l, s->out.c)) {
@@ -425,9 +441,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_MAXPOOL:
     case IR_AVGPOOL: {
         const IrPoolAttr *pa = &l->a.pool;
-        if ((pa->dilation[0] > 1 || pa->dilation[1] > 1) || pa->kernel[0] < 1 || pa->kernel[1] < 1 ||
-            pa->stride[0] < 1 || pa->stride[1] < 1) {
-            ir_diag_add(d, "backend: layer '%s' (%s): dilated or degenerate pooling windows are not "
+        if (pa->kernel[0] < 1 || pa->kernel[1] < 1 || pa->stride[0] < 1 || pa->stride[1] < 1 ||
+            pa->dilation[0] < 1 || pa->dilation[1] < 1 ||
+            (l->op == IR_AVGPOOL && (pa->dilation[0] > 1 || pa->dilation[1] > 1))) {
+            ir_diag_add(d, "backend: layer '%s' (%s): degenerate (or dilated average) pooling windows are not "
                            "supported", l->name, l->onnx_op);
             return -1;
         }
@@ -484,6 +501,11 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             return -1;
         break;
     case IR_BATCHNORM: {
+        if (l->a.bn.training) {
+            ir_diag_add(d, "backend: layer '%s' (BatchNormalization): batch statistics (training mode) "
+                           "are not compiled yet", l->name);
+            return -1;
+        }
         /* all constants (folded at compile time) or all graph inputs (m7k_pack_bn) */
         int nrt = 0;
         for (int k = 1; k < 5 && k < l->n_in; k++)
@@ -640,9 +662,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
                     l->name, l->onnx_op);
         return -1;
     }
-    if (y->is_graph_output && !(s->out.n == 1 && s->out.h * s->out.w == 1 &&
+    if (y->is_graph_output && !((s->out.n == 1 || s->out.c % 32 == 0) && s->out.h * s->out.w == 1 &&
                                 s->out.layout == BK_LAYOUT_BLOCKED && s->kind != BK_KIND_ALIAS)) {
-        /* [1, C] blocked is NCHW already (plus padding); anything else converts */
+        /* [1, C] blocked is NCHW already (plus padding), and so is [N, C] with
+         * whole vectors (an FC at batch N); anything else converts */
         if (s->out.layout == BK_LAYOUT_BLOCKED) {
             s->post.present = 1;
             s->post.to_blocked = 0;

@@ -64,7 +64,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         off = align(off + c->w_bytes, 256);
         if (c->b_off >= 0) {
             c->b_off = off;
-            off = align(off + (int64_t)c->groups * c->nvco * 128, 256);
+            off = align(off + (int64_t)c->groups * c->nvco * 128 * (c->bias_px ? c->wo : 1), 256);
         }
     }
     for (int li = 0; li < g->n_l; li++) { /* affine constants, pad value rows */

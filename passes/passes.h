@@ -54,12 +54,13 @@ typedef struct {
     IrLossKind loss;
     float lr;                   /* SGD learning rate */
 } TrainOptions;
-/* Before canonicalisation: lists every layer training cannot handle
- * (BatchNormalization, which canonicalisation would fold into the weights,
- * and ops without a backward), all of them.  0 or -1. */
-int passes_train_check(const IrGraph *g, IrDiag *d);
+/* Before canonicalisation: switches BatchNormalization to batch statistics
+ * (as PyTorch's model.train(); canonicalisation then leaves it alone) and
+ * lists every layer without a backward, all of them.  0 or -1. */
+int passes_train_prepare(IrGraph *g, IrDiag *d);
 /* After canonicalisation: appends a `target` graph input, the loss, the
- * backward layers and an SGD update of every conv/FC weight and bias; the
+ * backward layers and an SGD update of every conv/FC weight and bias and
+ * BatchNormalization scale and bias; the
  * graph outputs become the loss, the updated parameters, then their
  * gradients (forward order).  0, or -1 listing every layer without a
  * backward. */

@@ -21,6 +21,17 @@ float bk_gemm_scale(const IrLayer *l, int k) {
     return l->op != IR_GEMM ? 1.0f : k == 1 ? l->a.gemm.alpha : l->a.gemm.beta;
 }
 
+int bk_gemm_c_form(const IrGraph *g, const IrLayer *l) {
+    if (l->op != IR_GEMM || l->n_in < 3 || l->in[2] < 0)
+        return 1;
+    const IrTensor *c = &g->t[l->in[2]], *y = &g->t[l->out[0]];
+    int64_t n = y->dims[0], m = y->dims[1];
+    int64_t r = c->rank == 2 ? c->dims[0] : 1, k = c->rank == 2 ? c->dims[1] : c->rank == 1 ? c->dims[0] : 1;
+    if (c->rank > 2 || (r != 1 && r != n) || (k != 1 && k != m))
+        return 0;
+    return r == 1 || n == 1 ? 1 : 2;
+}
+
 int bk_has_rt_pack(const IrGraph *g, const IrLayer *l) {
     const BkSched *s = l->dead ? NULL : l->sched;
     if (!s)

@@ -19,6 +19,21 @@ static const int blocks[][2] = {{4, 6}, {4, 7}, {3, 8}, {3, 9}, {2, 12}, {4, 5},
                                 {2, 8}, {1, 12}, {4, 2}, {2, 6}, {1, 8}, {4, 1}, {2, 4}, {1, 4},
                                 {1, 2}, {1, 1}};
 
+/* SM sub-tiles the input window of one weight chunk spans, the most of
+ * any chunk of any group: a group whose channels start mid-vector (20 of
+ * 40 in group 2) straddles one more sub-tile than its channel count says,
+ * and its slot must hold it (m7k_conv_load_tile loads every sub it spans). */
+static int conv_max_subs(const BkConv *c) {
+    int best = 1;
+    for (int g = 0; g < c->groups; g++)
+        for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
+            int a = g * c->cin + ci0, e = a + (c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk);
+            int n = (e + c->sub_ci - 1) / c->sub_ci - a / c->sub_ci;
+            best = n > best ? n : best;
+        }
+    return best;
+}
+
 /* Memory of a candidate; 0 if it fits. */
 static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, int64_t *sm) {
     int kk = c->kh * c->kw;
@@ -28,10 +43,7 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
     int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
     int64_t sub_bytes = ((int64_t)rows * sr + 7) / 8 * 8;
-    int nsub = (c->ci_chunk + c->sub_ci - 1) / c->sub_ci;
-    if (c->ci_chunk % c->sub_ci && c->ci_chunk != c->cin)
-        nsub++; /* a chunk may straddle two sub-tiles */
-    c->sm_slot_bytes = nsub * sub_bytes;
+    c->sm_slot_bytes = conv_max_subs(c) * sub_bytes;
     c->zero_bytes = sr;
     c->w_slot_bytes = (int64_t)c->co_chunk * c->ci_chunk * kk * 128;
     c->out_tile_bytes = (int64_t)c->co_chunk * c->th * c->tw * 128;
@@ -39,7 +51,7 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
     int slots = c->single_buf ? 1 : 2; /* per stream */
     int wslots = nkc * ncc_max > 1 ? slots : 1;
     c->am_bias = 0;
-    c->am_w0 = round128((int64_t)c->nvco * 128);
+    c->am_w0 = round128((int64_t)c->nvco * 128 * (c->bias_px ? c->wo : 1));
     c->am_w1 = c->am_w0 + (wslots > 1 ? c->w_slot_bytes : 0);
     c->am_out = c->am_w1 + c->w_slot_bytes;
     *am = c->am_out + (c->resident ? ntiles_max : slots) * c->out_tile_bytes;
@@ -50,7 +62,8 @@ static int conv_fit(BkConv *c, const M7Machine *m, int ntiles_max, int64_t *am, 
 }
 
 /* DMA that nothing overlaps: staging the input, the first weight chunk
- * and input tile before any compute, the last output tile after it.
+ * and input tile before any compute, the last output tile after it; each
+ * group of a grouped conv starts and drains its own pipeline.
  * Single-buffered, nothing overlaps at all (the cost is compute + DMA). */
 static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
@@ -60,6 +73,7 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, bcast);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
+    e *= c->groups;
     if (c->in_gsm)
         e += bk_dma_cycles(m, 1, c->in_bytes / m->cores, 0) + m->barrier_cycles;
     return e;
@@ -196,21 +210,32 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
     return 0;
 }
 
-static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
+/* k consecutive ONNX groups may run together as one group: k divides the
+ * groups and their outputs fill whole vectors (a group's outputs must start
+ * a vector: m7k_conv writes whole vectors), or k is all of them (a dense
+ * conv).  Their weights are block-diagonal (zero across groups), so k
+ * costs k times the MACs (the cost model counts what runs). */
+int bk_conv_merge_ok(int groups, int cout_g, int k) {
+    return k >= 1 && groups % k == 0 && (k == groups || (int64_t)k * cout_g % 32 == 0);
+}
+
+static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, int merge, IrDiag *d) {
     BkConv *c = &s->u.conv;
     const IrTensor *w = &g->t[l->in[1]];
     const BkAct *x = &s->in[0], *y = &s->out;
     int pool_k = c->pool_k, pool_max = c->pool_max; /* set by bk_fuse_pools */
     memset(c, 0, sizeof *c);
     c->pool_k = pool_k, c->pool_max = pool_max;
-    c->groups = l->op == IR_CONV ? l->a.conv.group : 1;
+    int onnx_groups = l->op == IR_CONV ? l->a.conv.group : 1;
+    c->merge = merge;
+    c->groups = onnx_groups / c->merge;
     c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
     c->dh = c->dw = c->sh = c->sw = 1;
     c->kh = c->kw = 1;
     int64_t wd[4];
     if (l->op == IR_CONV) {
-        if (ir_dims_2d(w, wd) || wd[1] * c->groups != x->c) {
+        if (ir_dims_2d(w, wd) || wd[1] * onnx_groups != x->c) {
             ir_diag_add(d, "backend: layer '%s': weights do not match the input channels", l->name);
             return -1;
         }
@@ -240,6 +265,19 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
         c->g_out = (int64_t)c->nvco * c->out_sv;
         c->g_wts = (int64_t)c->nvco * c->cin * c->kh * c->kw * 128;
         c->g_bias = (int64_t)c->nvco * 128;
+    } else if (l->op == IR_GEMM && l->a.gemm.trans_a) {
+        /* A is [K, N]: a planar 1-row image of N pixels (the samples) whose
+         * channel k is A's row k (pitch: N floats, or N padded to vectors) */
+        int64_t pitch = x->layout == BK_LAYOUT_BLOCKED ? (int64_t)(x->c + 31) / 32 * 128 : (int64_t)x->c * 4;
+        if (w->rank != 2 || w->dims[bk_w_kmajor(l) ? 0 : 1] != x->n) {
+            ir_diag_add(d, "backend: layer '%s': Gemm B does not match A's K", l->name);
+            return -1;
+        }
+        c->n = 1, c->cin = x->n, c->h = 1, c->w = x->c, c->ho = 1, c->wo = x->c;
+        c->in_bytes = bk_act_bytes(x);
+        c->sub_ci = 1, c->trans_a = 1;
+        c->in_sw = 4, c->in_sh = 0, c->in_ssub = pitch, c->in_sn = 0;
+        c->out_sw = (int64_t)c->nvco * 128, c->out_sh = 0, c->out_sv = 128, c->out_sn = 0;
     } else { /* FC: a 1x1 conv over a 1-row image of the batch */
         int64_t k = x->layout == BK_LAYOUT_BLOCKED ? (int64_t)(x->c + 31) / 32 * 32 * x->h * x->w
                                                    : (int64_t)x->c * x->h * x->w;
@@ -253,13 +291,15 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, IrDiag *d) {
         c->in_sw = k * 4, c->in_sh = 0, c->in_sn = 0;
         c->out_sw = (int64_t)c->nvco * 128, c->out_sh = 0, c->out_sv = 128, c->out_sn = 0;
     }
+    /* Gemm's C as a matrix: a bias vector per sample */
+    c->bias_px = c->b_off >= 0 && bk_gemm_c_form(g, l) == 2;
     return 0;
 }
 
 /* Depthwise: rows of full width per item; as many rows as fit, but enough
  * items for every core. */
 static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
-    if (conv_setup(g, l, s, d))
+    if (conv_setup(g, l, s, l->a.conv.group, d))
         return -1;
     BkConv *c = &s->u.conv;
     c->ncb = (s->out.c + 31) / 32;
@@ -306,6 +346,8 @@ static int dw_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, int s
     return 0;
 }
 
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
+
 static void pool_setup(const IrLayer *l, BkSched *s) {
     BkPool *p = &s->u.pool;
     const BkAct *x = &s->in[0], *y = &s->out;
@@ -313,31 +355,70 @@ static void pool_setup(const IrLayer *l, BkSched *s) {
     p->n = x->n, p->ncb = (x->c + 31) / 32, p->h = x->h, p->w = x->w, p->ho = y->h, p->wo = y->w;
     p->kh = l->a.pool.kernel[0], p->kw = l->a.pool.kernel[1];
     p->sh = l->a.pool.stride[0], p->sw = l->a.pool.stride[1];
+    p->dh = l->a.pool.dilation[0], p->dw = l->a.pool.dilation[1];
+    p->gh = gcd(p->sh, p->dh), p->gw = gcd(p->sw, p->dw);
     p->pt = l->a.pool.pad[0], p->pl = l->a.pool.pad[1], p->pb = l->a.pool.pad[2], p->pr = l->a.pool.pad[3];
     p->is_max = l->op == IR_MAXPOOL;
     p->count_include_pad = l->a.pool.count_include_pad;
 }
 
+/* AM input window of a th x tw tile: the rows and columns its taps read. */
+static void pool_window(const BkPool *p, int th, int tw, int *rows, int *cols) {
+    *rows = ((th - 1) * p->sh + (p->kh - 1) * p->dh) / p->gh + 1;
+    *cols = ((tw - 1) * p->sw + (p->kw - 1) * p->dw) / p->gw + 1;
+}
+
+static int64_t pool_slot_bytes(const BkPool *p, int th, int tw) {
+    int rows, cols;
+    pool_window(p, th, tw, &rows, &cols);
+    return ((int64_t)rows * cols + (int64_t)th * tw) * 128;
+}
+
+/* Window taps (max/add on the one VIEU) per tile, at most: the loads (two
+ * VLS) run ahead of that chain, and only the DMA waits of the next tiles
+ * bring them back; a real core could not hold more loaded values than its
+ * registers, and the simulator's timing ring holds some 16 k cycles. */
+#define POOL_MAX_TAPS 4096
+
+/* Full-width rows if one fits, else the widest column tile (very wide rows,
+ * huge dilated windows); rows per tile as many as fit, or fewer when that
+ * shares the tiles more evenly among the cores.  Two slots per stream; one
+ * when two do not fit even at 1 x 1. */
 static int pool_tile(const char *name, BkSched *s, const M7Machine *m, int slots, IrDiag *d) {
     BkPool *p = &s->u.pool;
-    int items = p->n * p->ncb, fit = 0;
-    for (int th = 1; th <= p->ho; th++) {
-        int64_t rows = (int64_t)(th - 1) * p->sh + p->kh;
-        int64_t am = slots * (rows * p->w * 128 + (int64_t)th * p->wo * 128);
-        if (am > m->am_bytes)
-            break;
-        fit = th;
-    }
+    int items = p->n * p->ncb, fit = 0, tw = p->wo, kk = p->kh * p->kw;
+    int tw0 = POOL_MAX_TAPS / kk < p->wo ? POOL_MAX_TAPS / kk : p->wo;
+    if (tw0 < 1)
+        tw0 = 1;
+    for (; slots >= 1 && !fit; slots--)
+        for (tw = tw0; tw >= 1 && !fit; tw = tw > 1 ? (tw + 1) / 2 : 0) {
+            for (int th = 1; th <= p->ho && slots * pool_slot_bytes(p, th, tw) <= m->am_bytes &&
+                             (th == 1 || (int64_t)th * tw * kk <= POOL_MAX_TAPS); th++)
+                fit = th;
+            if (fit)
+                break;
+        }
+    slots++;
     if (!fit) {
-        ir_diag_add(d, "backend: layer '%s': one row of pooling windows does not fit in AM", name);
+        int rows, cols;
+        pool_window(p, 1, 1, &rows, &cols);
+        ir_diag_add(d, "backend: layer '%s': one pooling window (%d x %d pixels) does not fit in AM", name,
+                    rows, cols);
         return -1;
     }
-    /* enough tiles to give every core work, as large as fits */
-    int want = (m->cores + items - 1) / items;
-    int th = (p->ho + want - 1) / want;
-    p->th = th < fit ? th : fit;
-    int64_t in_slot = ((int64_t)(p->th - 1) * p->sh + p->kh) * p->w * 128;
-    int64_t out_slot = (int64_t)p->th * p->wo * 128;
+    /* row tiles: at least ho / fit; a few more if that evens out the cores'
+     * rows (the busiest core's tiles x rows per tile) */
+    int nwt = (p->wo + tw - 1) / tw, per = items * nwt, best = -1;
+    for (int nht = (p->ho + fit - 1) / fit; nht <= p->ho && nht <= (p->ho + fit - 1) / fit + m->cores; nht++) {
+        int th = (p->ho + nht - 1) / nht;
+        int64_t rows = (int64_t)((per * nht + m->cores - 1) / m->cores) * th;
+        if (best < 0 || rows < best)
+            best = (int)rows, p->th = th;
+    }
+    p->tw = tw;
+    pool_window(p, p->th, p->tw, &p->rows_in, &p->cols_in);
+    int64_t in_slot = (int64_t)p->rows_in * p->cols_in * 128;
+    int64_t out_slot = (int64_t)p->th * p->tw * 128;
     if (slots > 1) {
         p->am_in0 = 0, p->am_in1 = in_slot, p->am_out0 = 2 * in_slot, p->am_out1 = 2 * in_slot + out_slot;
     } else { /* single-buffered: the second slots are the first */
@@ -468,6 +549,40 @@ static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     return 0;
 }
 
+/* A conv's tiling; a grouped one tries every valid merge of its groups
+ * (bk_conv_merge_ok) and keeps the cheapest: fewer, larger groups do more
+ * MACs but start fewer pipelines.  Refused: the fewest merged's message. */
+static int conv_tile(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, const BkOptions *o, IrDiag *d) {
+    int groups = l->op == IR_CONV ? l->a.conv.group : 1, cout_g = s->out.c / groups, found = 0;
+    BkSched best = *s;
+    double best_cyc = 0;
+    IrDiag first = {0};
+    for (int k = 1; k <= groups; k++) {
+        if (!bk_conv_merge_ok(groups, cout_g, k))
+            continue;
+        IrDiag dk = {0};
+        int r = conv_setup(g, l, s, k, &dk);
+        s->u.conv.single_buf = !o->double_buffer;
+        s->u.conv.no_share = !o->weight_sharing;
+        if (!r)
+            r = bk_tile_conv(l->name, s, m, &dk);
+        double cyc = o->double_buffer ? (s->cyc_compute > s->cyc_dma ? s->cyc_compute : s->cyc_dma) + s->cyc_exposed
+                                      : s->cyc_compute + s->cyc_dma;
+        if (!r && (!found || cyc < best_cyc))
+            best = *s, best_cyc = cyc, found = 1;
+        if (r && !found && first.n == 0)
+            first = dk;
+        else
+            ir_diag_free(&dk);
+    }
+    if (!found)
+        for (int i = 0; i < first.n; i++)
+            ir_diag_add(d, "%s", first.msg[i]);
+    ir_diag_free(&first);
+    *s = best;
+    return found ? 0 : -1;
+}
+
 int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
     int rc = 0;
     for (int li = 0; li < g->n_l; li++) {
@@ -479,11 +594,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         s->cores = m->cores;
         switch (s->kind) {
         case BK_KIND_CONV:
-            r = conv_setup(g, l, s, d);
-            s->u.conv.single_buf = !o->double_buffer;
-            s->u.conv.no_share = !o->weight_sharing;
-            if (!r)
-                r = bk_tile_conv(l->name, s, m, d);
+            r = conv_tile(g, l, s, m, o, d);
             break;
         case BK_KIND_DW:
             r = dw_tile(g, l, s, m, slots, d);
@@ -547,8 +658,9 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             continue;
         }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
-        int single = slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL);
-        single |= s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis; /* one AM slot: load, compute, store */
+        int single = (slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL)) ||
+                     (s->kind == BK_KIND_POOL && s->u.pool.am_in0 == s->u.pool.am_in1) ||
+                     (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis); /* one AM slot: load, compute, store */
         if (single) /* nothing overlaps */
             s->cyc_pred = s->cyc_compute + s->cyc_dma;
         else

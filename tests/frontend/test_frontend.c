@@ -569,8 +569,14 @@ static void test_batchnorm(void) {
     CU_ASSERT(g && fe_layer(g, "y")->a.bn.eps == 1e-5f);
     ir_graph_free(g);
     CU_ASSERT_PTR_NULL(bn_model(7, "3", bn_spatial0, 0));
-    CU_ASSERT_PTR_NULL(bn_model(15, "3", bn_training, 0));
-    CU_ASSERT_PTR_NULL(bn_model(9, "3", NULL, 1));  /* running mean used */
+    g = bn_model(15, "3", bn_training, 1); /* batch statistics; running mean out */
+    CU_ASSERT(g && fe_layer(g, "y")->a.bn.training && fe_layer(g, "y")->n_out == 2);
+    if (g) {
+        int rm = ir_find_tensor(g, "rm");
+        CU_ASSERT(rm >= 0 && g->t[rm].rank == 1 && g->t[rm].dims[0] == 3);
+    }
+    ir_graph_free(g);
+    CU_ASSERT_PTR_NULL(bn_model(9, "3", NULL, 1));  /* running mean used in inference form */
     CU_ASSERT_PTR_NULL(bn_model(9, "4", NULL, 0));  /* wrong parameter size */
     Onnx__ModelProto *m = mk_model(9);
     mk_input(m, "x", F, "1,3,4,4");
@@ -806,6 +812,31 @@ static void test_pad(void) {
     m = unary(7, "Pad", "1,2,3,3", &n);
     mk_attr_ints(n, "pads", "1,1");
     fe_expect_error(m, "'n0'", "pads has 2 values");
+}
+
+/* Add/Mul of opset 6 with broadcast=1 and axis: B lines up from A's axis. */
+static void test_legacy_broadcast(void) {
+    for (int rt = 0; rt < 2; rt++) { /* B a constant, then a graph input */
+        Onnx__ModelProto *m = mk_model(6);
+        mk_input(m, "x", F, "2,3,4,5");
+        if (rt)
+            mk_input(m, "b", F, "3,4");
+        else
+            mk_init_f32(m, "b", "3,4", NULL);
+        Onnx__NodeProto *n = mk_node(m, "Add", "a6", "x,b", "y");
+        mk_attr_i(n, "broadcast", 1);
+        mk_attr_i(n, "axis", 1);
+        mk_output(m, "y", NULL);
+        IrGraph *g = must_load(m, 0);
+        if (!g)
+            continue;
+        fe_expect_shape(g, "y", "2,3,4,5");
+        const IrLayer *l = fe_layer(g, "y");
+        CU_ASSERT(l->op == IR_ADD && l->n_in == 2);
+        const IrTensor *b = &g->t[l->in[1]];
+        CU_ASSERT(b->rank == 3 && b->dims[0] == 3 && b->dims[1] == 4 && b->dims[2] == 1); /* numpy: [1,3,4,1] */
+        ir_graph_free(g);
+    }
 }
 
 static void test_concat_cast(void) {
@@ -1143,6 +1174,7 @@ int main(void) {
         {"dropout", test_dropout},
         {"pad", test_pad},
         {"concat and cast", test_concat_cast},
+        {"opset-6 Add/Mul broadcast with axis", test_legacy_broadcast},
         {"every op at every opset 7..17", test_every_op_every_opset},
         {"constants", test_constants},
         {"initializer inputs and weights as inputs", test_initializer_inputs},

@@ -197,13 +197,28 @@ static void test_bad_graph(void) {
     Onnx__ModelProto *m = small_model();
     m->opset_import[0]->version = 19;
     fe_expect_error(m, "opset 19 is not supported", NULL);
-    /* before opset 7 Add had a broadcast attribute: listed with the opset */
-    m = mk_model(6);
+    /* before opset 6 Add had consumed_inputs: listed with the opset */
+    m = mk_model(5);
     mk_input(m, "x", F, "1,3");
-    mk_node(m, "Add", "a6", "x,x", "y");
+    mk_node(m, "Add", "a5", "x,x", "y");
     mk_node(m, "Elu", "t", "y", "z");
     mk_output(m, "z", NULL);
-    fe_expect_error(m, "unsupported node 0: op 'Add' at opset 6", "unsupported node 1: op 'Elu'");
+    fe_expect_error(m, "unsupported node 0: op 'Add' at opset 5", "unsupported node 1: op 'Elu'");
+    /* opset 6: broadcast=1 with an axis that does not place B inside A */
+    m = mk_model(6);
+    mk_input(m, "x", F, "2,3,4");
+    mk_init_f32(m, "b", "3,4", NULL);
+    Onnx__NodeProto *n6 = mk_node(m, "Add", "a6", "x,b", "y");
+    mk_attr_i(n6, "broadcast", 1);
+    mk_attr_i(n6, "axis", 2);
+    mk_output(m, "y", NULL);
+    fe_expect_error(m, "'a6'", "axis 2 does not place 'b' [3x4] inside 'x' [2x3x4]");
+    m = mk_model(6);
+    mk_input(m, "x", F, "2,3,4");
+    mk_init_f32(m, "b", "3,4", NULL);
+    mk_node(m, "Mul", "m6", "x,b", "y"); /* broadcast=0: shapes must agree */
+    mk_output(m, "y", NULL);
+    fe_expect_error(m, "'m6'", "broadcast=0 but 'x' [2x3x4] and 'b' [3x4] differ");
     m = small_model();
     free(m->opset_import[0]->domain);
     m->opset_import[0]->domain = ir_strdup("com.other");

@@ -28,7 +28,7 @@ static const char *must_load[] = {
     "test_dropout_default_old", "test_dropout_default_ratio", "test_leakyrelu", "test_relu",
     "test_sigmoid", "test_tanh", "test_transpose_default", "test_transpose_all_permutations_3",
     "test_identity", "test_clip_default_inbounds", "test_unsqueeze_axis_3",
-    "test_averagepool_1d_default", "test_maxpool_1d_default",
+    "test_averagepool_1d_default", "test_maxpool_1d_default", "test_batchnorm_epsilon_training_mode",
 };
 
 static const struct {
@@ -38,7 +38,6 @@ static const struct {
     {"test_dropout_default_mask", "output 1 ('z') is used"},
     {"test_matmul_3d", "only 2-D operands"},
     {"test_maxpool_3d_default", "only 1-D and 2-D pooling"},
-    {"test_batchnorm_epsilon_training_mode", "training_mode=1"},
     {"test_elu", "unsupported node 0: op 'Elu'"},
     {"test_add_uint8", "element type UINT8"},
     {"test_reshape_negative_dim", "graph input 'shape' has element type INT64"},

@@ -142,7 +142,7 @@ static void run_training(const uint8_t *data, size_t size, const FrontendOptions
     IrDiag d = {0};
     IrGraph *g = frontend_load_onnx_buffer(data, size, "/nonexistent-fuzz-dir/input.onnx", opt, &d);
     TrainOptions to = {.loss = IR_LOSS_MSE, .lr = 0.01f};
-    int rc = g ? passes_train_check(g, &d) : -1;
+    int rc = g ? passes_train_prepare(g, &d) : -1;
     if (rc == 0)
         rc = passes_canonicalize(g, &d);
     if (rc == 0) {

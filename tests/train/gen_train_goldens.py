@@ -84,11 +84,31 @@ class Seq1DSoftmax(nn.Module):
         return torch.softmax(self.fc(x.flatten(1)), dim=1)
 
 
+class BnCNN(nn.Module):
+    """conv (no bias)+BatchNorm+ReLU, MaxPool, conv+BatchNorm+ReLU, global
+    average pool, FC: cross-entropy.  The step uses batch statistics, as
+    PyTorch's model.train() (the ONNX file is the eval-mode export)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(8)
+        self.c2 = nn.Conv2d(8, 12, 3, padding=1)
+        self.b2 = nn.BatchNorm2d(12)
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):                               # 3x3x8x8
+        x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
+        x = F.relu(self.b2(self.c2(x)))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 MODELS = [
     # name, constructor, input shape, loss, lr, seed
     ("res_cnn_ce", ResCNN, (4, 3, 16, 16), "cross-entropy", 0.1, 1),
     ("gap_mse", GapMSE, (3, 2, 9, 7), "mse", 0.05, 2),
     ("seq1d_softmax_ce", Seq1DSoftmax, (2, 4, 12), "cross-entropy", 0.01, 3),
+    ("bn_cnn_ce", BnCNN, (3, 3, 8, 8), "cross-entropy", 0.1, 4),
 ]
 
 
@@ -121,8 +141,13 @@ def gen(name, build, shape, loss, lr, seed):
         labels = torch.randint(0, y.shape[1], (y.shape[0],), generator=torch.Generator().manual_seed(200 + seed))
         target = F.one_hot(labels, y.shape[1]).float()
 
+    # eval-mode export; PRESERVE (the model is in eval mode) keeps BatchNorm
+    # apart from the conv instead of folding it in, so its scale and bias stay
+    # parameters
+    has_bn = any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     buf = io.BytesIO()
     torch.onnx.export(model, (x,), buf, opset_version=13, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.PRESERVE if has_bn else torch.onnx.TrainingMode.EVAL,
                       input_names=["input"], output_names=["output"])
     proto = onnx.load_from_string(buf.getvalue())
     onnx.checker.check_model(proto, full_check=True)
@@ -134,7 +159,10 @@ def gen(name, build, shape, loss, lr, seed):
     # float64 gradients (the exact answer), float32 ones for scale
     m64 = build()
     m64.load_state_dict(model.state_dict())
-    m64 = m64.double().eval()
+    # BatchNorm: batch statistics in the step (train mode; nothing else here
+    # depends on the mode)
+    m64 = m64.double().train(has_bn)
+    model.train(has_bn)
     l64 = loss_fn(loss, m64(x.double()), target.double(), ends_in_softmax)
     l64.backward()
     l32 = loss_fn(loss, model(x), target, ends_in_softmax)

@@ -28,7 +28,7 @@ static IrGraph *train_graph(const char *model, IrLossKind loss, float lr, IrDiag
     FrontendOptions fo = {0};
     IrGraph *g = frontend_load_onnx(model, &fo, d);
     TrainOptions to = {.loss = loss, .lr = lr};
-    if (g && (ir_infer_shapes(g, d) || passes_train_check(g, d) || passes_canonicalize(g, d) ||
+    if (g && (ir_infer_shapes(g, d) || passes_train_prepare(g, d) || passes_canonicalize(g, d) ||
               passes_autodiff(g, &to, d))) {
         ir_graph_free(g);
         g = NULL;

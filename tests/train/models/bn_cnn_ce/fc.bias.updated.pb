@@ -1,0 +1,1 @@
+Bfc.bias.updatedJÑç>Ýù½†¬=4~m¾
