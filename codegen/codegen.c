@@ -434,7 +434,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present) {
             snprintf(call, sizeof call, "m7k_moves(&%s_expand%d)", id, k);
-            region(G, l->name, k ? ":broadcast_in1" : ":broadcast_in0", 0, call);
+            region(G, l->name, s->kind != BK_KIND_EW ? ":to_nchw_in" : k ? ":broadcast_in1" : ":broadcast_in0", 0, call);
         }
     if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
         const char *fn = kind_fn[s->kind];

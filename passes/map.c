@@ -99,7 +99,8 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, "convert to", &s->post.nchw);
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present)
-            moves_dump(f, k ? "in1 broadcast first by" : "in0 broadcast first by", &s->expand[k].mv, s->cores);
+            moves_dump(f, s->kind != BK_KIND_EW ? "in0 converted to NCHW first by" : k ? "in1 broadcast first by" : "in0 broadcast first by",
+                       &s->expand[k].mv, s->cores);
     if (s->kind == BK_KIND_MOVES)
         moves_dump(f, "copy", &s->mv, s->cores);
     if (s->kind == BK_KIND_EW && s->u.ew.op >= BK_EW_ADD_REP)
@@ -243,7 +244,8 @@ static int same_geo(const BkAct *a, const BkAct *b) {
 }
 
 /* Operand in[k] of an element-wise layer, broadcast numpy-style (and/or
- * converted) by moves into a temporary of the output's shape and layout. */
+ * converted) by moves into a temporary of the output's shape and layout
+ * (a softmax's input: converted to the output's layout). */
 static int expand_operand(const IrGraph *g, const IrLayer *l, BkSched *s, int k, IrDiag *d) {
     const IrTensor *x = &g->t[l->in[s->src[k]]], *y = &g->t[l->out[0]];
     BkExpand *e = &s->expand[k];
@@ -585,7 +587,14 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
         int ax = l->a.softmax.axis;
-        if (s->in[0].layout == BK_LAYOUT_NCHW && x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d)) {
+        int rows_form = x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d);
+        int chan = x->rank >= 2 && ax == 1 && !(l->a.softmax.coerce_2d && s->out.h * s->out.w != 1);
+        if (rows_form && l->a.softmax.coerce_2d && !chan && s->in[0].layout == BK_LAYOUT_BLOCKED) {
+            s->out.layout = BK_LAYOUT_NCHW; /* a flattened tail of blocked data: to plain first (moves) */
+            if (expand_operand(g, l, s, 0, d))
+                return -1;
+        }
+        if (s->in[0].layout == BK_LAYOUT_NCHW && rows_form) {
             /* over the last axis (or the flattened tail) of NCHW data: rows */
             int64_t len = 1, rows = 1;
             for (int k = 0; k < x->rank; k++)
@@ -612,7 +621,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             s->out.ddr = -1;
             break;
         }
-        if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
+        if (!chan) {
             ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);
             return -1;

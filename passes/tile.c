@@ -614,14 +614,6 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         case BK_KIND_EW:
             r = ew_tile(l, s, m, d);
             bk_cost_simple(s, m);
-            for (int k = 0; k < 2; k++) /* a step of its own before: nothing overlaps it */
-                if (s->expand[k].present) {
-                    double dma;
-                    int64_t tr, by;
-                    bk_cost_moves(&s->expand[k].mv, m, &dma, &tr, &by);
-                    s->cyc_exposed += dma + m->barrier_cycles;
-                    s->dma_transfers += tr, s->dma_bytes += by;
-                }
             break;
         case BK_KIND_SOFTMAX:
         case BK_KIND_LRN:
@@ -657,6 +649,14 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             rc = -1;
             continue;
         }
+        for (int k = 0; k < 2; k++) /* a step of its own before: nothing overlaps it */
+            if (s->expand[k].present) {
+                double dma;
+                int64_t tr, by;
+                bk_cost_moves(&s->expand[k].mv, m, &dma, &tr, &by);
+                s->cyc_exposed += dma + m->barrier_cycles;
+                s->dma_transfers += tr, s->dma_bytes += by;
+            }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
         int single = (slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL)) ||
                      (s->kind == BK_KIND_POOL && s->u.pool.am_in0 == s->u.pool.am_in1) ||

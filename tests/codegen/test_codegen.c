@@ -935,7 +935,8 @@ static void test_broadcast_general(void) {
 }
 
 /* Softmax down the rows: over H of a blocked conv output, over the
- * channels of an NCHW input (no conversion), over axis 0. */
+ * channels of an NCHW input (no conversion), over axis 0; over the
+ * flattened tail of a conv output (opset < 13: converted, then rows). */
 static void test_softmax_axes(void) {
     static const char *const want[] = {"softmax down the rows", NULL};
     IrGraph *g = ir_graph_new("smh");
@@ -950,6 +951,16 @@ static void test_softmax_axes(void) {
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, softmax(g, "sm", x, 1));
     check_case(g, "smc", NULL, want);
+
+    g = ir_graph_new("smflat"); /* opset < 13 over a conv output: the flattened C*H*W per image */
+    static const char *const flat[] = {"in0 converted to NCHW first by", NULL};
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 3, 4});
+    ir_graph_add_input(g, x);
+    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int sm = softmax(g, "sm", c, 1);
+    g->l[g->t[sm].producer].a.softmax.coerce_2d = 1;
+    ir_graph_add_output(g, sm);
+    check_case(g, "smflat", "cores=3", flat);
 
     g = ir_graph_new("sm0");
     x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 4, 50});
