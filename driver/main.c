@@ -133,6 +133,8 @@ static int interpret(const IrGraph *g, const CliOptions *o, IrDiag *d) {
         if (m7_tensor_write(o->outputs[k], &out, err, sizeof err)) {
             ir_diag_add(d, "m7cc: %s", err);
             rc = -1;
+            for (int j = 0; j < k; j++) /* all the outputs or none */
+                remove(o->outputs[j]);
         }
     }
     for (int k = 0; k < g->n_inputs; k++)

@@ -516,6 +516,8 @@ static int imp_binary(Ctx *c, IrOp op) {
 }
 static int imp_add(Ctx *c) { return imp_binary(c, IR_ADD); }
 static int imp_mul(Ctx *c) { return imp_binary(c, IR_MUL); }
+static int imp_sub(Ctx *c) { return imp_binary(c, IR_SUB); }
+static int imp_div(Ctx *c) { return imp_binary(c, IR_DIV); }
 
 static int imp_concat(Ctx *c) {
     int axis;
@@ -803,6 +805,8 @@ static const struct {
     {"Softmax", imp_softmax, 1},
     {"Add", imp_add, 6},       /* opset 6: broadcast, axis (legacy_broadcast) */
     {"Mul", imp_mul, 6},
+    {"Sub", imp_sub, 6},
+    {"Div", imp_div, 6},
     {"Concat", imp_concat, 4},
     {"Pad", imp_pad, 2},
     {"Relu", imp_relu, 1},

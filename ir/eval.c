@@ -509,7 +509,7 @@ static int op_binary(const IrGraph *g, const IrLayer *l, const float *const *in,
     int64_t n = eval_prod(yd, 0, r), oa = 0, ob = 0;
     for (int64_t o = 0; o < n; o++) {
         float va = in[0][oa], vb = in[1][ob];
-        y[o] = l->op == IR_ADD ? va + vb : va * vb;
+        y[o] = l->op == IR_ADD ? va + vb : l->op == IR_MUL ? va * vb : l->op == IR_SUB ? va - vb : va / vb;
         for (int i = r - 1; i >= 0; i--) { /* odometer step */
             oa += sa[i];
             ob += sb[i];
@@ -659,6 +659,8 @@ static int required_inputs(IrOp op, int n_in) {
     case IR_MATMUL:
     case IR_ADD:
     case IR_MUL:
+    case IR_SUB:
+    case IR_DIV:
         return 2;
     case IR_BATCHNORM:
         return 5;
@@ -727,6 +729,8 @@ int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, fl
         break;
     case IR_ADD:
     case IR_MUL:
+    case IR_SUB:
+    case IR_DIV:
         rc = op_binary(g, l, in, y, d);
         break;
     case IR_CONCAT:

@@ -164,6 +164,8 @@ const char *ir_op_name(IrOp op) {
         [IR_SOFTMAX] = "softmax",
         [IR_ADD] = "add",
         [IR_MUL] = "mul",
+        [IR_SUB] = "sub",
+        [IR_DIV] = "div",
         [IR_CONCAT] = "concat",
         [IR_PAD] = "pad",
         [IR_RELU] = "relu",

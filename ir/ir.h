@@ -72,6 +72,8 @@ typedef enum {
     IR_SOFTMAX,         /* in: X                    attr: softmax */
     IR_ADD,             /* in: A, B (broadcast) */
     IR_MUL,             /* in: A, B (broadcast) */
+    IR_SUB,             /* in: A, B (broadcast); by a constant: lowered to Add */
+    IR_DIV,             /* in: A, B (broadcast) */
     IR_CONCAT,          /* in: X0..Xn               attr: axis */
     IR_PAD,             /* in: X                    attr: pad (constant mode) */
     /* element-wise activations (also fusable into conv/fc, see IrAct) */

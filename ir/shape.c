@@ -312,7 +312,8 @@ static void bcast_steps(const IrTensor *t, int r, int64_t *step) {
     }
 }
 
-/* int64 Add/Mul of constants (shape arithmetic such as C*H*W). */
+/* int64 Add/Sub/Mul/Div of constants (shape arithmetic such as C*H*W);
+ * Div truncates, as C and the ONNX reference for integers. */
 static int fold_i64_binary(IrGraph *g, IrLayer *l, const IrTensor *a, const IrTensor *b, IrDiag *d) {
     IrTensor *y = &g->t[l->out[0]];
     int64_t n = ir_numel(y), sa[IR_MAX_RANK], sb[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
@@ -325,8 +326,22 @@ static int fold_i64_binary(IrGraph *g, IrLayer *l, const IrTensor *a, const IrTe
             ia += idx[k] * sa[k];
             ib += idx[k] * sb[k];
         }
-        int ovf = l->op == IR_ADD ? ir_add_i64(a->i64[ia], b->i64[ib], &v[i])
-                                  : ir_mul_i64(a->i64[ia], b->i64[ib], &v[i]);
+        int64_t x = a->i64[ia], z = b->i64[ib];
+        int ovf = 0;
+        switch (l->op) {
+        case IR_ADD: ovf = ir_add_i64(x, z, &v[i]); break;
+        case IR_SUB: ovf = z == INT64_MIN || ir_add_i64(x, -z, &v[i]); break;
+        case IR_MUL: ovf = ir_mul_i64(x, z, &v[i]); break;
+        default: /* IR_DIV */
+            if (z == 0) {
+                free(v);
+                return fail(d, l, "int64 division by zero");
+            }
+            ovf = x == INT64_MIN && z == -1;
+            if (!ovf)
+                v[i] = x / z;
+            break;
+        }
         if (ovf) {
             free(v);
             return fail(d, l, "int64 result overflows");
@@ -744,6 +759,8 @@ int ir_infer_layer(IrGraph *g, int li, IrDiag *d) {
         return infer_batchnorm(g, l, d);
     case IR_ADD:
     case IR_MUL:
+    case IR_SUB:
+    case IR_DIV:
         return infer_broadcast(g, l, d);
     case IR_CONCAT:
         return infer_concat(g, l, d);

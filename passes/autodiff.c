@@ -223,9 +223,9 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
         }
         return 0;
     case IR_ADD: {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 2; k++) { /* a constant operand (a bias) needs no gradient */
             const IrTensor *t = &g->t[l->in[k]], *yt = &g->t[y];
-            if (ir_numel(t) != ir_numel(yt)) {
+            if (needs_grad(g, l->in[k]) && ir_numel(t) != ir_numel(yt)) {
                 ir_diag_add(d, "training: layer '%s' (Add) broadcasts '%s'; only Add of same-shaped "
                                "tensors has a backward yet", l->name, t->name);
                 return -1;

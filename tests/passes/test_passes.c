@@ -407,6 +407,27 @@ static void test_fuse(void) {
     ir_graph_free(g);
 }
 
+/* x - c -> x + (-c), bit-identical; c - x and x - y stay Sub. */
+static void test_sub_to_add(void) {
+    IrGraph *g = ir_graph_new("sub");
+    int x = tg_input(g, "x", NCHW(1, 3, 4, 4));
+    int c = tg_const(g, "c", 1, (int64_t[]){4}, 9, -2, 2);
+    int s1 = tg_act(g, "s1", NCHW(1, 3, 4, 4)), s2 = tg_act(g, "s2", NCHW(1, 3, 4, 4));
+    int s3 = tg_act(g, "s3", NCHW(1, 3, 4, 4));
+    int l1 = tg_binary(g, IR_SUB, "x_minus_c", x, c, s1);
+    int l2 = tg_binary(g, IR_SUB, "c_minus_x", c, s1, s2);
+    int l3 = tg_binary(g, IR_SUB, "x_minus_y", s2, x, s3);
+    ir_graph_add_output(g, s3);
+    Run r = run_before(g);
+    CU_ASSERT_EQUAL(run_pass(passes_sub_to_add, g), 1);
+    CU_ASSERT(g->l[l1].op == IR_ADD && g->l[l2].op == IR_SUB && g->l[l3].op == IR_SUB);
+    const IrTensor *neg = &g->t[g->l[l1].in[1]];
+    CU_ASSERT(neg->f32 && neg->f32[0] == -g->t[c].f32[0] && neg->f32[3] == -g->t[c].f32[3]);
+    CU_ASSERT_EQUAL(run_pass(passes_sub_to_add, g), 0);
+    expect_same(g, &r, 0); /* bit for bit */
+    ir_graph_free(g);
+}
+
 static void test_fuse_compose(void) {
     /* k = 0: relu then clip(0, 6) -> clip(0, 6); 1: clip(-1, 3) then relu ->
      * clip(0, 3); 2: relu then relu -> relu; 3: relu then clip(-5, -1): the
@@ -759,6 +780,7 @@ static void test_bad_graph(void) {
 int main(void) {
     static const TestCase tests[] = {
         {"remove_noops", test_noops},
+        {"sub of a constant to add", test_sub_to_add},
         {"remove_noops of 1x1 pools", test_noop_pool},
         {"remove_noops keeps graph outputs", test_noop_graph_output},
         {"make_fc from flatten/reshape + gemm", test_make_fc},

@@ -160,6 +160,16 @@ static void test_refusals(void) {
     if (f)
         fclose(f);
     spawn_result_free(&r);
+    /* the second -o cannot be written: the first is not left behind */
+    run_m7cc(&r, (const char *[]){model, "--train", "--loss", "mse", "--interpret", "-i", in, "-i", tgt, "-o", loss,
+                                  "-o", "/nonexistent-dir/w.pb", NULL});
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/nonexistent-dir/w.pb"));
+    f = fopen(loss, "rb");
+    CU_ASSERT_PTR_NULL(f);
+    if (f)
+        fclose(f);
+    spawn_result_free(&r);
     run_m7cc(&r, (const char *[]){model, "--train", "-o", prog, NULL});
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "not implemented yet"));
