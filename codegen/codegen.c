@@ -195,7 +195,7 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     int bc = p->op > BK_EW_AFFINE;
     fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu, .bytes = %lluu,\n", p->hw,
             p->ncb, U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0), U(p->bytes));
-    fprintf(f, "    .rep = %lld, .period = %lld,\n};\n", (long long)p->rep, (long long)p->period);
+    fprintf(f, "    .rep = %lld, .period = %lld, .arith = %d,\n};\n", (long long)p->rep, (long long)p->period, p->arith);
 }
 
 /* The DDR address of a move operand (passes/backend.h, BK_OPD_*). */

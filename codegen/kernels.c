@@ -730,7 +730,19 @@ typedef struct {
      * its tail lanes are computed in AM but never leave); 0: blocked */
     uint64_t bytes;
     int64_t rep, period;            /* ADD_REP/MUL_REP */
+    int arith;                      /* ADD, ADD_REP: M7K_AR_SUB a - b, M7K_AR_DIV a / b (a * 1/b) */
 } M7kEw;
+
+enum { M7K_AR_SUB = 1, M7K_AR_DIV = 2 };
+
+/* a + b, or a - b / a / b as arith says (the ADD forms of M7kEw). */
+static M7K_LIB m7_vec m7k_ew_add(const M7kEw *p, m7_vec a, m7_vec b) {
+    if (p->arith == M7K_AR_SUB)
+        return m7_vsub(a, b);
+    if (p->arith == M7K_AR_DIV)
+        return m7_vmul(a, m7_vrcp(b));
+    return m7_vadd(a, b);
+}
 
 /* Bytes of vectors [v0, v0 + nv): plain data ends mid-vector. */
 static M7K_LIB uint64_t m7k_ew_bytes(const M7kEw *p, int64_t v0, int nv) {
@@ -780,7 +792,7 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
         for (int k = 0; k < nv; k++) {
             m7_vec v = m7_vld(a + (uint64_t)k * 128);
             if (p->op == M7K_EW_ADD)
-                v = m7_vadd(v, m7_vld(b + (uint64_t)k * 128));
+                v = m7k_ew_add(p, v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_MUL)
                 v = m7_vmul(v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_AFFINE) {
@@ -791,7 +803,7 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
                 int64_t f0 = (v0 + k) * 32;
                 m7_vec bv = p->rep == 1 ? m7_vld_u(M7_AM(p->am_st + (uint64_t)(f0 % p->period) * 4))
                                         : m7_vbcast(m7_sld(M7_SM((uint64_t)(f0 / p->rep % p->period) * 4)));
-                v = p->op == M7K_EW_ADD_REP ? m7_vadd(v, bv) : m7_vmul(v, bv);
+                v = p->op == M7K_EW_ADD_REP ? m7k_ew_add(p, v, bv) : m7_vmul(v, bv);
             } else if (p->op != M7K_EW_ACT) { /* ADD_BC, MUL_BC: this pixel's image and block */
                 m7_vec bv = m7_vld(M7_AM(p->am_st + (uint64_t)((v0 + k) / p->hw) * 128));
                 v = p->op == M7K_EW_ADD_BC ? m7_vadd(v, bv) : m7_vmul(v, bv);

@@ -112,7 +112,9 @@ typedef struct {
      * of b, so 32 values from any start are one unaligned load), rep a
      * multiple of 32 the values in SM (one per vector, broadcast) */
     int64_t rep, period, b_bytes;
+    int arith;                  /* ADD/ADD_REP forms: BK_AR_SUB a - b, BK_AR_DIV a / b; 0: the op's own */
 } BkEw;
+enum { BK_AR_SUB = 1, BK_AR_DIV = 2 }; /* = M7K_AR_* */
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */
 typedef struct {

@@ -312,7 +312,7 @@ static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d)
     int64_t rep, period;
     if (s->out.layout == BK_LAYOUT_NCHW && full[0] && same_geo(&s->in[0], &s->out) &&
         s->in[1].layout == BK_LAYOUT_NCHW && ew_repeats(&g->t[l->in[s->src[1]]], y, &rep, &period)) {
-        s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_REP : BK_EW_MUL_REP; /* b read in place, no expansion */
+        s->u.ew.op = l->op == IR_MUL ? BK_EW_MUL_REP : BK_EW_ADD_REP; /* b read in place, no expansion */
         s->u.ew.rep = rep, s->u.ew.period = period;
         return 0;
     }
@@ -461,7 +461,16 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         break;
     case IR_ADD:
     case IR_MUL:
+    case IR_SUB:
+    case IR_DIV: {
+        int comm = l->op == IR_ADD || l->op == IR_MUL; /* Sub/Div keep their operand order */
         s->kind = BK_KIND_EW;
+        s->u.ew.arith = l->op == IR_SUB ? BK_AR_SUB : l->op == IR_DIV ? BK_AR_DIV : 0;
+        if (!comm && (is_const(g, l->in[0]) || is_const(g, l->in[1]))) {
+            ir_diag_add(d, "backend: layer '%s' (%s): a constant operand of Sub/Div is not supported (Sub of a "
+                           "constant is an Add after canonicalisation)", l->name, l->onnx_op);
+            return -1;
+        }
         if (is_const(g, l->in[s->src[1]])) { /* y = x * s + t per channel */
             int64_t nc = ir_numel(&g->t[l->in[s->src[1]]]);
             if (!const_per_channel(&g->t[l->in[s->src[1]]], s->out.c) || ir_numel(&g->t[l->in[s->src[0]]]) != ir_numel(y)) {
@@ -475,14 +484,14 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             break;
         }
         s->n_in = 2;
-        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
+        if (comm && ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
             s->src[0] = 1, s->src[1] = 0; /* the full-size operand first */
         if (input_act(phys, l, s->src[0], &s->in[0]) || input_act(phys, l, s->src[1], &s->in[1])) {
             ir_diag_add(d, "backend: layer '%s' (%s): an operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
         }
-        if (ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
+        if (comm && ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
             s->in[1].c == s->out.c && s->in[1].h * s->in[1].w == 1 && s->out.h * s->out.w > 1 &&
             s->in[1].layout == BK_LAYOUT_BLOCKED) { /* [N, C, 1, 1] over [N, C, H, W] */
             s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_BC : BK_EW_MUL_BC;
@@ -502,6 +511,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         if (ew_general(g, l, s, d))
             return -1;
         break;
+    }
     case IR_BATCHNORM: {
         if (l->a.bn.training) {
             ir_diag_add(d, "backend: layer '%s' (BatchNormalization): batch statistics (training mode) "

@@ -449,7 +449,7 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
     if (p->op < BK_EW_AFFINE)
-        p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+        p->op = l->op == IR_ADD || l->op == IR_SUB || l->op == IR_DIV ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
     p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
     p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
     p->bytes = 0;

@@ -772,7 +772,8 @@ static int binary(IrGraph *g, const char *name, IrOp op, int a, int b, int rank,
     char nm[64];
     snprintf(nm, sizeof nm, "%s_y", name);
     int y = tensor(g, nm, IR_T_ACT, rank, dims);
-    ir_add_layer(g, op, name, op == IR_ADD ? "Add" : "Mul", (int[]){a, b}, 2, (int[]){y}, 1);
+    ir_add_layer(g, op, name, op == IR_ADD ? "Add" : op == IR_MUL ? "Mul" : op == IR_SUB ? "Sub" : "Div", (int[]){a, b}, 2,
+                 (int[]){y}, 1);
     return y;
 }
 
@@ -932,6 +933,35 @@ static void test_broadcast_general(void) {
     int r = unary(g, "relu", IR_RELU, y, 3, d);
     ir_graph_add_output(g, binary(g, "add", IR_ADD, x, r, 3, d));
     check_case(g, "ewplain", NULL, plain);
+}
+
+/* Sub and Div (operand order kept): of two graph inputs (plain), with the
+ * first operand broadcast (expanded), dividing by a repeated row (in the
+ * kernel), and of blocked conv outputs. */
+static void test_sub_div(void) {
+    static const char *const want[] = {"in0 broadcast first by", "in1 broadcast in the kernel", NULL};
+    static const char *const blk[] = {"out: blocked", NULL};
+    IrGraph *g = ir_graph_new("subdiv");
+    int64_t d[3] = {3, 4, 37};
+    int x = tensor(g, "x", IR_T_INPUT, 3, d), y = tensor(g, "y", IR_T_INPUT, 3, d);
+    int z = tensor(g, "z", IR_T_INPUT, 1, (int64_t[]){37});
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, y);
+    ir_graph_add_input(g, z);
+    int a = binary(g, "sub", IR_SUB, x, y, 3, d);
+    int b = binary(g, "div", IR_DIV, a, unary(g, "sy", IR_SIGMOID, y, 3, d), 3, d);
+    int c = binary(g, "rsub", IR_SUB, z, b, 3, d);
+    ir_graph_add_output(g, binary(g, "rdiv", IR_DIV, c, unary(g, "sz", IR_SIGMOID, z, 1, (int64_t[]){37}), 3, d));
+    check_case(g, "subdiv", NULL, want);
+
+    g = ir_graph_new("subdivblk");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    int64_t d4[4] = {2, 37, 5, 6};
+    int c1 = conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE), c2 = conv(g, "c2", x, 37, 1, 1, 0, IR_ACT_NONE);
+    int c3 = conv(g, "c3", x, 37, 1, 1, 0, IR_ACT_SIGMOID);
+    ir_graph_add_output(g, binary(g, "div", IR_DIV, binary(g, "sub", IR_SUB, c2, c1, 4, d4), c3, 4, d4));
+    check_case(g, "subdivblk", "cores=3", blk);
 }
 
 /* Softmax down the rows: over H of a blocked conv output, over the
@@ -1243,6 +1273,7 @@ int main(int argc, char **argv) {
         {"transpose of any rank (moves)", test_moves_transpose},
         {"concat on any axis, mixed layouts (moves)", test_moves_concat},
         {"numpy broadcasting, plain element-wise", test_broadcast_general},
+        {"Sub and Div", test_sub_div},
         {"softmax over other axes", test_softmax_axes},
         {"flatten of blocked data, other readers than FC", test_flatten_readers},
         {"1, 2 and 7 cores", test_core_counts},
