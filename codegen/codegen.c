@@ -194,21 +194,58 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
             U(p->am_b0), U(p->am_b1));
     int bc = p->op > BK_EW_AFFINE;
-    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu,\n};\n", p->hw, p->ncb,
-            U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0));
+    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu, .bytes = %lluu,\n", p->hw,
+            p->ncb, U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0), U(p->bytes));
+    fprintf(f, "    .rep = %lld, .period = %lld, .arith = %d,\n};\n", (long long)p->rep, (long long)p->period, p->arith);
 }
 
-static void emit_transpose(Gen *G, const char *id, const BkSched *s) {
-    const BkTranspose *p = &s->u.tr;
-    fprintf(G->f, "static const M7kTranspose %s_plan = {\n    .blocked = %d, .d = {%d, %d, %d, %d}, .in = %lluu, "
-                  ".out = %lluu,\n    .ostr = {%lluu, %lluu, %lluu, %lluu},\n};\n",
-            id, s->in[0].layout == BK_LAYOUT_BLOCKED, p->d[0], p->d[1], p->d[2], p->d[3], U(s->in[0].ddr),
-            U(s->out.ddr), U(p->ostr[0]), U(p->ostr[1]), U(p->ostr[2]), U(p->ostr[3]));
+/* The DDR address of a move operand (passes/backend.h, BK_OPD_*). */
+static uint64_t opd_addr(const BkSched *s, int opd) {
+    if (opd >= 0)
+        return (uint64_t)s->cat_addr[opd];
+    if (opd == BK_OPD_OUT)
+        return (uint64_t)s->out.ddr;
+    if (opd == BK_OPD_ZERO)
+        return BK_BLOB_ZERO;
+    if (opd == BK_OPD_ABS)
+        return 0;
+    return (uint64_t)s->expand[BK_OPD_TMP0 - opd].buf.ddr;
+}
+
+/* A move list (passes/moves.c) as an M7kMoves named ID_SUFFIX. */
+static void emit_moves(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkMoves *mv) {
+    FILE *f = G->f;
+    fprintf(f, "static const M7kMove %s_%s_m[%d] = {\n", id, suffix, mv->n > 0 ? mv->n : 1);
+    for (int k = 0; k < mv->n; k++) {
+        const BkMove *m = &mv->m[k];
+        fprintf(f, "    {%lluu, %lluu, %lluu, %lluu, %uu, %uu, %d, {", U(opd_addr(s, m->src) + (uint64_t)m->src_off),
+                U(opd_addr(s, m->dst) + (uint64_t)m->dst_off), U(m->src_stride), U(m->dst_stride), m->rows,
+                m->row_bytes, m->nloop);
+        for (int i = 0; i < m->nloop; i++)
+            fprintf(f, "%s%lld", i ? ", " : "", (long long)m->cnt[i]);
+        fputs("}, {", f);
+        for (int i = 0; i < m->nloop; i++)
+            fprintf(f, "%s%lluu", i ? ", " : "", U(m->sstr[i]));
+        fputs("}, {", f);
+        for (int i = 0; i < m->nloop; i++)
+            fprintf(f, "%s%lluu", i ? ", " : "", U(m->dstr[i]));
+        fputs("}},\n", f);
+    }
+    if (mv->n == 0)
+        fputs("    {0},\n", f);
+    fprintf(f, "};\nstatic const M7kMoves %s_%s = {%d, %s_%s_m};\n", id, suffix, mv->n, id, suffix);
 }
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     const BkSoftmax *p = &s->u.softmax;
     FILE *f = G->f;
+    if (p->by_axis) {
+        fprintf(f, "static const M7kSoftmaxAxis %s_plan = {\n    .len = %d, .cols = %d, .outer = %lld, .inner = %lld, "
+                   ".in = %lluu, .out = %lluu, .pitch = %lluu, .am_x = %lluu,\n};\n",
+                id, p->len, p->cols, (long long)p->outer, (long long)p->inner, U(s->in[0].ddr), U(s->out.ddr),
+                U(p->pitch), U(p->am_x));
+        return;
+    }
     if (p->by_rows) {
         fprintf(f, "static const M7kSoftmaxRows %s_plan = {\n    .rows = %d, .len = %d, .chunk = %d, .in = %lluu, "
                    ".out = %lluu, .iota = %lluu, .pitch = %lluu,\n    .am_x = %lluu, .am_iota = %lluu,\n};\n",
@@ -231,22 +268,6 @@ static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
     fputs("};\n", f);
 }
 
-static void emit_concat(Gen *G, const char *id, const BkSched *s) {
-    FILE *f = G->f;
-    int nin = s->u.concat.nin;
-    fprintf(f, "static const uint64_t %s_in[%d] = {", id, nin);
-    for (int k = 0; k < nin; k++)
-        fprintf(f, "%s%lluu", k ? ", " : "", U(s->cat_addr[k]));
-    fprintf(f, "};\nstatic const int %s_c[%d] = {", id, nin);
-    for (int k = 0; k < nin; k++)
-        fprintf(f, "%s%d", k ? ", " : "", s->cat_c[k]);
-    fprintf(f, "};\nstatic const M7kConcat %s_plan = {\n", id);
-    fprintf(f, "    .n = %d, .hw = %d, .nin = %d, .ncb_out = %d, .c_out = %d,\n", s->out.n,
-            s->out.h * s->out.w, nin, (s->out.c + 31) / 32, s->out.c);
-    fprintf(f, "    .in = %s_in, .c = %s_c, .out = %lluu, .zero = %lluu,\n};\n", id, id, U(s->out.ddr),
-            U(BK_BLOB_ZERO));
-}
-
 static void emit_pad(Gen *G, const char *id, const BkSched *s) {
     const BkAct *x = &s->in[0], *y = &s->out;
     int ncb = (x->c + 31) / 32;
@@ -259,11 +280,15 @@ static void emit_pad(Gen *G, const char *id, const BkSched *s) {
             ncb, y->h, y->w, s->u.pad.pt, s->u.pad.pl, s->u.pad.mode, U(y->ddr));
 }
 
-static void emit_convert(Gen *G, const char *id, const char *suffix, const BkConvert *cv) {
-    const BkAct *a = &cv->nchw;
-    fprintf(G->f, "static const M7kConvert %s_%s = {\n", id, suffix);
-    fprintf(G->f, "    .to_blocked = %d, .n = %d, .c = %d, .hw = %d, .nchw = %lluu, .blk = %lluu, .zero = %lluu,\n};\n",
-            cv->to_blocked, a->n, a->c, a->h * a->w, U(a->ddr), U(cv->blk.ddr), U(BK_BLOB_ZERO));
+/* A layout conversion step: moves (passes/moves.c) between the NCHW and
+ * the blocked copy. */
+static void emit_convert(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkConvert *cv) {
+    BkAct plain = cv->nchw, blk = cv->blk;
+    plain.layout = BK_LAYOUT_NCHW, blk.layout = BK_LAYOUT_BLOCKED;
+    BkMoves mv = {0, NULL};
+    bk_moves_convert(&mv, cv->to_blocked ? &plain : &blk, cv->to_blocked ? &blk : &plain);
+    emit_moves(G, id, suffix, s, &mv);
+    bk_moves_free(&mv);
 }
 
 /* Gemm with alpha or beta != 1 on a run-time B or C: a scaling pass after
@@ -394,8 +419,8 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
 static const char *kind_fn[] = {
     [BK_KIND_CONV] = "m7k_conv",       [BK_KIND_DW] = "m7k_dw",           [BK_KIND_POOL] = "m7k_pool",
     [BK_KIND_GPOOL] = "m7k_gpool",     [BK_KIND_EW] = "m7k_ew",           [BK_KIND_SOFTMAX] = "m7k_softmax",
-    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_CONCAT] = "m7k_concat",   [BK_KIND_PAD] = "m7k_pad",
-    [BK_KIND_TRANSPOSE] = "m7k_transpose", [BK_KIND_TO_NCHW] = "m7k_convert", [BK_KIND_COPY] = "m7k_copy",
+    [BK_KIND_LRN] = "m7k_lrn",         [BK_KIND_PAD] = "m7k_pad",
+    [BK_KIND_MOVES] = "m7k_moves",     [BK_KIND_TO_NCHW] = "m7k_moves", [BK_KIND_COPY] = "m7k_copy",
     [BK_KIND_ALIAS] = "",              [BK_KIND_FUSED] = "",             [BK_KIND_TRAIN] = "m7k_train"};
 
 static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
@@ -440,13 +465,12 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_EW: emit_ew(G, id, l, s); break;
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: emit_softmax(G, id, s); break;
-    case BK_KIND_CONCAT: emit_concat(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
-    case BK_KIND_TRANSPOSE: emit_transpose(G, id, s); break;
+    case BK_KIND_MOVES: emit_moves(G, id, "plan", s, &s->mv); break;
     case BK_KIND_TO_NCHW: {
         BkConvert cv = {1, 0, 0, s->in[0], s->in[0]};
         cv.nchw.ddr = s->out.ddr;
-        emit_convert(G, id, "plan", &cv);
+        emit_convert(G, id, "plan", s, &cv);
         break;
     }
     case BK_KIND_COPY:
@@ -465,12 +489,15 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     } else if (s->pre.present && s->pre.to_blocked == 3) { /* blocked input -> an NCHW copy */
         BkConvert cv = s->pre;
         cv.to_blocked = 0, cv.nchw = s->pre.blk, cv.blk = s->pre.nchw;
-        emit_convert(G, id, "pre", &cv);
+        emit_convert(G, id, "pre", s, &cv);
     } else if (s->pre.present) {
-        emit_convert(G, id, "pre", &s->pre);
+        emit_convert(G, id, "pre", s, &s->pre);
     }
     if (s->post.present)
-        emit_convert(G, id, "post", &s->post);
+        emit_convert(G, id, "post", s, &s->post);
+    for (int k = 0; k < 2; k++)
+        if (s->expand[k].present)
+            emit_moves(G, id, k ? "expand1" : "expand0", s, &s->expand[k].mv);
     fprintf(f, "static void %s(void) {\n", id);
     char call[400];
     if (rt) { /* before the layer: its kernel reads the packed copy as blob weights */
@@ -482,17 +509,26 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, ":pack_weights", 0, call);
     }
     if (s->pre.present) {
-        snprintf(call, sizeof call, "%s(&%s_pre)", s->pre.to_blocked == 2 ? "m7k_tr_upsample" : "m7k_convert", id);
+        snprintf(call, sizeof call, "%s(&%s_pre)", s->pre.to_blocked == 2 ? "m7k_tr_upsample" : "m7k_moves", id);
         region(G, l->name, s->pre.to_blocked == 2 ? ":upsample" : s->pre.to_blocked == 3 ? ":to_nchw" : ":to_blocked", 0,
                call);
     }
+    for (int k = 0; k < 2; k++)
+        if (s->expand[k].present) {
+            snprintf(call, sizeof call, "m7k_moves(&%s_expand%d)", id, k);
+            region(G, l->name, s->kind != BK_KIND_EW ? ":to_nchw_in" : k ? ":broadcast_in1" : ":broadcast_in0", 0, call);
+        }
     if (s->kind != BK_KIND_ALIAS && s->kind != BK_KIND_FUSED) {
-        snprintf(call, sizeof call, "%s(&%s_plan)",
-                 s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows ? "m7k_softmax_rows" : kind_fn[s->kind], id);
+        const char *fn = kind_fn[s->kind];
+        if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows)
+            fn = "m7k_softmax_rows";
+        if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
+            fn = "m7k_softmax_axis";
+        snprintf(call, sizeof call, "%s(&%s_plan)", fn, id);
         region(G, l->name, "", (long long)s->flops, call);
     }
     if (s->post.present) {
-        snprintf(call, sizeof call, "m7k_convert(&%s_post)", id);
+        snprintf(call, sizeof call, "m7k_moves(&%s_post)", id);
         region(G, l->name, ":to_nchw", 0, call);
     }
     fputs("}\n", f);

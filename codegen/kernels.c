@@ -705,10 +705,17 @@ static M7K_LIB void m7k_gpool(const M7kGPool *p) {
 }
 
 /* ========================= element-wise ==================================
- * Flat over the vectors of blocked tensors of one shape: y = act(a op b). */
+ * Flat over the vectors of tensors of one shape and layout (blocked, or
+ * plain NCHW seen as a row of floats): y = act(a op b). */
 /* ADD_BC/MUL_BC: b is [N][C] (one vector per image and block), broadcast
  * over the pixels; it sits whole in AM at am_st (from st). */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC };
+/* ADD_REP/MUL_REP (plain): output element f takes b[(f / rep) % period]
+ * (numpy broadcasting of b over outer and inner axes), b whole on chip:
+ * rep 1, copies of b as one row in AM at am_st, so the 32 values from any
+ * start are one unaligned load; rep a multiple of 32, b's values in SM at
+ * 0, one broadcast per vector. */
+enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC, M7K_EW_ADD_REP,
+       M7K_EW_MUL_REP };
 typedef struct {
     int op;
     M7kAct act;
@@ -719,10 +726,32 @@ typedef struct {
     /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
     int hw, ncb;
     uint64_t st, am_st, st_bytes;
+    /* plain (NCHW) operands: the tensors' bytes (the last vector is partial;
+     * its tail lanes are computed in AM but never leave); 0: blocked */
+    uint64_t bytes;
+    int64_t rep, period;            /* ADD_REP/MUL_REP */
+    int arith;                      /* ADD, ADD_REP: M7K_AR_SUB a - b, M7K_AR_DIV a / b (a * 1/b) */
 } M7kEw;
 
+enum { M7K_AR_SUB = 1, M7K_AR_DIV = 2 };
+
+/* a + b, or a - b / a / b as arith says (the ADD forms of M7kEw). */
+static M7K_LIB m7_vec m7k_ew_add(const M7kEw *p, m7_vec a, m7_vec b) {
+    if (p->arith == M7K_AR_SUB)
+        return m7_vsub(a, b);
+    if (p->arith == M7K_AR_DIV)
+        return m7_vmul(a, m7_vrcp(b));
+    return m7_vadd(a, b);
+}
+
+/* Bytes of vectors [v0, v0 + nv): plain data ends mid-vector. */
+static M7K_LIB uint64_t m7k_ew_bytes(const M7kEw *p, int64_t v0, int nv) {
+    uint64_t b = (uint64_t)nv * 128, end = (uint64_t)v0 * 128 + b;
+    return p->bytes && end > p->bytes ? b - (end - p->bytes) : b;
+}
+
 static M7K_LIB void m7k_ew_load(const M7kEw *p, int64_t v0, int nv, int slot) {
-    uint64_t bytes = (uint64_t)nv * 128;
+    uint64_t bytes = m7k_ew_bytes(p, v0, nv);
     m7_dma(M7K_CH_IN + slot, M7_AM(p->am_a[slot]), M7_DDR(p->a + (uint64_t)v0 * 128), 1,
            (uint32_t)bytes, 0, 0);
     if (p->op == M7K_EW_ADD || p->op == M7K_EW_MUL)
@@ -734,7 +763,15 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
     int core = m7_core_id(), ncores = m7_core_count();
     int64_t lo = p->nvec * core / ncores, hi = p->nvec * (core + 1) / ncores;
     int n = (int)((hi - lo + p->chunk - 1) / p->chunk);
-    if (n > 0 && p->op >= M7K_EW_AFFINE) {
+    if (n > 0 && p->op >= M7K_EW_ADD_REP) {
+        if (p->rep == 1) /* the row of copies, one DMA with source stride 0 */
+            m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st),
+                   (uint32_t)((p->period + 32 + p->period - 1) / p->period), (uint32_t)p->period * 4,
+                   (uint64_t)p->period * 4, 0);
+        else
+            m7_dma(M7K_CH_CONST, M7_SM(0), M7_DDR(p->st), 1, (uint32_t)p->period * 4, 0, 0);
+        m7_dma_wait(M7K_CH_CONST);
+    } else if (n > 0 && p->op >= M7K_EW_AFFINE) {
         uint64_t bytes = p->op == M7K_EW_AFFINE ? (uint64_t)p->ncb * 256 : (uint64_t)p->st_bytes;
         m7_dma(M7K_CH_CONST, M7_AM(p->am_st), M7_DDR(p->st), 1, (uint32_t)bytes, bytes, bytes);
         m7_dma_wait(M7K_CH_CONST);
@@ -755,20 +792,26 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
         for (int k = 0; k < nv; k++) {
             m7_vec v = m7_vld(a + (uint64_t)k * 128);
             if (p->op == M7K_EW_ADD)
-                v = m7_vadd(v, m7_vld(b + (uint64_t)k * 128));
+                v = m7k_ew_add(p, v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_MUL)
                 v = m7_vmul(v, m7_vld(b + (uint64_t)k * 128));
             else if (p->op == M7K_EW_AFFINE) {
                 uint64_t cb = (uint64_t)((v0 + k) / p->hw % p->ncb);
                 v = m7_vfma(v, m7_vld(M7_AM(p->am_st + cb * 128)),
                             m7_vld(M7_AM(p->am_st + (p->ncb + cb) * 128)));
+            } else if (p->op >= M7K_EW_ADD_REP) {
+                int64_t f0 = (v0 + k) * 32;
+                m7_vec bv = p->rep == 1 ? m7_vld_u(M7_AM(p->am_st + (uint64_t)(f0 % p->period) * 4))
+                                        : m7_vbcast(m7_sld(M7_SM((uint64_t)(f0 / p->rep % p->period) * 4)));
+                v = p->op == M7K_EW_ADD_REP ? m7k_ew_add(p, v, bv) : m7_vmul(v, bv);
             } else if (p->op != M7K_EW_ACT) { /* ADD_BC, MUL_BC: this pixel's image and block */
                 m7_vec bv = m7_vld(M7_AM(p->am_st + (uint64_t)((v0 + k) / p->hw) * 128));
                 v = p->op == M7K_EW_ADD_BC ? m7_vadd(v, bv) : m7_vmul(v, bv);
             }
             m7_vst(a + (uint64_t)k * 128, m7k_act(&p->act, v)); /* in place in slot a */
         }
-        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)nv * 128, 0, 0);
+        m7_dma(M7K_CH_OUT + slot, M7_DDR(p->out + (uint64_t)v0 * 128), a, 1, (uint32_t)m7k_ew_bytes(p, v0, nv),
+               0, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
@@ -949,76 +992,105 @@ static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
     m7_dma_wait(M7K_CH_OUT);
 }
 
-/* ============================ transpose ==================================
- * A 4-D permutation by DMA, DDR to DDR, one 4-byte DMA row per element of
- * the innermost input axis.  Input NCHW or blocked (its channel axis then
- * splits into block and lane); output NCHW with byte strides ostr[] per
- * input axis.  Slow, and counted. */
+/* Softmax over the middle axis of [outer][len][inner] data (plain, or a
+ * blocked tensor's non-channel axis, inner then counting lanes too).  The
+ * lanes run along inner, so max and sum are vector ops down the len rows
+ * (no lane reductions).  An item is one outer index and up to `cols` inner
+ * positions: [len][cols] in AM, `pitch` bytes a row, by one 2-D DMA each
+ * way; lanes past cols are computed but never leave AM. */
 typedef struct {
-    int blocked;                    /* input layout */
-    int d[4];                       /* input dims */
-    uint64_t in, out, ostr[4];
-} M7kTranspose;
+    int len, cols;
+    int64_t outer, inner;
+    uint64_t in, out, pitch, am_x;
+} M7kSoftmaxAxis;
 
-static M7K_LIB void m7k_transpose(const M7kTranspose *p) {
-    int lo, hi, ncb = m7k_cdiv(p->d[1], 32);
-    m7k_range(p->d[0] * p->d[1] * p->d[2], m7_core_id(), m7_core_count(), &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        int a2 = i % p->d[2], a1 = i / p->d[2] % p->d[1], a0 = i / p->d[2] / p->d[1];
-        uint64_t src, sstride;
-        if (p->blocked) {
-            src = p->in + ((((uint64_t)a0 * ncb + a1 / 32) * p->d[2] + a2) * p->d[3] * 32 + a1 % 32) * 4;
-            sstride = 128;
-        } else {
-            src = p->in + ((((uint64_t)a0 * p->d[1] + a1) * p->d[2] + a2) * p->d[3]) * 4;
-            sstride = 4;
+static M7K_LIB void m7k_softmax_axis(const M7kSoftmaxAxis *p) {
+    int64_t per = (p->inner + p->cols - 1) / p->cols, items = p->outer * per;
+    int core = m7_core_id(), ncores = m7_core_count();
+    int64_t lo = items * core / ncores, hi = items * (core + 1) / ncores;
+    m7_addr x = M7_AM(p->am_x);
+    uint64_t rs = (uint64_t)p->inner * 4;
+    for (int64_t it = lo; it < hi; it++) {
+        int64_t o = it / per, c0 = it % per * p->cols;
+        int nc = (int)(p->inner - c0 < p->cols ? p->inner - c0 : p->cols), nv = m7k_cdiv(nc, 32);
+        uint64_t at = ((uint64_t)o * p->len * p->inner + (uint64_t)c0) * 4;
+        m7_dma_wait(M7K_CH_OUT); /* the last item has left */
+        m7_dma(M7K_CH_IN, x, M7_DDR(p->in + at), (uint32_t)p->len, (uint32_t)nc * 4, p->pitch, rs);
+        m7_dma_wait(M7K_CH_IN);
+        for (int v = 0; v < nv; v++) {
+            m7_addr col = x + (uint64_t)v * 128;
+            m7_vec mx = m7_vld(col);
+            for (int r = 1; r < p->len; r++)
+                mx = m7_vmax(mx, m7_vld(col + (uint64_t)r * p->pitch));
+            m7_vec sum = m7_vzero();
+            for (int r = 0; r < p->len; r++) {
+                m7_vec e = m7_vexp(m7_vsub(m7_vld(col + (uint64_t)r * p->pitch), mx));
+                sum = m7_vadd(sum, e);
+                m7_vst(col + (uint64_t)r * p->pitch, e);
+            }
+            m7_vec inv = m7_vrcp(sum);
+            for (int r = 0; r < p->len; r++)
+                m7_vst(col + (uint64_t)r * p->pitch, m7_vmul(m7_vld(col + (uint64_t)r * p->pitch), inv));
         }
-        uint64_t dst = p->out + a0 * p->ostr[0] + a1 * p->ostr[1] + a2 * p->ostr[2];
-        m7_dma(M7K_CH_IN + (i & 1), M7_DDR(dst), M7_DDR(src), (uint32_t)p->d[3], 4, p->ostr[3], sstride);
+        m7_dma(M7K_CH_OUT, M7_DDR(p->out + at), x, (uint32_t)p->len, (uint32_t)nc * 4, rs, p->pitch);
     }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
+    m7_dma_wait(M7K_CH_OUT);
 }
 
-/* ============================ concat =====================================
- * Along channels, by DMA (DDR to DDR).  An input starting on a block
- * boundary copies its whole blocks in one transfer; its remaining channels
- * (and every channel of an input starting mid-block) move one lane at a time
- * (a 4-byte DMA row per pixel).  The output's padding lanes are zeroed, so
- * no two transfers write the same bytes.  Jobs go round-robin to the cores. */
+/* ============================ moves ======================================
+ * Strided copies DDR to DDR (passes/moves.c): transposes of any rank,
+ * concatenation on any axis, broadcasts (source stride 0), layout changes.
+ * A move is `rows` rows of `row_bytes` repeated over nloop loops; the DMAs
+ * of the whole list are numbered and core k takes the k-th share, issued
+ * round-robin on M7K_MOVE_CHANNELS channels so their setups overlap. */
+#define M7K_MOVE_LOOPS 8
+#define M7K_MOVE_CHANNELS 8
 typedef struct {
-    int n, hw, nin, ncb_out, c_out;
-    const uint64_t *in;             /* blocked inputs */
-    const int *c;                   /* their channels */
-    uint64_t out, zero;
-} M7kConcat;
+    uint64_t src, dst, sstride, dstride;
+    uint32_t rows, row_bytes;
+    int nloop;
+    int64_t cnt[M7K_MOVE_LOOPS];
+    uint64_t sstr[M7K_MOVE_LOOPS], dstr[M7K_MOVE_LOOPS];
+} M7kMove;
 
-static M7K_LIB void m7k_concat(const M7kConcat *p) {
-    int core = m7_core_id(), ncores = m7_core_count(), job = 0;
-    uint64_t blk = (uint64_t)p->hw * 128;
-    for (int n = 0; n < p->n; n++) {
-        uint64_t out = p->out + (uint64_t)n * p->ncb_out * blk;
-        int off = 0;
-        for (int i = 0; i <= p->nin; i++) {
-            int ci = i < p->nin ? p->c[i] : p->ncb_out * 32 - p->c_out; /* last: padding lanes */
-            uint64_t in = i < p->nin ? p->in[i] + (uint64_t)n * m7k_cdiv(ci, 32) * blk : p->zero;
-            int whole = i < p->nin && off % 32 == 0 ? ci / 32 : 0;
-            if (whole && job++ % ncores == core)
-                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)off / 32 * blk), M7_DDR(in), 1,
-                       (uint32_t)(whole * blk), 0, 0);
-            for (int k = whole * 32; k < ci; k++) {
-                if (job++ % ncores != core)
-                    continue;
-                int o = off + k;
-                uint64_t src = i < p->nin ? in + (uint64_t)k / 32 * blk + (uint64_t)k % 32 * 4 : p->zero;
-                m7_dma(M7K_CH_IN + (job & 1), M7_DDR(out + (uint64_t)o / 32 * blk + (uint64_t)o % 32 * 4),
-                       M7_DDR(src), (uint32_t)p->hw, 4, 128, i < p->nin ? 128 : 0);
+typedef struct {
+    int n;
+    const M7kMove *m;
+} M7kMoves;
+
+static M7K_LIB int64_t m7k_move_dmas(const M7kMove *m) {
+    int64_t c = 1;
+    for (int i = 0; i < m->nloop; i++)
+        c *= m->cnt[i];
+    return c;
+}
+
+static M7K_LIB void m7k_moves(const M7kMoves *p) {
+    int64_t total = 0, base = 0, used = 0;
+    for (int k = 0; k < p->n; k++)
+        total += m7k_move_dmas(&p->m[k]);
+    int core = m7_core_id(), ncores = m7_core_count();
+    int64_t lo = total * core / ncores, hi = total * (core + 1) / ncores;
+    for (int k = 0; k < p->n && base < hi; k++) {
+        const M7kMove *m = &p->m[k];
+        int64_t cnt = m7k_move_dmas(m);
+        int64_t a = lo > base ? lo - base : 0, b = hi - base < cnt ? hi - base : cnt;
+        for (int64_t i = a; i < b; i++, used++) {
+            uint64_t src = m->src, dst = m->dst;
+            int64_t r = i;
+            for (int j = m->nloop - 1; j >= 0; j--) {
+                int64_t q = r % m->cnt[j];
+                r /= m->cnt[j];
+                src += (uint64_t)q * m->sstr[j];
+                dst += (uint64_t)q * m->dstr[j];
             }
-            off += ci;
+            m7_dma((int)(used % M7K_MOVE_CHANNELS), M7_DDR(dst), M7_DDR(src), m->rows, m->row_bytes, m->dstride,
+                   m->sstride);
         }
+        base += cnt;
     }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
+    for (int ch = 0; ch < M7K_MOVE_CHANNELS && ch < used; ch++)
+        m7_dma_wait(ch);
 }
 
 /* ============================== pad ======================================
@@ -1080,15 +1152,8 @@ static M7K_LIB void m7k_pad(const M7kPad *p) {
             m7k_pad_border(p, p->out + (uint64_t)i * win.sub_bytes);
 }
 
-/* ======================== layout conversion ==============================
- * NCHW <-> blocked by strided DMA, DDR to DDR: one transfer per channel
- * moves its H*W values, one 4-byte DMA row each (slow, and counted). */
-typedef struct {
-    int to_blocked, n, c, hw;
-    uint64_t nchw, blk;
-    uint64_t zero;                  /* to_blocked: padding lanes are zeroed from here */
-} M7kConvert;
-
+/* ======================== copies ======================================
+ * Layout conversions (NCHW <-> blocked) are moves (m7k_moves). */
 /* A DDR-to-DDR copy (a graph output that is its input's bytes): each core
  * moves its share of 128-byte lines in one transfer. */
 typedef struct {
@@ -1104,25 +1169,6 @@ static M7K_LIB void m7k_copy(const M7kCopy *p) {
         m7_dma(M7K_CH_IN, M7_DDR(p->out + from), M7_DDR(p->in + from), 1, (uint32_t)(to - from), 0, 0);
         m7_dma_wait(M7K_CH_IN);
     }
-}
-
-static M7K_LIB void m7k_convert(const M7kConvert *p) {
-    int lo, hi, ncb = m7k_cdiv(p->c, 32);
-    m7k_range(p->n * p->c, m7_core_id(), m7_core_count(), &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        int n = i / p->c, c = i % p->c;
-        uint64_t plain = p->nchw + (uint64_t)i * p->hw * 4;
-        uint64_t blk = p->blk + (((uint64_t)n * ncb + c / 32) * p->hw * 32 + c % 32) * 4;
-        if (p->to_blocked) {
-            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk), M7_DDR(plain), (uint32_t)p->hw, 4, 128, 4);
-            if (c == p->c - 1 && p->c < ncb * 32) /* the block's padding lanes (one run a pixel), so nothing stale is read */
-                m7_dma(M7K_CH_IN + (i & 1), M7_DDR(blk + 4), M7_DDR(p->zero), (uint32_t)p->hw,
-                       (uint32_t)(ncb * 32 - p->c) * 4, 128, 0);
-        } else
-            m7_dma(M7K_CH_IN + (i & 1), M7_DDR(plain), M7_DDR(blk), (uint32_t)p->hw, 4, 4, 128);
-    }
-    m7_dma_wait(M7K_CH_IN);
-    m7_dma_wait(M7K_CH_IN + 1);
 }
 
 /* ================= packing run-time weights (graph inputs) ================

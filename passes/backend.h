@@ -28,9 +28,8 @@ typedef enum {
     BK_KIND_EW,      /* add, mul, standalone activations */
     BK_KIND_SOFTMAX,
     BK_KIND_LRN,     /* plan in u.softmax */
-    BK_KIND_CONCAT,  /* channel concat by DMA */
     BK_KIND_PAD,     /* constant spatial pad by DMA */
-    BK_KIND_TRANSPOSE, /* 4-D permutation by DMA, output NCHW */
+    BK_KIND_MOVES,   /* Transpose (any rank), Concat (any axis): strided DMA (moves.c) */
     BK_KIND_TO_NCHW, /* a reshape of blocked data: converted to NCHW (by DMA) */
     BK_KIND_COPY,    /* NCHW data copied to a graph output (DDR to DDR by DMA) */
     BK_KIND_ALIAS,   /* reshape/flatten/identity/dropout: no code, output = input */
@@ -97,7 +96,8 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC }; /* = M7K_EW_* */
+enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC, BK_EW_ADD_REP,
+       BK_EW_MUL_REP }; /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
@@ -107,7 +107,15 @@ typedef struct {
     int hw, ncb, const_in;
     int64_t st_off, am_st;
     int64_t bc_bytes;           /* ADD_BC/MUL_BC: the [N][C] operand (in[1]) */
+    int64_t bytes;              /* plain (NCHW) operands: their bytes; 0 blocked */
+    /* ADD_REP/MUL_REP (plain): element f of the output takes b[(f / rep) %
+     * period] of the plain in[1], whole on chip: rep 1 a row in AM (copies
+     * of b, so 32 values from any start are one unaligned load), rep a
+     * multiple of 32 the values in SM (one per vector, broadcast) */
+    int64_t rep, period, b_bytes;
+    int arith;                  /* ADD/ADD_REP forms: BK_AR_SUB a - b, BK_AR_DIV a / b; 0: the op's own */
 } BkEw;
+enum { BK_AR_SUB = 1, BK_AR_DIV = 2 }; /* = M7K_AR_* */
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */
 typedef struct {
@@ -120,16 +128,42 @@ typedef struct {
     /* softmax over the last axis of NCHW data: rows x len, chunk rows per DMA */
     int by_rows, rows, len, chunk;
     int64_t pitch;
+    /* by_axis: softmax over axis a of [outer][len][inner] data (NCHW, or a
+     * blocked tensor's non-channel axis): lanes run along inner, so the
+     * reduction is across vectors; an item is one outer index and `cols`
+     * inner positions ([len][cols] in AM at `pitch` bytes a row) */
+    int by_axis, cols;
+    int64_t outer, inner;
 } BkSoftmax;
 
+/* A strided copy by DMA, DDR to DDR (moves.c): `rows` rows of `row_bytes`
+ * bytes (rows src_stride / dst_stride apart), repeated over nloop outer
+ * loops (outermost first).  Addresses are byte offsets from an operand:
+ * k >= 0 the layer's IR input k, or one of BK_OPD_*; codegen resolves them. */
+#define BK_MOVE_LOOPS 8
+enum { BK_OPD_OUT = -1, BK_OPD_TMP0 = -2, BK_OPD_TMP1 = -3, BK_OPD_ZERO = -4, BK_OPD_ABS = -5 /* offsets are DDR addresses */ };
 typedef struct {
-    int d[4];
-    int64_t ostr[4];            /* output byte stride of each input axis */
-} BkTranspose;
+    int src, dst;
+    int64_t src_off, dst_off;
+    uint32_t rows, row_bytes;
+    int64_t src_stride, dst_stride;
+    int nloop;
+    int64_t cnt[BK_MOVE_LOOPS], sstr[BK_MOVE_LOOPS], dstr[BK_MOVE_LOOPS];
+} BkMove;
+typedef struct {
+    int n;
+    BkMove *m;                  /* owned */
+} BkMoves;
+/* DMAs a move list issues (the product of every move's loop counts). */
+int64_t bk_moves_dmas(const BkMoves *mv);
 
+/* A broadcast (or layout change) of operand in[k] of an element-wise layer
+ * into a temporary of the output's shape and layout, before the layer. */
 typedef struct {
-    int nin;                    /* inputs: blocked addresses in BkSched.cat_addr */
-} BkConcat;
+    int present;
+    BkAct buf;                  /* the temporary (arena) */
+    BkMoves mv;                 /* src: the IR input, dst: BK_OPD_TMP0 + -k */
+} BkExpand;
 
 typedef struct {
     int pt, pl;                 /* top, left pads; the rest from the shapes */
@@ -186,13 +220,12 @@ typedef struct {
         BkGPool gpool;
         BkEw ew;
         BkSoftmax softmax;
-        BkConcat concat;
         BkPad pad;
-        BkTranspose tr;
         BkTrain train;
     } u;
-    int64_t *cat_addr;          /* concat: every input's blocked DDR address (owned) */
-    int *cat_c;                 /* concat: every input's channels (owned) */
+    BkMoves mv;                 /* MOVES: the copy */
+    BkExpand expand[2];         /* EW: operands broadcast/converted first (in[k]) */
+    int64_t *cat_addr;          /* moves: every IR input's DDR address (owned) */
     /* summary of the choice, per core */
     int64_t am_bytes, sm_bytes, gsm_bytes;
     int am_slots, sm_slots;     /* double-buffer slots in use */
@@ -284,6 +317,36 @@ double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast)
 double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
 void bk_cost_simple(BkSched *s, const M7Machine *m);
 void bk_cost_dw(BkSched *s, const M7Machine *m);
+/* A move list's DMA time on the busiest core (the kernel spreads the DMAs
+ * over the cores and over M7K_MOVE_CHANNELS channels of each). */
+void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *transfers, int64_t *bytes);
+
+/* moves.c: how a tensor's elements sit in DDR, for building moves. */
+typedef struct {
+    int opd;                    /* operand (BkMove.src/dst) */
+    int rank;
+    int64_t dims[IR_MAX_RANK];
+    int64_t str[IR_MAX_RANK];   /* byte stride of each axis (blocked: the channel axis' lane stride, 4) */
+    int chan;                   /* blocked: the channel axis; -1 plain (NCHW) */
+    int64_t cb_str;             /* blocked: bytes from one channel block to the next */
+    int64_t off;                /* added to every offset on this side */
+} BkView;
+/* The view of IR tensor t held as a (its physical form); -1 if a is a
+ * blocked tensor whose geometry is not t's own (a flatten alias). */
+int bk_view(const IrTensor *t, const BkAct *a, int opd, BkView *v);
+/* Appends the moves of dst[j + start] = src[sa(j)] for j over cnt[] (one
+ * entry per dst axis); sa[j] is the src axis read along dst axis j, -1
+ * for a broadcast (stride 0). */
+void bk_moves_copy(BkMoves *mv, const BkView *src, const BkView *dst, const int *sa, const int64_t *cnt,
+                   const int64_t *start);
+/* Appends moves that zero the padding lanes of a blocked dst (none if plain
+ * or the channels fill their last block). */
+void bk_moves_zero_pad(BkMoves *mv, const BkView *dst);
+/* A layout conversion: activation `from` into `to` (the same geometry, the
+ * other layout) at their DDR addresses (BK_OPD_ABS); blocked padding lanes
+ * zeroed. */
+void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to);
+void bk_moves_free(BkMoves *mv);
 
 /* dma_schedule.c: the transfers one core issues for a conv layer. */
 typedef struct {

@@ -13,7 +13,7 @@ typedef int (*Pass)(IrGraph *, IrDiag *);
 int passes_canonicalize(IrGraph *g, IrDiag *d) {
     if (passes_verify(g, d))
         return -1;
-    static const Pass order[] = {passes_remove_noops, passes_sub_to_add, passes_make_fc, passes_fold_batchnorm,
+    static const Pass order[] = {passes_remove_noops, passes_const_operands, passes_make_fc, passes_fold_batchnorm,
                                  passes_fold_pad, passes_fold_transpose, passes_fuse_activation, passes_dce};
     /* Every rewrite removes a layer or a pattern for good, so this bound is
      * never reached on a correct pass; it only guards against a bug. */

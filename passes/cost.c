@@ -143,12 +143,27 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : p->op > BK_EW_AFFINE ? 2 : 1;
         comp = v * (loads + 1) / m->n_vls;
         by = (int64_t)(v * 128 * (loads + 1));
+        if (p->op >= BK_EW_ADD_REP) /* b once, not streamed */
+            by = (int64_t)(v * 128 * 2) + p->b_bytes;
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
         break;
     }
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: { /* per pixel: the exp/rcp/rsqrt sequences dominate */
         const BkSoftmax *p = &s->u.softmax;
+        if (p->by_axis) { /* per vector: the same exp/rcp sequence, no lane reductions */
+            int64_t per = (p->inner + p->cols - 1) / p->cols;
+            double items = (double)((p->outer * per + cores - 1) / cores); /* the busiest core's */
+            double vecs = items * p->len * ((p->cols + 31) / 32);
+            /* per column: the max and sum chains down the rows (VIEU, VMAC
+             * latency) or 12 VMAC ops a vector (vsub, vexp 9, vadd, vmul), and vrcp */
+            comp = vecs * dmax(12.0 / m->n_vmac, (double)(m->lat_vint + m->lat_fma)) +
+                   items * ((p->cols + 31) / 32) * 7.0 * m->lat_fma;
+            by = (int64_t)(items * p->len * p->cols * 8);
+            tr = (int64_t)(items * 2);
+            dma = items * 2 * p->len * m->dma_row_overhead;
+            break;
+        }
         if (p->by_rows) {
             double rows = (double)p->rows / cores;
             comp = rows * ((p->len + 31) / 32 * 60.0 + 2 * m->lat_reduce);
@@ -160,28 +175,6 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         comp = px * (s->kind == BK_KIND_LRN ? p->nb * (p->size + 30.0) : p->nb * 60.0 + 2 * m->lat_reduce);
         by = (int64_t)(px * p->nb * 256);
         tr = (int64_t)(items * 2 + 1);
-        break;
-    }
-    case BK_KIND_CONCAT: { /* at worst lane by lane, a DMA row per pixel */
-        tr = (int64_t)s->out.n * s->out.c / cores + 1;
-        double rows = (double)tr * s->out.h * s->out.w;
-        by = (int64_t)((double)s->out.n * s->out.c * s->out.h * s->out.w * 4 / cores);
-        dma = rows * m->dma_row_overhead;
-        break;
-    }
-    case BK_KIND_TRANSPOSE: { /* a DMA per innermost row, a DMA row per element */
-        const BkTranspose *p = &s->u.tr;
-        double rows = (double)p->d[0] * p->d[1] * p->d[2] / cores;
-        tr = (int64_t)rows + 1;
-        by = (int64_t)(rows * p->d[3] * 4);
-        dma = rows * p->d[3] * m->dma_row_overhead;
-        break;
-    }
-    case BK_KIND_TO_NCHW: { /* a DMA per channel, a DMA row per value */
-        const BkAct *x = &s->in[0];
-        tr = (int64_t)x->n * x->c / cores + 1;
-        by = (int64_t)((double)x->n * x->c * x->h * x->w * 4 / cores);
-        dma = (double)tr * x->h * x->w * m->dma_row_overhead;
         break;
     }
     case BK_KIND_COPY: { /* one transfer per core */
@@ -210,4 +203,41 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     s->cyc_dma = dma;
     s->dma_transfers = tr;
     s->dma_bytes = by;
+}
+
+/* Moves: the kernel gives core k the DMAs [total*k/cores, total*(k+1)/cores)
+ * of the list, round-robin over M7K_MOVE_CHANNELS channels.  A channel runs
+ * its transfers' setup and row overheads one after the other while the
+ * data phases share the core's link, so the busiest core takes the longer
+ * of the two sums (per channel, per link) plus one setup. */
+#define BK_MOVE_CHANNELS 8 /* = M7K_MOVE_CHANNELS */
+void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *transfers, int64_t *bytes) {
+    int64_t total = bk_moves_dmas(mv);
+    double worst = 0;
+    *transfers = 0, *bytes = 0;
+    for (int core = 0; core < m->cores; core++) {
+        int64_t lo = total * core / m->cores, hi = total * (core + 1) / m->cores, base = 0, n = 0, by = 0;
+        double ovh = 0;
+        for (int k = 0; k < mv->n; k++) {
+            const BkMove *mm = &mv->m[k];
+            int64_t cnt = 1;
+            for (int i = 0; i < mm->nloop; i++)
+                cnt *= mm->cnt[i];
+            int64_t a = lo > base ? lo - base : 0, b = hi - base < cnt ? hi - base : cnt;
+            if (b > a) {
+                n += b - a;
+                by += (b - a) * (int64_t)mm->rows * mm->row_bytes;
+                ovh += (double)(b - a) * (m->dma_setup + (double)mm->rows * m->dma_row_overhead);
+            }
+            base += cnt;
+        }
+        int nch = n < BK_MOVE_CHANNELS ? (int)n : BK_MOVE_CHANNELS;
+        double link = (double)by / (m->ddr_bw / m->cores);
+        /* the link idles until the first transfer's setup and rows are done */
+        double t = n ? dmax(ovh / nch, ovh / n + link) : 0;
+        worst = dmax(worst, t);
+        *transfers = n > *transfers ? n : *transfers;
+        *bytes = by > *bytes ? by : *bytes;
+    }
+    *dma = worst;
 }

@@ -12,20 +12,27 @@ int64_t bk_act_bytes(const BkAct *a) {
     return (int64_t)a->n * c * a->h * a->w * 4;
 }
 
-/* Geometry of an IR tensor read as [N, C, spatial...] (a scalar: one value). */
+/* Geometry of an IR tensor read as [N, C, spatial...] (a scalar: one value;
+ * rank > 4: the middle axes as the height, so a blocked copy is still
+ * [N][C/32][rows][W][32]; moves.c's bk_view reads it the same way). */
 static int geometry(const IrTensor *t, BkAct *a) {
     memset(a, 0, sizeof *a);
     a->ddr = -1;
-    if (t->rank < 0 || t->rank > 4)
+    if (t->rank < 0 || t->rank > IR_MAX_RANK)
         return -1;
     int64_t d[4] = {1, 1, 1, 1};
     if (t->rank == 1)
         d[1] = t->dims[0];
     else
-        for (int i = 0; i < t->rank; i++)
+        for (int i = 0; i < t->rank && i < 3; i++)
             d[i] = t->dims[i];
     if (t->rank == 3) /* [N, C, L]: L as the width */
         d[3] = d[2], d[2] = 1;
+    if (t->rank >= 4) {
+        d[2] = 1, d[3] = t->dims[t->rank - 1];
+        for (int i = 2; i < t->rank - 1; i++)
+            d[2] = d[2] * t->dims[i] > (1 << 24) ? (1 << 25) : d[2] * t->dims[i];
+    }
     for (int i = 0; i < 4; i++)
         if (d[i] < 1 || d[i] > (1 << 24))
             return -1;
@@ -35,8 +42,10 @@ static int geometry(const IrTensor *t, BkAct *a) {
 
 static void sched_free(void *p) {
     BkSched *s = p;
+    bk_moves_free(&s->mv);
+    bk_moves_free(&s->expand[0].mv);
+    bk_moves_free(&s->expand[1].mv);
     free(s->cat_addr);
-    free(s->cat_c);
     free(s);
 }
 
@@ -44,8 +53,8 @@ static const char *kind_name(BkKind k) {
     static const char *n[] = {
         [BK_KIND_CONV] = "conv",         [BK_KIND_DW] = "depthwise conv", [BK_KIND_POOL] = "pool",
         [BK_KIND_GPOOL] = "gpool",       [BK_KIND_EW] = "eltwise",        [BK_KIND_SOFTMAX] = "softmax",
-        [BK_KIND_LRN] = "lrn",           [BK_KIND_CONCAT] = "concat",     [BK_KIND_PAD] = "pad",
-        [BK_KIND_TRANSPOSE] = "transpose", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
+        [BK_KIND_LRN] = "lrn",           [BK_KIND_PAD] = "pad",
+        [BK_KIND_MOVES] = "moves (strided DMA)", [BK_KIND_TO_NCHW] = "to NCHW", [BK_KIND_COPY] = "copy",
         [BK_KIND_ALIAS] = "alias",       [BK_KIND_FUSED] = "fused into the conv before",
         [BK_KIND_TRAIN] = "training"};
     return n[k];
@@ -57,10 +66,31 @@ static void act_dump(FILE *f, const char *what, const BkAct *a) {
             a->w, (long long)a->ddr);
 }
 
+static void moves_dump(FILE *f, const char *what, const BkMoves *mv, int cores) {
+    int64_t rows = 0, bytes = 0, n = 0;
+    for (int k = 0; k < mv->n; k++) {
+        int64_t c = 1;
+        for (int i = 0; i < mv->m[k].nloop; i++)
+            c *= mv->m[k].cnt[i];
+        n += c, rows += c * mv->m[k].rows, bytes += c * mv->m[k].rows * mv->m[k].row_bytes;
+    }
+    cores = cores > 0 ? cores : 1;
+    fprintf(f, "    %s: %d moves, %lld DMAs, %lld rows, %lld B (%s rows); DMAs split over the cores, %lld on the "
+               "busiest (%s)\n", what, mv->n, (long long)n, (long long)rows, (long long)bytes,
+            rows && bytes / rows > 4 ? "contiguous" : "4-byte", (long long)((n + cores - 1) / cores),
+            n < cores ? "some cores idle" : "all cores busy");
+}
+
 static void sched_dump(const void *p, FILE *f) {
     const BkSched *s = p;
-    fprintf(f, "    backend: %s, %s\n", kind_name(s->kind),
-            s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes");
+    const char *lanes = s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes";
+    if (s->kind == BK_KIND_MOVES || s->kind == BK_KIND_TO_NCHW)
+        lanes = "DMA only";
+    else if ((s->kind == BK_KIND_EW && s->out.layout == BK_LAYOUT_NCHW) || (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_rows))
+        lanes = "lanes along the flat data";
+    else if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
+        lanes = "lanes along the inner axis";
+    fprintf(f, "    backend: %s, %s\n", kind_name(s->kind), lanes);
     for (int i = 0; i < s->n_in; i++)
         act_dump(f, i ? "in1" : "in0", &s->in[i]);
     act_dump(f, "out", &s->out);
@@ -68,6 +98,19 @@ static void sched_dump(const void *p, FILE *f) {
         act_dump(f, s->pre.to_blocked == 2 ? "dY spread by the stride from" : "convert from", &s->pre.nchw);
     if (s->post.present)
         act_dump(f, "convert to", &s->post.nchw);
+    for (int k = 0; k < 2; k++)
+        if (s->expand[k].present)
+            moves_dump(f, s->kind != BK_KIND_EW ? "in0 converted to NCHW first by" : k ? "in1 broadcast first by" : "in0 broadcast first by",
+                       &s->expand[k].mv, s->cores);
+    if (s->kind == BK_KIND_MOVES)
+        moves_dump(f, "copy", &s->mv, s->cores);
+    if (s->kind == BK_KIND_EW && s->u.ew.op >= BK_EW_ADD_REP)
+        fprintf(f, "    in1 broadcast in the kernel: element f reads in1[(f / %lld) %% %lld], %s\n",
+                (long long)s->u.ew.rep, (long long)s->u.ew.period,
+                s->u.ew.rep == 1 ? "copies of in1 as a row in AM (unaligned loads)" : "in1 in SM (one broadcast a vector)");
+    if (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis)
+        fprintf(f, "    softmax down the rows of [%lld][%d][%lld], lanes along the last, %d columns per item\n",
+                (long long)s->u.softmax.outer, s->u.softmax.len, (long long)s->u.softmax.inner, s->u.softmax.cols);
     if (s->kind == BK_KIND_CONV && s->u.conv.row_parts == 0) {
         fputs("    tiles: not chosen (the backend stopped before this layer)\n", f);
     } else if (s->kind == BK_KIND_CONV) {
@@ -193,6 +236,152 @@ static void need_blocked(BkSched *s, int k) {
     s->pre.blk = s->in[k];
 }
 
+/* Moves name IR inputs by index; memplan gives every one its address. */
+static void want_in_addr(BkSched *s, const IrLayer *l) {
+    if (!s->cat_addr)
+        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
+}
+
+static int same_geo(const BkAct *a, const BkAct *b) {
+    return a->layout == b->layout && a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* Operand in[k] of an element-wise layer, broadcast numpy-style (and/or
+ * converted) by moves into a temporary of the output's shape and layout
+ * (a softmax's input: converted to the output's layout). */
+static int expand_operand(const IrGraph *g, const IrLayer *l, BkSched *s, int k, IrDiag *d) {
+    const IrTensor *x = &g->t[l->in[s->src[k]]], *y = &g->t[l->out[0]];
+    BkExpand *e = &s->expand[k];
+    BkView src, dst;
+    if (bk_view(x, &s->in[k], s->src[k], &src)) {
+        ir_diag_add(d, "backend: layer '%s' (%s): operand '%s' is a flattened blocked tensor; broadcasting it "
+                       "is not supported", l->name, l->onnx_op, x->name);
+        return -1;
+    }
+    e->present = 1;
+    e->buf = s->out;
+    bk_view(y, &e->buf, BK_OPD_TMP0 - k, &dst);
+    int sa[IR_MAX_RANK];
+    int64_t start[IR_MAX_RANK] = {0};
+    for (int j = 0; j < y->rank; j++) { /* numpy: aligned from the last axis; size 1 repeats */
+        int i = j - (y->rank - x->rank);
+        sa[j] = i >= 0 && i < x->rank && x->dims[i] == y->dims[j] ? i : -1;
+    }
+    bk_moves_copy(&e->mv, &src, &dst, sa, y->dims, start);
+    bk_moves_zero_pad(&e->mv, &dst);
+    s->in[k] = e->buf;
+    want_in_addr(s, l);
+    return 0;
+}
+
+/* A plain operand b that repeats over a plain output y in one of the two
+ * forms m7k_ew reads directly (BkEw.rep): numpy broadcasting whose
+ * broadcast axes are all outside one run of b's kept axes, the inner ones
+ * (if any) a multiple of 32 values long.  1 with *rep, *period set. */
+static int ew_repeats(const IrTensor *b, const IrTensor *y, int64_t *rep, int64_t *period) {
+    int stage = 0; /* 0: outer repeats, 1: b's run, 2: inner repeats */
+    *rep = 1, *period = 1;
+    for (int j = 0; j < y->rank; j++) {
+        int i = j - (y->rank - b->rank);
+        if (y->dims[j] == 1)
+            continue;
+        int kept = i >= 0 && b->dims[i] == y->dims[j];
+        if (kept && stage == 2)
+            return 0;
+        if (kept)
+            stage = 1, *period *= y->dims[j];
+        else if (stage >= 1)
+            stage = 2, *rep *= y->dims[j];
+    }
+    return (*rep == 1 && *period * 4 * 2 + 128 <= 65536) || (*rep % 32 == 0 && *period * 4 <= 16384);
+}
+
+/* Add/Mul of two run-time tensors that are not both blocked of one shape:
+ * the output is blocked when a full-size operand is, else plain NCHW (the
+ * vectors then run over the flat data); an operand of another shape or
+ * layout is expanded first. */
+static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d) {
+    const IrTensor *y = &g->t[l->out[0]];
+    int full[2];
+    for (int k = 0; k < 2; k++)
+        full[k] = ir_numel(&g->t[l->in[s->src[k]]]) == ir_numel(y);
+    s->out.layout = BK_LAYOUT_NCHW;
+    for (int k = 0; k < 2; k++) {
+        BkAct b = s->out;
+        b.layout = BK_LAYOUT_BLOCKED;
+        if (full[k] && same_geo(&s->in[k], &b))
+            s->out.layout = BK_LAYOUT_BLOCKED;
+    }
+    int64_t rep, period;
+    if (s->out.layout == BK_LAYOUT_NCHW && full[0] && same_geo(&s->in[0], &s->out) &&
+        s->in[1].layout == BK_LAYOUT_NCHW && ew_repeats(&g->t[l->in[s->src[1]]], y, &rep, &period)) {
+        s->u.ew.op = l->op == IR_MUL ? BK_EW_MUL_REP : BK_EW_ADD_REP; /* b read in place, no expansion */
+        s->u.ew.rep = rep, s->u.ew.period = period;
+        return 0;
+    }
+    for (int k = 0; k < 2; k++)
+        if (!(full[k] && same_geo(&s->in[k], &s->out)) && expand_operand(g, l, s, k, d))
+            return -1;
+    return 0;
+}
+
+/* Concat on any axis by moves: blocked out when every input is blocked
+ * (on channels: runs of lanes inside a block as DMA rows, aligned blocks
+ * whole), else plain NCHW (every input converted on the way). */
+static int concat_moves(const IrGraph *g, const IrLayer *l, BkSched *s, const BkAct *phys, IrDiag *d) {
+    const IrTensor *y = &g->t[l->out[0]];
+    BkView dst;
+    s->out.layout = BK_LAYOUT_BLOCKED;
+    for (int k = 0; k < l->n_in; k++) {
+        BkView v;
+        if (l->in[k] < 0 || phys[l->in[k]].layout != BK_LAYOUT_BLOCKED || bk_view(&g->t[l->in[k]], &phys[l->in[k]], k, &v))
+            s->out.layout = BK_LAYOUT_NCHW;
+    }
+    bk_view(y, &s->out, BK_OPD_OUT, &dst);
+    int sa[IR_MAX_RANK];
+    int64_t start[IR_MAX_RANK] = {0};
+    for (int j = 0; j < y->rank; j++)
+        sa[j] = j;
+    for (int k = 0; k < l->n_in; k++) {
+        const IrTensor *x = &g->t[l->in[k]];
+        BkAct a;
+        BkView src;
+        if (input_act(phys, l, k, &a) || bk_view(x, &a, k, &src) || x->rank != y->rank) {
+            ir_diag_add(d, "backend: layer '%s' (Concat): input %d is not an activation the backend can copy",
+                        l->name, k);
+            return -1;
+        }
+        bk_moves_copy(&s->mv, &src, &dst, sa, x->dims, start);
+        start[l->a.axis] += x->dims[l->a.axis];
+    }
+    bk_moves_zero_pad(&s->mv, &dst);
+    s->kind = BK_KIND_MOVES;
+    want_in_addr(s, l);
+    return 0;
+}
+
+/* A flatten of blocked data may stay in place (keeping its source's
+ * geometry) only for readers that take that geometry into account: FC
+ * (its weights are laid out for it) and further reshapes.  Any other
+ * reader would see the blocked order where it expects the flat one. */
+static int flat_readers_ok(const IrGraph *g, int ti) {
+    for (int li = 0; li < g->n_l; li++) {
+        const IrLayer *l = &g->l[li];
+        if (l->dead)
+            continue;
+        for (int k = 0; k < l->n_in; k++) {
+            if (l->in[k] != ti)
+                continue;
+            int fc = (l->op == IR_FC || l->op == IR_GEMM || l->op == IR_MATMUL) && k == 0;
+            int reshape = l->op == IR_RESHAPE || l->op == IR_FLATTEN || l->op == IR_SQUEEZE ||
+                          l->op == IR_UNSQUEEZE || l->op == IR_IDENTITY || l->op == IR_DROPOUT;
+            if (!fc && !reshape)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     IrLayer *l = &g->l[li];
     IrTensor *y = &g->t[l->out[0]];
@@ -277,7 +466,16 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         break;
     case IR_ADD:
     case IR_MUL:
+    case IR_SUB:
+    case IR_DIV: {
+        int comm = l->op == IR_ADD || l->op == IR_MUL; /* Sub/Div keep their operand order */
         s->kind = BK_KIND_EW;
+        s->u.ew.arith = l->op == IR_SUB ? BK_AR_SUB : l->op == IR_DIV ? BK_AR_DIV : 0;
+        if (!comm && (is_const(g, l->in[0]) || is_const(g, l->in[1]))) {
+            ir_diag_add(d, "backend: layer '%s' (%s): a constant operand of Sub/Div is not supported (Sub of a "
+                           "constant is an Add after canonicalisation)", l->name, l->onnx_op);
+            return -1;
+        }
         if (is_const(g, l->in[s->src[1]])) { /* y = x * s + t per channel */
             int64_t nc = ir_numel(&g->t[l->in[s->src[1]]]);
             if (!const_per_channel(&g->t[l->in[s->src[1]]], s->out.c) || ir_numel(&g->t[l->in[s->src[0]]]) != ir_numel(y)) {
@@ -291,14 +489,14 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             break;
         }
         s->n_in = 2;
-        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
+        if (comm && ir_numel(&g->t[l->in[0]]) != ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y))
             s->src[0] = 1, s->src[1] = 0; /* the full-size operand first */
         if (input_act(phys, l, s->src[0], &s->in[0]) || input_act(phys, l, s->src[1], &s->in[1])) {
             ir_diag_add(d, "backend: layer '%s' (%s): an operand is not an activation",
                         l->name, l->onnx_op);
             return -1;
         }
-        if (ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
+        if (comm && ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
             s->in[1].c == s->out.c && s->in[1].h * s->in[1].w == 1 && s->out.h * s->out.w > 1 &&
             s->in[1].layout == BK_LAYOUT_BLOCKED) { /* [N, C, 1, 1] over [N, C, H, W] */
             s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_BC : BK_EW_MUL_BC;
@@ -306,18 +504,19 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             need_blocked(s, 0);
             break;
         }
-        if (ir_numel(&g->t[l->in[0]]) != ir_numel(y) || ir_numel(&g->t[l->in[1]]) != ir_numel(y)) {
-            ir_diag_add(d, "backend: layer '%s' (%s): broadcasting operands are not supported yet",
-                        l->name, l->onnx_op);
-            return -1;
+        int kb = s->in[0].layout == BK_LAYOUT_BLOCKED ? 0 : 1;
+        BkAct conv = s->in[!kb];
+        conv.layout = BK_LAYOUT_BLOCKED;
+        if (ir_numel(&g->t[l->in[0]]) == ir_numel(y) && ir_numel(&g->t[l->in[1]]) == ir_numel(y) &&
+            s->in[kb].layout == BK_LAYOUT_BLOCKED && s->in[!kb].layout == BK_LAYOUT_NCHW &&
+            same_geo(&s->in[kb], &conv)) {
+            need_blocked(s, !kb); /* the other a graph input of the same geometry */
+            break;
         }
-        if (s->in[0].layout != BK_LAYOUT_BLOCKED && s->in[1].layout != BK_LAYOUT_BLOCKED) {
-            ir_diag_add(d, "backend: layer '%s' (%s): both operands are graph inputs (not supported yet)",
-                        l->name, l->onnx_op);
+        if (ew_general(g, l, s, d))
             return -1;
-        }
-        need_blocked(s, s->in[0].layout == BK_LAYOUT_BLOCKED ? 1 : 0);
         break;
+    }
     case IR_BATCHNORM: {
         if (l->a.bn.training) {
             ir_diag_add(d, "backend: layer '%s' (BatchNormalization): batch statistics (training mode) "
@@ -346,32 +545,13 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_SIGMOID:
     case IR_TANH:
         s->kind = BK_KIND_EW;
-        need_blocked(s, 0);
+        if (s->in[0].layout == BK_LAYOUT_NCHW)
+            s->out.layout = BK_LAYOUT_NCHW; /* over the flat data, no conversion */
         break;
-    case IR_CONCAT: {
-        int c = 0;
-        s->cat_c = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_c);
-        for (int k = 0; k < l->n_in; k++) {
-            BkAct a;
-            if (input_act(phys, l, k, &a) || a.layout != BK_LAYOUT_BLOCKED || a.n != s->out.n ||
-                a.h != s->out.h || a.w != s->out.w) {
-                ir_diag_add(d, "backend: layer '%s' (Concat): input %d must be a computed activation "
-                               "of the same N, H, W", l->name, k);
-                return -1;
-            }
-            s->cat_c[k] = a.c;
-            c += a.c;
-        }
-        if (l->a.axis != 1 || c != s->out.c) {
-            ir_diag_add(d, "backend: layer '%s' (Concat): only concatenation along channels is supported",
-                        l->name);
+    case IR_CONCAT:
+        if (concat_moves(g, l, s, phys, d))
             return -1;
-        }
-        s->kind = BK_KIND_CONCAT;
-        s->u.concat.nin = l->n_in;
-        s->cat_addr = ir_xcalloc((size_t)l->n_in, sizeof *s->cat_addr);
         break;
-    }
     case IR_PAD: {
         const int64_t *p = l->a.pad.pads;
         const IrTensor *x = &g->t[l->in[0]];
@@ -403,27 +583,33 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         need_blocked(s, 0);
         break;
     }
-    case IR_TRANSPOSE: {
+    case IR_TRANSPOSE: { /* output axis j is input axis perm[j]: moves into NCHW */
         const IrTensor *x = &g->t[l->in[0]];
-        if (x->rank != 4 || l->a.perm.n != 4) {
-            ir_diag_add(d, "backend: layer '%s' (Transpose): only 4-D transposes are supported", l->name);
+        BkView src, dst;
+        int64_t start[IR_MAX_RANK] = {0};
+        if (l->a.perm.n != x->rank || bk_view(x, &s->in[0], 0, &src)) {
+            ir_diag_add(d, "backend: layer '%s' (Transpose): the input is a flattened blocked tensor (or perm "
+                           "does not match its rank); not supported", l->name);
             return -1;
         }
-        s->kind = BK_KIND_TRANSPOSE;
+        s->kind = BK_KIND_MOVES;
         s->out.layout = BK_LAYOUT_NCHW;
-        int64_t str[4], acc = 4;
-        for (int j = 3; j >= 0; j--)
-            str[j] = acc, acc *= y->dims[j];
-        for (int j = 0; j < 4; j++) {
-            s->u.tr.d[j] = (int)x->dims[j];
-            s->u.tr.ostr[l->a.perm.v[j]] = str[j]; /* output axis j is input axis perm[j] */
-        }
+        bk_view(y, &s->out, BK_OPD_OUT, &dst);
+        bk_moves_copy(&s->mv, &src, &dst, l->a.perm.v, y->dims, start);
+        want_in_addr(s, l);
         break;
     }
     case IR_SOFTMAX: {
         const IrTensor *x = &g->t[l->in[0]];
         int ax = l->a.softmax.axis;
-        if (s->in[0].layout == BK_LAYOUT_NCHW && x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d)) {
+        int rows_form = x->rank >= 1 && (ax == x->rank - 1 || l->a.softmax.coerce_2d);
+        int chan = x->rank >= 2 && ax == 1 && !(l->a.softmax.coerce_2d && s->out.h * s->out.w != 1);
+        if (rows_form && l->a.softmax.coerce_2d && !chan && s->in[0].layout == BK_LAYOUT_BLOCKED) {
+            s->out.layout = BK_LAYOUT_NCHW; /* a flattened tail of blocked data: to plain first (moves) */
+            if (expand_operand(g, l, s, 0, d))
+                return -1;
+        }
+        if (s->in[0].layout == BK_LAYOUT_NCHW && rows_form) {
             /* over the last axis (or the flattened tail) of NCHW data: rows */
             int64_t len = 1, rows = 1;
             for (int k = 0; k < x->rank; k++)
@@ -438,7 +624,19 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             s->out.layout = BK_LAYOUT_NCHW;
             break;
         }
-        if (x->rank < 2 || l->a.softmax.axis != 1 || (l->a.softmax.coerce_2d && s->out.h * s->out.w != 1)) {
+        BkView v;
+        if (!l->a.softmax.coerce_2d && !bk_view(x, &s->in[0], 0, &v) && ax != v.chan && ax < x->rank &&
+            x->dims[ax] <= (1 << 20)) {
+            /* down the rows of [outer][len][inner], in the input's own layout */
+            BkSoftmax *p = &s->u.softmax;
+            p->by_axis = 1, p->len = (int)x->dims[ax], p->inner = v.str[ax] / 4;
+            p->outer = bk_act_bytes(&s->in[0]) / 4 / ((int64_t)p->len * p->inner);
+            s->kind = BK_KIND_SOFTMAX;
+            s->out = s->in[0];
+            s->out.ddr = -1;
+            break;
+        }
+        if (!chan) {
             ir_diag_add(d, "backend: layer '%s' (Softmax): only softmax over the channels (axis 1) "
                            "is supported", l->name);
             return -1;
@@ -460,7 +658,8 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         const IrTensor *x = &g->t[l->in[0]];
         BkAct a = s->in[0];
         int same = a.n == s->out.n && a.c == s->out.c && a.h == s->out.h && a.w == s->out.w;
-        int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y);
+        int flat = y->rank == 2 && x->rank >= 1 && y->dims[0] == x->dims[0] && ir_numel(x) == ir_numel(y) &&
+                   (a.layout == BK_LAYOUT_NCHW || flat_readers_ok(g, l->out[0]));
         if (ir_numel(x) != ir_numel(y)) {
             ir_diag_add(d, "backend: layer '%s' (%s): element counts differ", l->name, l->onnx_op);
             return -1;

@@ -109,15 +109,16 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
     int64_t arena = off;
     /* 3. the arena: one buffer per computed tensor and per conversion temp */
     int nb = 0;
-    Buf *bufs = ir_xcalloc((size_t)(g->n_t + g->n_l) + 1, sizeof *bufs);
+    Buf *bufs = ir_xcalloc((size_t)(g->n_t + 3 * g->n_l) + 1, sizeof *bufs);
     int *buf_of = ir_xmalloc((size_t)g->n_t * sizeof *buf_of); /* tensor -> buffer, -1 */
     int *pre_buf = ir_xmalloc((size_t)g->n_l * sizeof *pre_buf);
+    int *exp_buf = ir_xmalloc((size_t)g->n_l * 2 * sizeof *exp_buf); /* expand temps */
     for (int i = 0; i < g->n_t; i++)
         buf_of[i] = -1;
     for (int li = 0; li < g->n_l; li++) {
         IrLayer *l = &g->l[li];
         BkSched *s = sched(l);
-        pre_buf[li] = -1;
+        pre_buf[li] = exp_buf[2 * li] = exp_buf[2 * li + 1] = -1;
         if (!s)
             continue;
         for (int k = 0; k < l->n_in; k++) { /* extend the life of what it reads */
@@ -129,6 +130,11 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             pre_buf[li] = nb;
             bufs[nb++] = (Buf){bk_act_bytes(&s->pre.blk), 0, li, li};
         }
+        for (int k = 0; k < 2; k++)
+            if (s->expand[k].present) {
+                exp_buf[2 * li + k] = nb;
+                bufs[nb++] = (Buf){bk_act_bytes(&s->expand[k].buf), 0, li, li};
+            }
         if (s->kind == BK_KIND_FUSED)
             continue; /* its output is the conv's */
         int y = s->out_tensor;
@@ -163,12 +169,15 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             continue;
         for (int k = 0; k < s->n_in; k++)
             s->in[k].ddr = addr[l->in[s->src[k]]];
-        if (s->kind == BK_KIND_CONCAT)
+        if (s->cat_addr) /* concat, moves */
             for (int k = 0; k < l->n_in; k++)
-                s->cat_addr[k] = addr[l->in[k]];
+                s->cat_addr[k] = l->in[k] >= 0 ? addr[l->in[k]] : -1;
+        for (int k = 0; k < 2; k++)
+            if (s->expand[k].present)
+                s->in[k].ddr = s->expand[k].buf.ddr = arena + bufs[exp_buf[2 * li + k]].off;
         if (s->pre.present) {
             int k = s->pre.k;
-            s->pre.nchw.ddr = g->t[l->in[s->src[k]]].ddr_offset;
+            s->pre.nchw.ddr = addr[l->in[s->src[k]]]; /* a graph input, or an alias of one */
             s->pre.blk.ddr = arena + bufs[pre_buf[li]].off;
             s->in[k].ddr = s->pre.blk.ddr;
         }
@@ -193,5 +202,6 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
     free(bufs);
     free(buf_of);
     free(pre_buf);
+    free(exp_buf);
     return 0;
 }

@@ -25,15 +25,16 @@
  * produced).  Returns 0, or -1 with one message per problem. */
 int passes_verify(const IrGraph *g, IrDiag *d);
 
-/* Runs the passes below to a fixed point: verify, remove_noops, sub_to_add, make_fc,
+/* Runs the passes below to a fixed point: verify, remove_noops, const_operands, make_fc,
  * fold_batchnorm, fold_pad, fold_transpose, fuse_activation, dce.  0 or -1. */
 int passes_canonicalize(IrGraph *g, IrDiag *d);
 
 /* Dropout (inference), Identity, 1x1/stride-1/unpadded pools: consumers
  * read the input instead. */
 int passes_remove_noops(IrGraph *g, IrDiag *d);
-/* Sub of a constant -> Add of its negation (exact). */
-int passes_sub_to_add(IrGraph *g, IrDiag *d);
+/* Sub of a constant -> Add of its negation (exact); Div by a constant ->
+ * Mul by its reciprocal (exact for powers of two, else within an ulp). */
+int passes_const_operands(IrGraph *g, IrDiag *d);
 /* Flatten/Reshape-to-[N,K] + Gemm/MatMul, or 2-D Gemm/MatMul, with constant
  * weights -> IR_FC (W as M x K, bias M). */
 int passes_make_fc(IrGraph *g, IrDiag *d);

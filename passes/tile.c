@@ -449,10 +449,26 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
     if (p->op < BK_EW_AFFINE)
-        p->op = l->op == IR_ADD ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+        p->op = l->op == IR_ADD || l->op == IR_SUB || l->op == IR_DIV ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
     p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
     p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
+    p->bytes = 0;
+    if (y->layout == BK_LAYOUT_NCHW) { /* plain: the flat floats as vectors, the last one partial */
+        p->bytes = bk_act_bytes(y);
+        p->nvec = (p->bytes / 4 + 31) / 32;
+    }
     int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > BK_EW_AFFINE ? p->bc_bytes : 0;
+    if (p->op >= BK_EW_ADD_REP) { /* b whole on chip: copies of it as a row in AM, or its values in SM */
+        int64_t copies = (p->period + 32 + p->period - 1) / p->period;
+        p->b_bytes = p->rep == 1 ? copies * p->period * 4 : p->period * 4;
+        st = p->rep == 1 ? (p->b_bytes + 127) / 128 * 128 : 0;
+        s->sm_bytes = p->rep == 1 ? 0 : p->b_bytes;
+        if (s->sm_bytes > m->sm_bytes) {
+            ir_diag_add(d, "backend: layer '%s': the %lld repeated values do not fit in SM", l->name,
+                        (long long)p->period);
+            return -1;
+        }
+    }
     int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;
@@ -474,6 +490,24 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
  * items for every core. */
 static int softmax_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkSoftmax *p = &s->u.softmax;
+    if (p->by_axis) { /* [len][cols] per item: as many columns as fit, enough items for every core */
+        int64_t fit = (m->am_bytes / ((int64_t)p->len * 128)) * 32;
+        if (fit < 1) {
+            ir_diag_add(d, "backend: layer '%s': a softmax column of %d values does not fit in AM", l->name, p->len);
+            return -1;
+        }
+        int64_t want = p->outer >= m->cores ? p->inner : (p->inner * p->outer + m->cores - 1) / m->cores;
+        int64_t cols = want < fit ? want : fit;
+        if (cols > 64 * 32)
+            cols = 64 * 32;
+        cols = cols > 32 ? (cols + 31) / 32 * 32 : cols;
+        p->cols = (int)(cols < p->inner ? cols : p->inner);
+        p->pitch = (int64_t)(p->cols + 31) / 32 * 128;
+        p->am_x = 0;
+        s->am_bytes = p->len * p->pitch;
+        s->am_slots = 1;
+        return 0;
+    }
     if (p->by_rows) {
         p->pitch = (int64_t)(p->len + 31) / 32 * 128;
         int64_t fit = (m->am_bytes - 128) / p->pitch, per = (p->rows + m->cores - 1) / m->cores;
@@ -595,10 +629,19 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             if (!r)
                 bk_cost_simple(s, m);
             break;
-        case BK_KIND_CONCAT:
+        case BK_KIND_MOVES:
+            bk_cost_moves(&s->mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
+            break;
+        case BK_KIND_TO_NCHW: { /* moves of a conversion (codegen builds the same at its addresses) */
+            BkMoves mv = {0, NULL};
+            BkAct plain = s->in[0];
+            plain.layout = BK_LAYOUT_NCHW;
+            bk_moves_convert(&mv, &s->in[0], &plain);
+            bk_cost_moves(&mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
+            bk_moves_free(&mv);
+            break;
+        }
         case BK_KIND_PAD:
-        case BK_KIND_TRANSPOSE:
-        case BK_KIND_TO_NCHW:
         case BK_KIND_COPY:
             if (s->kind == BK_KIND_PAD) {
                 s->u.pad.row_bytes = (int64_t)s->out.w * 128;
@@ -617,9 +660,18 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
             rc = -1;
             continue;
         }
+        for (int k = 0; k < 2; k++) /* a step of its own before: nothing overlaps it */
+            if (s->expand[k].present) {
+                double dma;
+                int64_t tr, by;
+                bk_cost_moves(&s->expand[k].mv, m, &dma, &tr, &by);
+                s->cyc_exposed += dma + m->barrier_cycles;
+                s->dma_transfers += tr, s->dma_bytes += by;
+            }
         double peak = m7_machine_peak_flops_per_cycle(m) * m->cores;
         int single = (slots == 1 && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW || s->kind == BK_KIND_POOL)) ||
-                     (s->kind == BK_KIND_POOL && s->u.pool.am_in0 == s->u.pool.am_in1);
+                     (s->kind == BK_KIND_POOL && s->u.pool.am_in0 == s->u.pool.am_in1) ||
+                     (s->kind == BK_KIND_SOFTMAX && s->u.softmax.by_axis); /* one AM slot: load, compute, store */
         if (single) /* nothing overlaps */
             s->cyc_pred = s->cyc_compute + s->cyc_dma;
         else

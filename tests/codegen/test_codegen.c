@@ -730,6 +730,293 @@ static void test_reshape(void) {
     ir_graph_free(g);
 }
 
+/* ---- general tensor ops: moves (strided DMA), plain element-wise ---------- */
+
+/* Runs g on the simulator (machine overrides mach) against the reference
+ * executor, and checks that the backend's --dump-ir text names every
+ * string of want (the decision the case is about). */
+static void check_case(IrGraph *g, const char *tag, const char *mach, const char *const *want) {
+    double err = run_case(g, tag, mach, NULL);
+    printf("\n  %s: max relative error %.3g", tag, err);
+    CU_ASSERT(err >= 0 && err < 1e-4);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ir_dump(g, f);
+    fclose(f);
+    for (int i = 0; want[i]; i++)
+        if (!buf || !strstr(buf, want[i])) {
+            printf("\n  %s: the dump lacks '%s'", tag, want[i]);
+            CU_FAIL("decision missing from the dump");
+        }
+    free(buf);
+    ir_graph_free(g);
+}
+
+static int transpose(IrGraph *g, const char *name, int x, const int *perm) {
+    const IrTensor *xt = &g->t[x];
+    int r = xt->rank;
+    int64_t d[IR_MAX_RANK];
+    for (int j = 0; j < r; j++)
+        d[j] = g->t[x].dims[perm[j]];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, r, d);
+    int li = ir_add_layer(g, IR_TRANSPOSE, name, "Transpose", (int[]){x}, 1, (int[]){y}, 1);
+    g->l[li].a.perm.n = r;
+    memcpy(g->l[li].a.perm.v, perm, (size_t)r * sizeof *perm);
+    return y;
+}
+
+static int binary(IrGraph *g, const char *name, IrOp op, int a, int b, int rank, const int64_t *dims) {
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, rank, dims);
+    ir_add_layer(g, op, name, op == IR_ADD ? "Add" : op == IR_MUL ? "Mul" : op == IR_SUB ? "Sub" : "Div", (int[]){a, b}, 2,
+                 (int[]){y}, 1);
+    return y;
+}
+
+static int concat(IrGraph *g, const char *name, const int *x, int n, int axis) {
+    int64_t d[IR_MAX_RANK];
+    int r = g->t[x[0]].rank;
+    memcpy(d, g->t[x[0]].dims, sizeof d);
+    for (int k = 1; k < n; k++)
+        d[axis] += g->t[x[k]].dims[axis];
+    char nm[64];
+    snprintf(nm, sizeof nm, "%s_y", name);
+    int y = tensor(g, nm, IR_T_ACT, r, d);
+    int li = ir_add_layer(g, IR_CONCAT, name, "Concat", x, n, (int[]){y}, 1);
+    g->l[li].a.axis = axis;
+    return y;
+}
+
+static int softmax(IrGraph *g, const char *name, int x, int axis) {
+    int y = unary(g, name, IR_SOFTMAX, x, g->t[x].rank, g->t[x].dims);
+    g->l[g->t[y].producer].a.softmax.axis = axis;
+    return y;
+}
+
+/* Transposes of rank 6, 8 and 3 (element rows, and whole contiguous rows), of
+ * blocked data with a partial channel block, on 4, 3 and 2 cores. */
+static void test_moves_transpose(void) {
+    static const char *const elem[] = {"moves (strided DMA)", "4-byte rows", NULL};
+    static const char *const rows[] = {"moves (strided DMA)", "contiguous rows", NULL};
+    IrGraph *g = ir_graph_new("tr6");
+    int x = tensor(g, "x", IR_T_INPUT, 6, (int64_t[]){2, 3, 1, 4, 5, 2});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, transpose(g, "t", x, (int[]){0, 3, 1, 5, 2, 4}));
+    check_case(g, "tr6", NULL, elem);
+
+    g = ir_graph_new("tr8"); /* IR_MAX_RANK */
+    x = tensor(g, "x", IR_T_INPUT, 8, (int64_t[]){2, 1, 3, 2, 2, 3, 1, 2});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, transpose(g, "t", x, (int[]){7, 0, 6, 1, 5, 2, 4, 3}));
+    check_case(g, "tr8", NULL, elem);
+
+    g = ir_graph_new("tr3");
+    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){4, 6, 33});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, transpose(g, "t", x, (int[]){1, 0, 2}));
+    check_case(g, "tr3", "cores=3", rows);
+
+    g = ir_graph_new("trblk"); /* blocked source, channels last: a block's lanes are one DMA row */
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    ir_graph_add_output(g, transpose(g, "t", c, (int[]){2, 0, 3, 1}));
+    check_case(g, "trblk", NULL, rows);
+
+    g = ir_graph_new("trblk2"); /* channels moved inward but not last: a DMA row per value */
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    ir_graph_add_output(g, transpose(g, "t", c, (int[]){0, 2, 1, 3}));
+    check_case(g, "trblk2", "cores=2", elem);
+}
+
+/* Concat of a graph input and a computed (blocked) tensor on channels,
+ * of two blocked tensors along H, of rank-1 inputs; a conv reads the first
+ * result (NCHW, planar). */
+static void test_moves_concat(void) {
+    static const char *const want[] = {"moves (strided DMA)", NULL};
+    IrGraph *g = ir_graph_new("catmix");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 6, 7});
+    ir_graph_add_input(g, x);
+    int c = conv(g, "c", x, 40, 3, 1, 1, IR_ACT_RELU);
+    int cat = concat(g, "cat", (int[]){x, c}, 2, 1);
+    ir_graph_add_output(g, conv(g, "c2", cat, 9, 1, 1, 0, IR_ACT_NONE));
+    check_case(g, "catmix", NULL, want);
+
+    g = ir_graph_new("cath");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 7, 6});
+    ir_graph_add_input(g, x);
+    int a = conv(g, "a", x, 37, 3, 1, 1, IR_ACT_NONE), b = conv(g, "b", x, 37, 1, 1, 0, IR_ACT_RELU);
+    ir_graph_add_output(g, concat(g, "cat", (int[]){a, b, a}, 3, 2));
+    check_case(g, "cath", "cores=3", want);
+
+    g = ir_graph_new("cat1");
+    int u = tensor(g, "u", IR_T_INPUT, 1, (int64_t[]){3}), v = tensor(g, "v", IR_T_INPUT, 1, (int64_t[]){5});
+    ir_graph_add_input(g, u);
+    ir_graph_add_input(g, v);
+    ir_graph_add_output(g, concat(g, "cat", (int[]){v, u, v}, 3, 0));
+    check_case(g, "cat1", NULL, want);
+}
+
+/* Numpy broadcasting: a [5, 1] graph input over a blocked [2, 37, 5, 6]
+ * conv output (expanded into a blocked temporary, the broadcast operand
+ * first); a computed one-channel gate over it; [3, 1, 5] * [4, 1] (both
+ * expanded, plain); plain operands repeated inside the kernel (a row in AM,
+ * values in SM) or, when a repeat is not whole vectors, expanded; Add of
+ * two graph inputs and a Relu of one (plain, no conversion). */
+static void test_broadcast_general(void) {
+    static const char *const blk[] = {"in1 broadcast first by", "out: blocked", NULL};
+    static const char *const both[] = {"in0 broadcast first by", "in1 broadcast first by", "out: NCHW", NULL};
+    static const char *const plain[] = {"backend: eltwise", "out: NCHW", NULL};
+    IrGraph *g = ir_graph_new("bcblk");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    int y = tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){5, 1});
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, y);
+    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int m = binary(g, "mul", IR_MUL, y, c, 4, (int64_t[]){2, 37, 5, 6});
+    ir_graph_add_output(g, conv(g, "c2", m, 8, 1, 1, 0, IR_ACT_NONE));
+    check_case(g, "bcblk", NULL, blk);
+
+    g = ir_graph_new("gate"); /* a computed [N, 1, H, W] gate over every channel: blocked to blocked */
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int gt = conv(g, "gc", x, 1, 1, 1, 0, IR_ACT_SIGMOID);
+    ir_graph_add_output(g, binary(g, "mul", IR_MUL, c, gt, 4, (int64_t[]){2, 37, 5, 6}));
+    check_case(g, "gate", NULL, blk);
+
+    g = ir_graph_new("bc2");
+    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 1, 5});
+    y = tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){4, 1});
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, y);
+    ir_graph_add_output(g, binary(g, "mul", IR_MUL, x, y, 3, (int64_t[]){3, 4, 5}));
+    check_case(g, "bc2", "cores=3", both);
+
+    static const char *const row[] = {"in1 broadcast in the kernel", "row in AM", NULL};
+    static const char *const splat[] = {"in1 broadcast in the kernel", "in1 in SM", NULL};
+    static const char *const expand[] = {"in1 broadcast first by", NULL};
+    struct {
+        const char *tag, *mach;
+        int rx, ry;
+        int64_t dx[4], dy[4];
+        const char *const *want;
+    } rc[] = {
+        {"bcrow", "cores=3", 3, 1, {3, 4, 37}, {37}, row},            /* b repeats over the outer axes */
+        {"bcscalar", NULL, 3, 0, {3, 4, 5}, {0}, row},                /* a rank-0 b */
+        {"bcsplat", NULL, 4, 3, {2, 6, 8, 8}, {6, 1, 1}, splat},      /* per channel, 64 pixels each */
+        {"bcmid", "cores=2", 4, 2, {2, 3, 4, 32}, {4, 1}, splat},     /* b in the middle, 32 values each */
+        {"bcodd", NULL, 4, 3, {2, 6, 5, 5}, {6, 1, 1}, expand},       /* 25 pixels: not a whole vector */
+    };
+    for (int i = 0; i < (int)(sizeof rc / sizeof rc[0]); i++) {
+        g = ir_graph_new(rc[i].tag);
+        x = tensor(g, "x", IR_T_INPUT, rc[i].rx, rc[i].dx);
+        y = tensor(g, "y", IR_T_INPUT, rc[i].ry, rc[i].dy);
+        ir_graph_add_input(g, x);
+        ir_graph_add_input(g, y);
+        ir_graph_add_output(g, binary(g, i % 2 ? "mul" : "add", i % 2 ? IR_MUL : IR_ADD, y, x, rc[i].rx, rc[i].dx));
+        check_case(g, rc[i].tag, rc[i].mach, rc[i].want);
+    }
+
+    g = ir_graph_new("ewplain");
+    int64_t d[3] = {3, 4, 37};
+    x = tensor(g, "x", IR_T_INPUT, 3, d);
+    y = tensor(g, "y", IR_T_INPUT, 3, d);
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, y);
+    int r = unary(g, "relu", IR_RELU, y, 3, d);
+    ir_graph_add_output(g, binary(g, "add", IR_ADD, x, r, 3, d));
+    check_case(g, "ewplain", NULL, plain);
+}
+
+/* Sub and Div (operand order kept): of two graph inputs (plain), with the
+ * first operand broadcast (expanded), dividing by a repeated row (in the
+ * kernel), and of blocked conv outputs. */
+static void test_sub_div(void) {
+    static const char *const want[] = {"in0 broadcast first by", "in1 broadcast in the kernel", NULL};
+    static const char *const blk[] = {"out: blocked", NULL};
+    IrGraph *g = ir_graph_new("subdiv");
+    int64_t d[3] = {3, 4, 37};
+    int x = tensor(g, "x", IR_T_INPUT, 3, d), y = tensor(g, "y", IR_T_INPUT, 3, d);
+    int z = tensor(g, "z", IR_T_INPUT, 1, (int64_t[]){37});
+    ir_graph_add_input(g, x);
+    ir_graph_add_input(g, y);
+    ir_graph_add_input(g, z);
+    int a = binary(g, "sub", IR_SUB, x, y, 3, d);
+    int b = binary(g, "div", IR_DIV, a, unary(g, "sy", IR_SIGMOID, y, 3, d), 3, d);
+    int c = binary(g, "rsub", IR_SUB, z, b, 3, d);
+    ir_graph_add_output(g, binary(g, "rdiv", IR_DIV, c, unary(g, "sz", IR_SIGMOID, z, 1, (int64_t[]){37}), 3, d));
+    check_case(g, "subdiv", NULL, want);
+
+    g = ir_graph_new("subdivblk");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    int64_t d4[4] = {2, 37, 5, 6};
+    int c1 = conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE), c2 = conv(g, "c2", x, 37, 1, 1, 0, IR_ACT_NONE);
+    int c3 = conv(g, "c3", x, 37, 1, 1, 0, IR_ACT_SIGMOID);
+    ir_graph_add_output(g, binary(g, "div", IR_DIV, binary(g, "sub", IR_SUB, c2, c1, 4, d4), c3, 4, d4));
+    check_case(g, "subdivblk", "cores=3", blk);
+}
+
+/* Softmax down the rows: over H of a blocked conv output, over the
+ * channels of an NCHW input (no conversion), over axis 0; over the
+ * flattened tail of a conv output (opset < 13: converted, then rows). */
+static void test_softmax_axes(void) {
+    static const char *const want[] = {"softmax down the rows", NULL};
+    IrGraph *g = ir_graph_new("smh");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    ir_graph_add_input(g, x);
+    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    ir_graph_add_output(g, softmax(g, "sm", c, 2));
+    check_case(g, "smh", NULL, want);
+
+    g = ir_graph_new("smc");
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 3, 3});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, softmax(g, "sm", x, 1));
+    check_case(g, "smc", NULL, want);
+
+    g = ir_graph_new("smflat"); /* opset < 13 over a conv output: the flattened C*H*W per image */
+    static const char *const flat[] = {"in0 converted to NCHW first by", NULL};
+    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 3, 4});
+    ir_graph_add_input(g, x);
+    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int sm = softmax(g, "sm", c, 1);
+    g->l[g->t[sm].producer].a.softmax.coerce_2d = 1;
+    ir_graph_add_output(g, sm);
+    check_case(g, "smflat", "cores=3", flat);
+
+    g = ir_graph_new("sm0");
+    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 4, 50});
+    ir_graph_add_input(g, x);
+    ir_graph_add_output(g, softmax(g, "sm", x, 0));
+    check_case(g, "sm0", "cores=3", want);
+}
+
+/* A flatten of a conv output read by a softmax and by an FC: the FC may
+ * read the blocked data in place, the softmax needs the flat order (the
+ * flatten converts to NCHW; it once stayed an alias and the softmax ran
+ * over each pixel's channels). */
+static void test_flatten_readers(void) {
+    static const char *const want[] = {"backend: to NCHW", NULL};
+    IrGraph *g = ir_graph_new("flatsm");
+    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 4});
+    ir_graph_add_input(g, x);
+    int c = conv(g, "c", x, 5, 1, 1, 0, IR_ACT_NONE);
+    int f = unary(g, "flat", IR_FLATTEN, c, 2, (int64_t[]){2, 80});
+    int sm = softmax(g, "sm", f, 1);
+    int y = fc(g, "fc", f, 7, IR_ACT_NONE);
+    int64_t d[2] = {2, 7};
+    ir_graph_add_output(g, binary(g, "add", IR_ADD, y, fc(g, "fc2", sm, 7, IR_ACT_NONE), 2, d));
+    check_case(g, "flatsm", NULL, want);
+}
+
 /* Many kernels in one graph, on 1, 2 and 7 cores (uneven splits, cores
  * without work) and a small AM. */
 static void test_core_counts(void) {
@@ -983,6 +1270,12 @@ int main(int argc, char **argv) {
         {"broadcast mul/add (SE gate)", test_broadcast},
         {"transpose, softmax over the last axis", test_transpose_softmax},
         {"reshape of blocked data, squeeze", test_reshape},
+        {"transpose of any rank (moves)", test_moves_transpose},
+        {"concat on any axis, mixed layouts (moves)", test_moves_concat},
+        {"numpy broadcasting, plain element-wise", test_broadcast_general},
+        {"Sub and Div", test_sub_div},
+        {"softmax over other axes", test_softmax_axes},
+        {"flatten of blocked data, other readers than FC", test_flatten_readers},
         {"1, 2 and 7 cores", test_core_counts},
         {"rows and channels split over the cores", test_split_2d},
         {"double buffering, weight sharing off", test_options_off},

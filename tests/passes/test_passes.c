@@ -407,8 +407,9 @@ static void test_fuse(void) {
     ir_graph_free(g);
 }
 
-/* x - c -> x + (-c), bit-identical; c - x and x - y stay Sub. */
-static void test_sub_to_add(void) {
+/* x - c -> x + (-c), bit-identical; c - x and x - y stay Sub; x / c ->
+ * x * (1/c) (exact here: c a power of two); x / 0 stays Div. */
+static void test_const_operands(void) {
     IrGraph *g = ir_graph_new("sub");
     int x = tg_input(g, "x", NCHW(1, 3, 4, 4));
     int c = tg_const(g, "c", 1, (int64_t[]){4}, 9, -2, 2);
@@ -417,13 +418,20 @@ static void test_sub_to_add(void) {
     int l1 = tg_binary(g, IR_SUB, "x_minus_c", x, c, s1);
     int l2 = tg_binary(g, IR_SUB, "c_minus_x", c, s1, s2);
     int l3 = tg_binary(g, IR_SUB, "x_minus_y", s2, x, s3);
-    ir_graph_add_output(g, s3);
+    int p2 = tg_const(g, "p2", 0, NULL, 1, 0, 1), z = tg_const(g, "z", 0, NULL, 1, 0, 0);
+    g->t[p2].f32[0] = 0.25f;
+    int s4 = tg_act(g, "s4", NCHW(1, 3, 4, 4)), s5 = tg_act(g, "s5", NCHW(1, 3, 4, 4));
+    int l4 = tg_binary(g, IR_DIV, "x_over_quarter", s3, p2, s4);
+    int l5 = tg_binary(g, IR_DIV, "x_over_zero", s4, z, s5);
+    ir_graph_add_output(g, s4); /* s5 (infinities) is left out of the comparison */
+    (void)s5;
     Run r = run_before(g);
-    CU_ASSERT_EQUAL(run_pass(passes_sub_to_add, g), 1);
+    CU_ASSERT_EQUAL(run_pass(passes_const_operands, g), 2);
     CU_ASSERT(g->l[l1].op == IR_ADD && g->l[l2].op == IR_SUB && g->l[l3].op == IR_SUB);
+    CU_ASSERT(g->l[l4].op == IR_MUL && g->t[g->l[l4].in[1]].f32[0] == 4.0f && g->l[l5].op == IR_DIV);
     const IrTensor *neg = &g->t[g->l[l1].in[1]];
     CU_ASSERT(neg->f32 && neg->f32[0] == -g->t[c].f32[0] && neg->f32[3] == -g->t[c].f32[3]);
-    CU_ASSERT_EQUAL(run_pass(passes_sub_to_add, g), 0);
+    CU_ASSERT_EQUAL(run_pass(passes_const_operands, g), 0);
     expect_same(g, &r, 0); /* bit for bit */
     ir_graph_free(g);
 }
@@ -780,7 +788,7 @@ static void test_bad_graph(void) {
 int main(void) {
     static const TestCase tests[] = {
         {"remove_noops", test_noops},
-        {"sub of a constant to add", test_sub_to_add},
+        {"sub/div by a constant to add/mul", test_const_operands},
         {"remove_noops of 1x1 pools", test_noop_pool},
         {"remove_noops keeps graph outputs", test_noop_graph_output},
         {"make_fc from flatten/reshape + gemm", test_make_fc},
