@@ -64,6 +64,17 @@ static void flt(FILE *f, float v) {
     }
 }
 
+/* An M7kAct initialiser: {kind, alpha, lo, hi}. */
+static void act_fields(FILE *f, int k, float alpha, float lo, float hi) {
+    fprintf(f, "{%d, ", k);
+    flt(f, alpha);
+    fputs(", ", f);
+    flt(f, lo);
+    fputs(", ", f);
+    flt(f, hi);
+    fputs("}", f);
+}
+
 static void act(FILE *f, const IrAct *a, IrOp op) {
     int k;
     IrActKind kind = a->kind;
@@ -85,13 +96,7 @@ static void act(FILE *f, const IrAct *a, IrOp op) {
     case IR_ACT_TANH: k = 5; break;
     default: k = 0; break;
     }
-    fprintf(f, "{%d, ", k);
-    flt(f, a->alpha);
-    fputs(", ", f);
-    flt(f, a->lo);
-    fputs(", ", f);
-    flt(f, a->hi);
-    fputs("}", f);
+    act_fields(f, k, a->alpha, a->lo, a->hi);
 }
 
 #define U(x) ((unsigned long long)(x))
@@ -390,13 +395,9 @@ static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *
                 s->out.n, t->ncb, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->is_max,
                 t->span_h);
         flt(f, t->inv_div);
-        fprintf(f, ", .act = {%d, ", t->act); /* a fused act_grad: its slope */
-        flt(f, t->alpha);
-        fputs(", ", f);
-        flt(f, t->lo);
-        fputs(", ", f);
-        flt(f, t->hi);
-        fputs("},\n", f);
+        fputs(", .act = ", f); /* a fused act_grad: its slope */
+        act_fields(f, t->act, t->alpha, t->lo, t->hi);
+        fputs(",\n", f);
         break;
     case BK_TR_GW:
         fprintf(f, "    .n = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, .sw = %d, "

@@ -351,41 +351,24 @@ static uint64_t sequence(Core *c, uint64_t ready, const char *seq) {
  * by 1/x [IVVVVVV] and a multiply; odd degree-9 polynomial in t [V x6]; + e ln2 [V]. */
 #define SEQ_LOG "IIVIVVVVVVVVVVVVVV"
 
-m7_vec m7_vexp(m7_vec v) {
-    Core *c = m7sim_cur;
+/* A lane-wise function the VPU computes as a counted instruction sequence:
+ * the lanes get the libm result (the functional side), the timing the
+ * sequence's. */
+static m7_vec lane_sequence(m7_vec v, float (*fn)(float), const char *seq) {
     m7_vec r;
     for (int i = 0; i < M7_LANES; i++)
-        L(r)[i] = expf(L(v)[i]);
-    R(r) = sequence(c, R(v), SEQ_EXP);
+        L(r)[i] = fn(L(v)[i]);
+    R(r) = sequence(m7sim_cur, R(v), seq);
     return r;
 }
 
-m7_vec m7_vrcp(m7_vec v) {
-    Core *c = m7sim_cur;
-    m7_vec r;
-    for (int i = 0; i < M7_LANES; i++)
-        L(r)[i] = 1.0f / L(v)[i];
-    R(r) = sequence(c, R(v), SEQ_RCP);
-    return r;
-}
+static float recipf(float x) { return 1.0f / x; }
+static float recip_sqrtf(float x) { return 1.0f / sqrtf(x); }
 
-m7_vec m7_vlog(m7_vec v) {
-    Core *c = m7sim_cur;
-    m7_vec r;
-    for (int i = 0; i < M7_LANES; i++)
-        L(r)[i] = logf(L(v)[i]);
-    R(r) = sequence(c, R(v), SEQ_LOG);
-    return r;
-}
-
-m7_vec m7_vrsqrt(m7_vec v) {
-    Core *c = m7sim_cur;
-    m7_vec r;
-    for (int i = 0; i < M7_LANES; i++)
-        L(r)[i] = 1.0f / sqrtf(L(v)[i]);
-    R(r) = sequence(c, R(v), SEQ_RSQRT);
-    return r;
-}
+m7_vec m7_vexp(m7_vec v) { return lane_sequence(v, expf, SEQ_EXP); }
+m7_vec m7_vrcp(m7_vec v) { return lane_sequence(v, recipf, SEQ_RCP); }
+m7_vec m7_vlog(m7_vec v) { return lane_sequence(v, logf, SEQ_LOG); }
+m7_vec m7_vrsqrt(m7_vec v) { return lane_sequence(v, recip_sqrtf, SEQ_RSQRT); }
 
 /* ---- scalar unit and broadcast ------------------------------------------ */
 
