@@ -430,9 +430,11 @@ MODELS = [
 ]
 
 
-def digest():
+def digest(top=HERE):
+    """One hash of the golden files under top (for --check); also used by
+    tests/train/gen_train_goldens.py."""
     h = hashlib.sha256()
-    for root, dirs, files in sorted(os.walk(HERE)):
+    for root, dirs, files in sorted(os.walk(top)):
         dirs.sort()
         for f in sorted(files):
             if f.endswith((".onnx", ".pb", ".txt")):

@@ -15,7 +15,6 @@ name), meta.txt; models/cases.txt lists NAME LOSS LR per line for the C
 test.  CI does not run this (no torch there); the files are committed.
 """
 import argparse
-import hashlib
 import io
 import os
 import sys
@@ -26,6 +25,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+from gen_goldens import digest  # noqa: E402  (one hash of a golden folder)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 MAX_TOTAL_BYTES = 1 << 20
@@ -199,16 +201,6 @@ def gen(name, build, shape, loss, lr, seed):
     return "%s %s %g" % (name, loss, lr)
 
 
-def digest():
-    h = hashlib.sha256()
-    for root, dirs, files in sorted(os.walk(HERE)):
-        dirs.sort()
-        for f in sorted(files):
-            with open(os.path.join(root, f), "rb") as fh:
-                h.update(f.encode() + fh.read())
-    return h.hexdigest()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="fail if regenerating changes any file")
@@ -216,7 +208,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
-    before = digest() if os.path.isdir(HERE) else ""
+    before = digest(HERE) if os.path.isdir(HERE) else ""
     os.makedirs(HERE, exist_ok=True)
     cases = []
     for name, build, shape, loss, lr, seed in MODELS:
@@ -228,7 +220,7 @@ def main():
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(HERE) for f in fs)
     print("total %d bytes" % total)
     assert total < MAX_TOTAL_BYTES
-    if args.check and digest() != before:
+    if args.check and digest(HERE) != before:
         sys.exit("regeneration changed the committed files")
 
 
