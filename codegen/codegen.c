@@ -2,7 +2,7 @@
  * plan (a struct of kernels.c filled with the backend's decisions) and a
  * kernel function bracketed by region markers and followed by a barrier;
  * layout conversions are regions of their own. */
-#include "codegen.h"
+#include "codegen/codegen.h"
 
 #include <errno.h>
 #include <math.h>
@@ -204,7 +204,7 @@ static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
     fprintf(f, "    .rep = %lld, .period = %lld, .arith = %d,\n};\n", (long long)p->rep, (long long)p->period, p->arith);
 }
 
-/* The DDR address of a move operand (passes/backend.h, BK_OPD_*). */
+/* The DDR address of a move operand (backend/backend.h, BK_OPD_*). */
 static uint64_t opd_addr(const BkSched *s, int opd) {
     if (opd >= 0)
         return (uint64_t)s->cat_addr[opd];
@@ -217,7 +217,7 @@ static uint64_t opd_addr(const BkSched *s, int opd) {
     return (uint64_t)s->expand[BK_OPD_TMP0 - opd].buf.ddr;
 }
 
-/* A move list (passes/moves.c) as an M7kMoves named ID_SUFFIX. */
+/* A move list (backend/moves.c) as an M7kMoves named ID_SUFFIX. */
 static void emit_moves(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkMoves *mv) {
     FILE *f = G->f;
     fprintf(f, "static const M7kMove %s_%s_m[%d] = {\n", id, suffix, mv->n > 0 ? mv->n : 1);
@@ -285,7 +285,7 @@ static void emit_pad(Gen *G, const char *id, const BkSched *s) {
             ncb, y->h, y->w, s->u.pad.pt, s->u.pad.pl, s->u.pad.mode, U(y->ddr));
 }
 
-/* A layout conversion step: moves (passes/moves.c) between the NCHW and
+/* A layout conversion step: moves (backend/moves.c) between the NCHW and
  * the blocked copy. */
 static void emit_convert(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkConvert *cv) {
     BkAct plain = cv->nchw, blk = cv->blk;
@@ -303,7 +303,7 @@ static int rt_scaled(const IrGraph *g, const IrLayer *l) {
            (l->n_in > 2 && bk_is_runtime(g, l->in[2]) && bk_gemm_scale(l, 2) != 1.0f);
 }
 
-/* The packing step of run-time weights (passes/rt_weights.c): a table of
+/* The packing step of run-time weights (backend/rt_weights.c): a table of
  * DMAs, or BatchNormalization's parameters folded on the machine. */
 static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
     FILE *f = G->f;
@@ -349,7 +349,7 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-/* ---- training layers (passes/map_train.c, kernels_train.c) ---- */
+/* ---- training layers (backend/map_train.c, kernels_train.c) ---- */
 
 /* A strided conv's dX: dY spread into the conv's input buffer first. */
 static void emit_upsample(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {

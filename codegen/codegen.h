@@ -7,7 +7,7 @@
 #ifndef M7CC_CODEGEN_H
 #define M7CC_CODEGEN_H
 
-#include "backend.h"
+#include "backend/backend.h"
 
 int codegen_emit(const IrGraph *g, const M7Machine *m, const char *c_path, const char *h_path,
                  const char *weights_path, IrDiag *d);

@@ -1038,7 +1038,7 @@ static M7K_LIB void m7k_softmax_axis(const M7kSoftmaxAxis *p) {
 }
 
 /* ============================ moves ======================================
- * Strided copies DDR to DDR (passes/moves.c): transposes of any rank,
+ * Strided copies DDR to DDR (backend/moves.c): transposes of any rank,
  * concatenation on any axis, broadcasts (source stride 0), layout changes.
  * A move is `rows` rows of `row_bytes` repeated over nloop loops; the DMAs
  * of the whole list are numbered and core k takes the k-th share, issued
@@ -1173,7 +1173,7 @@ static M7K_LIB void m7k_copy(const M7kCopy *p) {
 
 /* ================= packing run-time weights (graph inputs) ================
  * Weights fed at run time arrive NCHW/OIHW in DDR; these steps put them in
- * the blob layout the layer's kernel reads (passes/rt_weights.c). */
+ * the blob layout the layer's kernel reads (backend/rt_weights.c). */
 typedef struct {
     uint64_t dst, src, dst_stride, src_stride;
     uint32_t rows, row_bytes;

@@ -1,4 +1,4 @@
-/* kernels_train.c: the training kernels (passes/map_train.c), copied into
+/* kernels_train.c: the training kernels (backend/map_train.c), copied into
  * every generated program after kernels.c, whose helpers they use.
  *
  *  m7k_tr_loss      cross-entropy or MSE of [N, K] logits: the loss and dY

@@ -8,7 +8,7 @@
  * 14 gives no operator kinds, so operators are read from their tokens, and
  * addresses are recognised by value (a constant memory base on the left of a
  * 64-bit operator), which sees through any macro that built them. */
-#include "validate.h"
+#include "codegen/validate.h"
 
 #include <clang-c/Index.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "m7rt.h"
+#include "runtime/m7rt.h"
 
 #ifndef M7_RUNTIME_INCLUDE_DIR
 #define M7_RUNTIME_INCLUDE_DIR "runtime"

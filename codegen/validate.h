@@ -87,7 +87,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "m7_machine.h"
+#include "runtime/m7_machine.h"
 
 typedef struct {
     int64_t am_bytes, sm_bytes, gsm_bytes; /* capacities; AM and SM per core */

@@ -1,6 +1,6 @@
 /* cli.c: the m7cc command line, parsed into CliOptions (no side effects,
  * so tests can drive it). */
-#include "cli.h"
+#include "driver/cli.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -8,18 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "cli.h"
-#include "dump.h"
-#include "eval.h"
-#include "frontend.h"
-#include "ir.h"
-#include "m7_machine.h"
-#include "output.h"
-#include "passes.h"
-#include "shape.h"
-#include "tensor_file.h"
-#include "validate.h"
+#include "backend/backend.h"
+#include "driver/cli.h"
+#include "ir/dump.h"
+#include "ir/eval.h"
+#include "frontend/frontend.h"
+#include "ir/ir.h"
+#include "runtime/m7_machine.h"
+#include "driver/output.h"
+#include "passes/passes.h"
+#include "ir/shape.h"
+#include "runtime/tensor_file.h"
+#include "codegen/validate.h"
 
 #ifndef M7CC_VERSION
 #define M7CC_VERSION "unknown"
@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     }
     if (rc == 0 && o.interpret) {
         rc = interpret(g, &o, &d);
-    } else if (rc == 0) { /* inference, or the training step (passes/map_train.c) */
+    } else if (rc == 0) { /* inference, or the training step (backend/map_train.c) */
         BkOptions bo;
         bk_options_default(&bo);
         bo.double_buffer = !o.no_double_buffer;

@@ -1,7 +1,7 @@
 /* output.c: the files a compilation leaves: NAME.c, NAME.h and
  * NAME.weights from the code generator, or an executable built from them
  * with the host C compiler against the simulator library. */
-#include "output.h"
+#include "driver/output.h"
 
 #include <errno.h>
 #include <spawn.h>
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "codegen.h"
-#include "validate.h"
+#include "codegen/codegen.h"
+#include "codegen/validate.h"
 
 extern char **environ;
 

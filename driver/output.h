@@ -3,8 +3,8 @@
 #ifndef M7CC_OUTPUT_H
 #define M7CC_OUTPUT_H
 
-#include "ir.h"
-#include "m7_machine.h"
+#include "ir/ir.h"
+#include "runtime/m7_machine.h"
 
 /* out ends in ".c": writes out, its .h and its .weights beside it.
  * Otherwise: builds the executable out (with the host C compiler, $CC or cc)

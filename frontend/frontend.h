@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "ir.h"
+#include "ir/ir.h"
 
 typedef struct {
     int64_t batch; /* > 0: set the batch (first) dimension of every graph input; 0 = keep */

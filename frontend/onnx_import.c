@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend.h"
-#include "onnx_load.h"
-#include "onnx_ops.h"
-#include "shape.h"
+#include "frontend/frontend.h"
+#include "frontend/onnx_load.h"
+#include "frontend/onnx_ops.h"
+#include "ir/shape.h"
 
 static int64_t find_opset(const Onnx__ModelProto *m) {
     for (size_t i = 0; i < m->n_opset_import; i++) {

@@ -3,7 +3,7 @@
  * The file is mapped, unpacked by protobuf-c and unmapped at once.  A raw
  * payload is handed to the IR as is (protobuf-c allocates it with malloc,
  * so the IR can free it): a 500 MB model is never copied after parsing. */
-#include "onnx_load.h"
+#include "frontend/onnx_load.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shape.h"
+#include "ir/shape.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "raw_data is little-endian; the loader takes it over without conversion"

@@ -3,8 +3,8 @@
 #ifndef M7CC_ONNX_LOAD_H
 #define M7CC_ONNX_LOAD_H
 
-#include "ir.h"
-#include "onnx.pb-c.h"
+#include "ir/ir.h"
+#include "frontend/onnx.pb-c.h"
 
 /* Parses the file; NULL with one message on a missing, empty or corrupt file. */
 Onnx__ModelProto *onnx_read_model(const char *path, IrDiag *d);

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx_load.h"
-#include "onnx_ops.h"
-#include "shape.h"
+#include "frontend/onnx_load.h"
+#include "frontend/onnx_ops.h"
+#include "ir/shape.h"
 
 static int node_err(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int node_err(Ctx *c, const char *fmt, ...) {

@@ -4,8 +4,8 @@
 #ifndef M7CC_ONNX_OPS_H
 #define M7CC_ONNX_OPS_H
 
-#include "ir.h"
-#include "onnx.pb-c.h"
+#include "ir/ir.h"
+#include "frontend/onnx.pb-c.h"
 
 typedef struct Ctx Ctx;
 typedef int (*ImportFn)(Ctx *c);

@@ -18,7 +18,7 @@
  * their ONNX symbol or ?).  Layer indices are the IR's own, so they stay put
  * when passes kill layers.  Parameter and activation totals count every
  * tensor once, however many layers read it. */
-#include "dump.h"
+#include "ir/dump.h"
 
 #include <stdlib.h>
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Header (model, opset, inputs, outputs), one block per live layer
  * (attributes, tensors with shapes, parameter bytes, FLOPs, fused

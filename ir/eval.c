@@ -2,8 +2,8 @@
  * written straight from the ONNX operator definition; clarity over speed.
  * Every op first checks the shapes of its tensors against its rules, so a
  * wrong graph gives a message, never an out-of-bounds access. */
-#include "eval.h"
-#include "eval_impl.h"
+#include "ir/eval.h"
+#include "ir/eval_impl.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #ifndef M7CC_EVAL_H
 #define M7CC_EVAL_H
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Runs the graph on the given inputs (one per g->inputs entry, in order,
  * float32, shapes as the graph says).  Dead layers are skipped; CONST (and

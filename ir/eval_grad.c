@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval_impl.h"
+#include "ir/eval_impl.h"
 
 int eval_is_grad_op(IrOp op) { return op >= IR_LOSS_GRAD && op <= IR_SGD; }
 

@@ -3,7 +3,7 @@
 #ifndef M7CC_EVAL_IMPL_H
 #define M7CC_EVAL_IMPL_H
 
-#include "ir.h"
+#include "ir/ir.h"
 
 #define fail(d, l, ...) ir_diag_layer(d, "eval", l, __VA_ARGS__)
 

@@ -1,5 +1,5 @@
 /* ir.c: construction, queries and diagnostics of the layer IR. */
-#include "ir.h"
+#include "ir/ir.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

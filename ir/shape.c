@@ -1,7 +1,7 @@
 /* shape.c: static shape inference and folding of constant shape arithmetic.
  * See shape.h for the conventions.  Every size goes through the checked
  * arithmetic of ir.h; every mismatch names the layer, its op and shapes. */
-#include "shape.h"
+#include "ir/shape.h"
 
 #include <stdlib.h>
 #include <string.h>

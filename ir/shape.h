@@ -20,7 +20,7 @@
 #ifndef M7CC_SHAPE_H
 #define M7CC_SHAPE_H
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Largest tensor we accept: the M7004's DDR (16 GB). */
 #define IR_MAX_TENSOR_BYTES (INT64_C(1) << 34)

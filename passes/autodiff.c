@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "passes.h"
+#include "passes/passes.h"
 
 /* A gradient tensor shaped like tensor `like`. */
 static int grad_like(IrGraph *g, int like) {

@@ -6,7 +6,7 @@
  * relu).  A round can enable the next (dce removing a dead second reader of
  * a conv output lets its BN or Relu fold), so rounds repeat until nothing
  * changes. */
-#include "passes.h"
+#include "passes/passes.h"
 
 typedef int (*Pass)(IrGraph *, IrDiag *);
 

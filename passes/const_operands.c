@@ -9,7 +9,7 @@
  *                          finite reciprocal (0, subnormal) is left alone. */
 #include <math.h>
 
-#include "passes.h"
+#include "passes/passes.h"
 
 int passes_const_operands(IrGraph *g, IrDiag *d) {
     (void)d;

@@ -3,7 +3,7 @@
  * topologically ordered layers decides it.  Constants no living layer reads
  * any more (weights replaced by folding, BN parameters) are freed: the
  * graph of a large model holds hundreds of MB of them. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <stdlib.h>
 

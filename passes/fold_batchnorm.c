@@ -11,7 +11,7 @@
  * readers (or is a graph output), an already fused activation, channel
  * counts that do not match, var + eps <= 0, a training-form BN whose extra
  * outputs are read. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <math.h>
 

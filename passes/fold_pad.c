@@ -13,7 +13,7 @@
  * pools (the window that runs past the end is clipped differently) and pool
  * pads that would reach a whole window.  Each reader of the Pad is folded on
  * its own; the Pad goes when dce finds nobody reading it. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <math.h>
 

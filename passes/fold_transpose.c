@@ -6,7 +6,7 @@
  * axis last).  A softmax over exactly one axis a of the transposed tensor is
  * a softmax over axis P[a] of the original; the old coerce-to-2-D form is
  * that only when a is the last axis.  Nothing else is rewritten. */
-#include "passes.h"
+#include "passes/passes.h"
 
 static int is_inverse(const IrLayer *t1, const IrLayer *t2) {
     int r = t1->a.perm.n;

@@ -6,7 +6,7 @@
  * has an activation takes a second one only when the two compose into one
  * exactly (Relu and Clip are clamps: Relu then Clip(0, 6), as PyTorch
  * exports relu6 after some layers, is Clip(0, 6)); otherwise no fusing twice. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <math.h>
 

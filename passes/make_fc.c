@@ -5,7 +5,7 @@
  * Reshape to [N, K] feeding the Gemm is skipped as well (dce removes it
  * when nothing else reads it).  Refused (left as is): transA, alpha != 1,
  * non-constant B, a C that is not a per-column bias, batched MatMul. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <string.h>
 

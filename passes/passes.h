@@ -18,7 +18,7 @@
 #ifndef M7CC_PASSES_H
 #define M7CC_PASSES_H
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Checks the invariants every pass relies on (tensor indices in range,
  * producers consistent, live layers in topological order, graph outputs

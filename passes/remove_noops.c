@@ -3,7 +3,7 @@
  * PyTorch emits Identity on shared initializers, keeps Dropout when
  * exported in training-preserving mode, and exports VGG's
  * AdaptiveAvgPool2d(7) on a 7x7 map as a 1x1 AveragePool. */
-#include "passes.h"
+#include "passes/passes.h"
 
 /* Output slot of layer li that writes tensor ti, or -1. */
 static int out_slot(const IrLayer *l, int ti) {

@@ -1,6 +1,6 @@
 /* rewrite.c: small graph-rewriting helpers shared by the canonicalisation
  * passes, so each pass reads as its pattern and its arithmetic only. */
-#include "passes.h"
+#include "passes/passes.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* verify.c: the graph invariants every pass relies on and must keep.
  * Run before canonicalisation (bad IR is reported, not crashed on) and by
  * the tests after every pass. */
-#include "passes.h"
+#include "passes/passes.h"
 
 static int is_source(const IrTensor *t) {
     return t->is_graph_input || t->role == IR_T_CONST || t->role == IR_T_PARAM;

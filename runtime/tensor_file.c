@@ -2,7 +2,7 @@
  * and NumPy .npy) and compares tensors.  The protobuf wire format is decoded
  * by hand so that the simulator needs nothing but libc.  Every read is
  * bounds-checked: files are untrusted input. */
-#include "tensor_file.h"
+#include "runtime/tensor_file.h"
 
 #include <errno.h>
 #include <math.h>

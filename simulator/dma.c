@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "sim_internal.h"
+#include "simulator/sim_internal.h"
 
 static const char *mem_name(int m) {
     static const char *names[] = {"invalid", "DDR", "GSM", "AM", "SM"};

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "m7sim.h"
-#include "tensor_file.h"
+#include "runtime/tensor_file.h"
 
 enum { MAXF = 64 };
 

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "sim_internal.h"
+#include "simulator/sim_internal.h"
 
 int m7sim_have_fma;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_internal.h"
+#include "simulator/sim_internal.h"
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 

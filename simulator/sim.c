@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim_internal.h"
+#include "simulator/sim_internal.h"
 
 _Thread_local Core *m7sim_cur __attribute__((tls_model("initial-exec")));
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "m7sim.h"
-#include "microkernels.h"
+#include "simulator/m7sim.h"
+#include "tests/sim/microkernels.h"
 
 static M7Sim *make(const char *overrides, uint64_t ddr) {
     M7Machine m;

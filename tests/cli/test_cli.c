@@ -4,15 +4,15 @@
  * folder, argv[3] the ONNX node test data folder, argv[4] tests/models. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "spawn.h"
-#include "tensor_file.h"
+#include "tests/common/spawn.h"
+#include "runtime/tensor_file.h"
 
 static const char *m7cc, *scratch, *node_data, *models;
 static char out_text[1 << 16], err_text[1 << 16];

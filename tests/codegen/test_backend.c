@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cunit_run.h"
-#include "backend.h"
+#include "tests/common/cunit_run.h"
+#include "backend/backend.h"
 
 /* MACHINE.md defaults, by hand (the tests do not need the simulator). */
 static void machine(M7Machine *m) {

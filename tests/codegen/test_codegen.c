@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cunit_run.h"
-#include "codegen.h"
-#include "dump.h"
-#include "eval.h"
-#include "validate.h"
+#include "tests/common/cunit_run.h"
+#include "codegen/codegen.h"
+#include "ir/dump.h"
+#include "ir/eval.h"
+#include "codegen/validate.h"
 
 static const char *runtime_inc, *sim_inc, *driver_c, *libsim, *libruntime;
 static char tmpdir[256];

@@ -1,5 +1,5 @@
 /* cunit_run.c: registers, runs and counts one suite of CUnit tests. */
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 
 #include <CUnit/Basic.h>
 

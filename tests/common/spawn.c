@@ -1,5 +1,5 @@
 /* spawn.c: runs a command for a test, capturing its output in files. */
-#include "spawn.h"
+#include "tests/common/spawn.h"
 
 #include <fcntl.h>
 #include <stdio.h>

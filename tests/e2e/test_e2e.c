@@ -6,14 +6,14 @@
  *     test_e2e M7CC MODELS_DIR KNOWN_LIMITS SCRATCH_DIR */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "spawn.h"
+#include "tests/common/spawn.h"
 
 static const char *m7cc, *models, *limits, *scratch;
 

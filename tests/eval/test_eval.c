@@ -6,14 +6,14 @@
  * layers and bad graphs. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
-#include "tensor_file.h"
+#include "ir/eval.h"
+#include "runtime/tensor_file.h"
 
 #define RTOL 1e-4
 #define ATOL 1e-6

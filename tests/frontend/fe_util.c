@@ -1,5 +1,5 @@
 /* fe_util.c: see fe_util.h. */
-#include "fe_util.h"
+#include "tests/frontend/fe_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

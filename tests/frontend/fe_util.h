@@ -5,9 +5,9 @@
 
 #include <CUnit/Basic.h>
 
-#include "frontend.h"
-#include "mkmodel.h"
-#include "shape.h"
+#include "frontend/frontend.h"
+#include "tests/frontend/mkmodel.h"
+#include "ir/shape.h"
 
 /* Creates the scratch directory (removed by fe_cleanup). */
 void fe_setup(void);

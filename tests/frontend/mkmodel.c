@@ -1,11 +1,11 @@
 /* mkmodel.c: ONNX model construction for the tests (see mkmodel.h). */
-#include "mkmodel.h"
+#include "tests/frontend/mkmodel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Appends item to a malloc'ed pointer array with count n. */
 #define PUSH(arr, n, item)                                                   \

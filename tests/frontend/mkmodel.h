@@ -5,7 +5,7 @@
 #ifndef M7CC_MKMODEL_H
 #define M7CC_MKMODEL_H
 
-#include "onnx.pb-c.h"
+#include "frontend/onnx.pb-c.h"
 
 Onnx__ModelProto *mk_model(int64_t opset);
 void mk_input(Onnx__ModelProto *m, const char *name, int elem, const char *dims);

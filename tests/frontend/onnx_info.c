@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "frontend.h"
-#include "shape.h"
+#include "frontend/frontend.h"
+#include "ir/shape.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cunit_run.h"
-#include "fe_util.h"
+#include "tests/common/cunit_run.h"
+#include "tests/frontend/fe_util.h"
 
 enum { F = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, I64 = ONNX__TENSOR_PROTO__DATA_TYPE__INT64 };
 

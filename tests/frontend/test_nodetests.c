@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cunit_run.h"
-#include "fe_util.h"
+#include "tests/common/cunit_run.h"
+#include "tests/frontend/fe_util.h"
 
 static const char *node_dir, *models_dir;
 

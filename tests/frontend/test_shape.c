@@ -3,12 +3,12 @@
  * checked sizes. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
-#include "shape.h"
+#include "ir/ir.h"
+#include "ir/shape.h"
 
 static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
     int t = ir_add_tensor(g, name, IR_F32, role);

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_pipeline.h"
-#include "mkmodel.h"
+#include "tests/fuzz/fuzz_pipeline.h"
+#include "tests/frontend/mkmodel.h"
 
 enum { F = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, MAX_T = 32, MAX_NODES = 12 };
 

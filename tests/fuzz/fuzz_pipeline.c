@@ -12,20 +12,20 @@
  *   - the executor gives the same outputs before and after canonicalisation;
  *   - a training step (--train, MSE) that autodiff builds passes passes_verify
  *     and, when small, runs in the executor. */
-#include "fuzz_pipeline.h"
+#include "tests/fuzz/fuzz_pipeline.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backend.h"
-#include "codegen.h"
-#include "dump.h"
-#include "eval.h"
-#include "frontend.h"
-#include "fuzz_scratch.h"
-#include "passes.h"
+#include "backend/backend.h"
+#include "codegen/codegen.h"
+#include "ir/dump.h"
+#include "ir/eval.h"
+#include "frontend/frontend.h"
+#include "tests/fuzz/fuzz_scratch.h"
+#include "passes/passes.h"
 
 /* The executor runs only below these (fuzzed shapes can ask for gigabytes). */
 #define EVAL_MAX_ELEMS (1 << 18)

@@ -1,5 +1,5 @@
 /* fuzz_scratch.c: see fuzz_scratch.h. */
-#include "fuzz_scratch.h"
+#include "tests/fuzz/fuzz_scratch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

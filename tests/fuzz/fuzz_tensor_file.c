@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_scratch.h"
-#include "tensor_file.h"
+#include "tests/fuzz/fuzz_scratch.h"
+#include "runtime/tensor_file.h"
 
 static void check(int ok, const char *what, const char *err) {
     if (ok)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

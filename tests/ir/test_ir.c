@@ -1,10 +1,10 @@
 /* Unit tests of the IR core: construction, checked arithmetic, FLOP counts. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdint.h>
 
-#include "ir.h"
+#include "ir/ir.h"
 
 static void test_checked_arithmetic(void) {
     int64_t r = 0;

@@ -1,5 +1,5 @@
 /* known_limits.c: reads known_limits.txt (see known_limits.h). */
-#include "known_limits.h"
+#include "tests/onnx_suite/known_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>

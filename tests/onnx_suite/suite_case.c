@@ -1,14 +1,14 @@
 /* suite_case.c: runs one ONNX test-data case through m7cc (see suite_case.h). */
-#include "suite_case.h"
+#include "tests/onnx_suite/suite_case.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "onnx.pb-c.h"
-#include "spawn.h"
-#include "tensor_file.h"
+#include "frontend/onnx.pb-c.h"
+#include "tests/common/spawn.h"
+#include "runtime/tensor_file.h"
 
 enum { MAX_TENSORS = 16 };
 #define TIMEOUT_S "120" /* per command; a compile takes ~0.3 s */

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cunit_run.h"
-#include "known_limits.h"
-#include "suite_case.h"
+#include "tests/common/cunit_run.h"
+#include "tests/onnx_suite/known_limits.h"
+#include "tests/onnx_suite/suite_case.h"
 
 /* ONNX test data is computed by numpy in float32: rtol as the e2e test; an
  * atol for outputs near zero, where float32 rounding of a different but

@@ -7,14 +7,14 @@
  * (writes the goldens into the source tree instead of comparing). */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump.h"
-#include "passes.h"
-#include "tgraph.h"
+#include "ir/dump.h"
+#include "passes/passes.h"
+#include "tests/passes/tgraph.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must name tests/passes/golden"

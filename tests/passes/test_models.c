@@ -8,13 +8,13 @@
  *     test_models <source root> */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdlib.h>
 
-#include "eval.h"
-#include "frontend.h"
-#include "passes.h"
-#include "tensor_file.h"
+#include "ir/eval.h"
+#include "frontend/frontend.h"
+#include "passes/passes.h"
+#include "runtime/tensor_file.h"
 
 static const char *root;
 

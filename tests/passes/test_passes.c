@@ -4,13 +4,13 @@
  * (to rounding, for the folds that change weights). */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "passes.h"
-#include "tgraph.h"
+#include "passes/passes.h"
+#include "tests/passes/tgraph.h"
 
 #define NCHW(n, c, h, w) 4, (int64_t[]){n, c, h, w}
 #define VEC(n) 1, (int64_t[]){n}

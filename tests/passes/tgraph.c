@@ -1,7 +1,7 @@
 /* tgraph.c: test graph builders and helpers (see tgraph.h). */
-#include "tgraph.h"
+#include "tests/passes/tgraph.h"
 
-#include "eval.h"
+#include "ir/eval.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 #ifndef M7CC_TGRAPH_H
 #define M7CC_TGRAPH_H
 
-#include "ir.h"
+#include "ir/ir.h"
 
 /* Tensors with shapes; tg_const fills deterministic pseudo-random data in
  * [lo, hi) from a per-call seed. */

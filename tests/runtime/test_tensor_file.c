@@ -3,7 +3,7 @@
  * trips, truncated and garbage files, and the comparison rules. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tensor_file.h"
+#include "runtime/tensor_file.h"
 
 static const char *data_dir;  /* tests/runtime/data */
 static const char *onnx_dir;   /* /usr/share/libonnx-testdata/data/node */

@@ -3,7 +3,7 @@
 #ifndef MICROKERNELS_H
 #define MICROKERNELS_H
 
-#include "m7rt.h"
+#include "runtime/m7rt.h"
 
 enum {
     MK_NACC = 18,        /* accumulators that keep 3 VMACs busy (6 x 3) */

@@ -2,7 +2,7 @@
  * y = x * w + 1 (x: a 1x64 input, w: 64 weights), split over the cores one
  * vector each.  Linked with the harness (sim_main_dep) it is a complete
  * simulator executable; test_harness.c drives it through m7sim_main. */
-#include "m7rt.h"
+#include "runtime/m7rt.h"
 
 int tiny_bug; /* for the tests: plants a race */
 

@@ -4,12 +4,12 @@
  * thread counts, and efficiency never above the roofline bound. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "m7sim.h"
+#include "simulator/m7sim.h"
 
 static M7Sim *make(const char *overrides, uint64_t ddr) {
     M7Machine m;

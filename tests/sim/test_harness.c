@@ -4,15 +4,15 @@
  * prog_tiny.c. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "m7sim.h"
-#include "tensor_file.h"
+#include "simulator/m7sim.h"
+#include "runtime/tensor_file.h"
 
 extern int tiny_bug; /* prog_tiny.c: plants a race when set */
 extern char tiny_weights[64];

@@ -2,13 +2,13 @@
  * overrides by name, clear errors, and format round-tripping. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "m7_machine.h"
+#include "runtime/m7_machine.h"
 
 static void test_defaults(void) {
     M7Machine m;

@@ -4,13 +4,13 @@
  * file-scope integers (a generated kernel has them as constants). */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "m7sim.h"
-#include "microkernels.h"
+#include "simulator/m7sim.h"
+#include "tests/sim/microkernels.h"
 
 static M7Sim *make(const char *overrides, uint64_t ddr) {
     M7Machine m;

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cunit_run.h"
-#include "eval.h"
-#include "frontend.h"
-#include "ir.h"
-#include "passes.h"
-#include "shape.h"
-#include "spawn.h"
-#include "tensor_file.h"
+#include "tests/common/cunit_run.h"
+#include "ir/eval.h"
+#include "frontend/frontend.h"
+#include "ir/ir.h"
+#include "passes/passes.h"
+#include "ir/shape.h"
+#include "tests/common/spawn.h"
+#include "runtime/tensor_file.h"
 
 #define RTOL 1e-4
 #define ATOL 1e-6

@@ -6,13 +6,13 @@
  * where they must be reported; the report must name exactly those. */
 #include <CUnit/Basic.h>
 
-#include "cunit_run.h"
+#include "tests/common/cunit_run.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "m7sim.h"
-#include "validate.h"
+#include "simulator/m7sim.h"
+#include "codegen/validate.h"
 
 static const char *data_dir;
 

@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 int bk_is_train_op(IrOp op) { return op >= IR_LOSS_GRAD && op <= IR_SGD; }
 
@@ -543,27 +543,3 @@ void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob) {
     memcpy(blob + s->u.train.w_off / 4, w->f32, (size_t)ir_numel(w) * 4);
 }
 
-void bk_train_dump(const BkSched *s, FILE *f) {
-    const BkTrain *t = &s->u.train;
-    switch (t->op) {
-    case BK_TR_LOSS:
-        fprintf(f, "    plan: %s loss of %d x %d logits, one row at a time on core 0\n",
-                t->loss_ce ? "cross-entropy" : "mse", t->n, t->k);
-        break;
-    case BK_TR_EW:
-        fprintf(f, "    plan: %s over %lld bytes in pieces of %lld per core\n",
-                t->ew_op == BK_TR_EW_SGD ? "SGD (master copy in the blob)" : "dY x activation slope",
-                (long long)t->nbytes, (long long)t->chunk_bytes);
-        break;
-    case BK_TR_POOL:
-        fprintf(f, "    plan: %s pooling gradient, %dx%d windows, one output row (%d input rows) per item%s\n",
-                t->is_max ? "max" : "average", t->kh, t->kw, t->span_h,
-                t->act ? "; then the activation gradient after it (fused)" : "");
-        break;
-    case BK_TR_GW:
-        fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
-                   "pixel tile %d x %d, X window %d x %d in SM\n",
-                t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw, t->rows_in, t->cols_in);
-        break;
-    }
-}

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 static int64_t align(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 

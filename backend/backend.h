@@ -1,9 +1,12 @@
 /* backend.h: the backend decisions of m7cc, hung on each layer's l->sched.
  *
- * backend_run maps every live layer (map.c), chooses tiles with the cost
- * model (tile.c, cost.c, dma_schedule.c, core_split.c) and places tensors
- * and weights in DDR (memplan.c).  codegen/ turns the result into C for the
- * kernel library codegen/kernels.c, whose plan structs mirror BkConv etc.
+ * backend_run (backend.c) maps every live layer (map.c, map_train.c; fuse.c
+ * fuses pools into convs), chooses tiles with the cost model (tile.c,
+ * cost.c, dma_cost.c, dma_schedule.c, core_split.c) and places tensors and
+ * weights in DDR (memplan.c); pack.c packs the weights, sched.c makes the
+ * per-layer record and dump.c prints it for --dump-ir.  codegen/ turns the
+ * result into C for the kernel library codegen/kernels.c, whose plan
+ * structs mirror BkConv etc.
  *
  * Machine layouts (docs/backend.md): activations live in DDR "blocked",
  * [N][ceil(C/32)][H][W][32] FP32, so a pixel's 32 channels are one vector;
@@ -13,8 +16,8 @@
 #ifndef M7CC_BACKEND_H
 #define M7CC_BACKEND_H
 
-#include "ir.h"
-#include "m7_machine.h"
+#include "ir/ir.h"
+#include "runtime/m7_machine.h"
 
 /* How a layer uses the lanes.  Only channels-in-lanes is built so far;
  * batch-in-lanes (MACHINE.md 6) is the other choice a layer may get. */
@@ -267,11 +270,13 @@ int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d);
 int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d);
 /* Program-wide figures, after backend_run. */
 void bk_program(const IrGraph *g, BkProgram *p);
-/* Fills blob (p->weights_bytes, zeroed by the caller) with every layer's
- * weights in the order its kernels read them. */
+/* pack.c: fills blob (p->weights_bytes, zeroed by the caller) with every
+ * layer's weights in the order its kernels read them. */
 void bk_pack_weights(const IrGraph *g, float *blob);
-/* Sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
+/* sched.c: sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
 BkSched *bk_sched_attach(IrLayer *l);
+/* dump.c: a BkSched's lines of --dump-ir (IrLayer.dump_sched). */
+void bk_sched_dump(const void *sched, FILE *f);
 
 /* map.c: kinds, layouts and geometries of every live layer; then pools
  * that can be are fused into the conv before them (fuse.c). */
@@ -290,7 +295,8 @@ int bk_memplan(IrGraph *g, IrDiag *d);
  * tiles and prices it; bk_train_conv_setup is conv_setup for conv_grad_x
  * and fc_grad_x; bk_train_weight_src their weights' source index;
  * bk_train_blob places SGD master copies in the blob (returns the new end)
- * and bk_train_zero the zero row they need; bk_train_pack fills the blob. */
+ * and bk_train_zero the zero row they need; bk_train_pack fills the blob
+ * (its --dump-ir lines are dump.c's). */
 int bk_is_train_op(IrOp op);
 int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d);
 int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d);
@@ -299,7 +305,6 @@ int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s
 int64_t bk_train_blob(IrGraph *g, int64_t off);
 int64_t bk_train_zero(const IrGraph *g, int64_t zero);
 void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob);
-void bk_train_dump(const BkSched *s, FILE *f);     /* the plan's lines of --dump-ir */
 
 /* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
 void bk_range(int n, int core, int ncores, int *lo, int *hi);
@@ -309,12 +314,13 @@ int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, i
 /* The slice of each chunk's vectors a core computes (0 of 1 unless slices). */
 void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices);
 
+/* dma_cost.c: cycles of one DDR (bcast: a broadcast) or GSM transfer. */
+double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
+double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
 /* cost.c: predicted cycles. */
 double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);
 void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
                   int64_t *transfers, int64_t *bytes);
-double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
-double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
 void bk_cost_simple(BkSched *s, const M7Machine *m);
 void bk_cost_dw(BkSched *s, const M7Machine *m);
 /* A move list's DMA time on the busiest core (the kernel spreads the DMAs
@@ -366,7 +372,7 @@ float bk_gemm_scale(const IrLayer *l, int k);       /* Gemm: alpha (k 1, weights
  * all), 2 a value per row too (a matrix, [N, M] or [N, 1]), 0 not
  * broadcastable; MatMul / absent C: 1. */
 int bk_gemm_c_form(const IrGraph *g, const IrLayer *l);
-/* Every weight/bias element of a conv, depthwise or FC layer: fn(ctx, k,
+/* pack.c: every weight/bias element of a conv, depthwise or FC layer: fn(ctx, k,
  * dst, src) with k the layer input (1 weights, 2 bias), dst the float index
  * in the blob, src the float index in the input tensor. */
 typedef void (*BkWeightFn)(void *ctx, int k, int64_t dst, int64_t src);

@@ -1,65 +1,13 @@
-/* backend.c: runs the backend passes in order and answers program-wide
- * questions (sizes, weights blob) for the code generator. */
+/* pack.c: weight packing.  Every conv/FC/depthwise weight and bias goes
+ * to its place in the weights blob in the order the kernels read it
+ * (bk_weight_map); constants are written into the blob at compile time
+ * (bk_pack_weights), weights that are graph inputs are packed on the
+ * machine by the DMAs of bk_rt_pack_dma (rt_weights.c says which). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-
-void bk_options_default(BkOptions *o) {
-    o->double_buffer = 1;
-    o->weight_sharing = 1;
-}
-
-int backend_run(IrGraph *g, const M7Machine *m, IrDiag *d) {
-    BkOptions o;
-    bk_options_default(&o);
-    return backend_run_opts(g, m, &o, d);
-}
-
-int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
-    if (m->cores < 1 || m->lanes != 32 || m->am_bytes < 4096 || m->sm_bytes < 1024) {
-        ir_diag_add(d, "backend: machine description unsupported (cores %d, lanes %d; the kernels "
-                       "need 32 lanes)", m->cores, m->lanes);
-        return -1;
-    }
-    /* A program computes its outputs; one folded to a constant at compile
-     * time (e.g. Shape of an input) would never be written. */
-    int bad = 0;
-    for (int i = 0; i < g->n_outputs; i++) {
-        const IrTensor *t = &g->t[g->outputs[i]];
-        if (t->role == IR_T_CONST) {
-            ir_diag_add(d, "backend: graph output '%s' is a constant known at compile time (%s); "
-                           "a compiled program only computes outputs from its inputs",
-                        t->name, t->dtype == IR_I64 ? "int64 shape arithmetic" : "float");
-            bad = 1;
-        }
-    }
-    if (bad || bk_map(g, d))
-        return -1;
-    bk_fuse_pools(g);
-    if (bk_tile(g, m, o, d) || bk_memplan(g, d))
-        return -1;
-    return 0;
-}
-
-void bk_program(const IrGraph *g, BkProgram *p) {
-    memset(p, 0, sizeof *p);
-    p->zero_bytes = 128;
-    /* The blob's fixed head (iota, zeros) even when no layer adds weights. */
-    p->weights_bytes = BK_BLOB_ZERO + p->zero_bytes;
-    for (int li = 0; li < g->n_l; li++) {
-        const IrLayer *l = &g->l[li];
-        const BkSched *s = l->dead ? NULL : l->sched;
-        if (!s)
-            continue;
-        p->weights_bytes = s->prog_blob;
-        p->zero_bytes = s->prog_zero;
-        p->ddr_bytes = s->prog_ddr;
-        p->act_peak = s->prog_peak;
-        p->act_total = s->prog_total;
-        p->cyc_pred += s->cyc_pred;
-    }
-}
+#include "backend/backend.h"
 
 /* Index in the ONNX weights of output channel co, kernel input channel ci,
  * tap t; -1 for padding (zero). */
@@ -213,4 +161,64 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
             for (int64_t i = 0; i < s->u.pad.row_bytes / 4; i++)
                 blob[s->u.pad.row_off / 4 + i] = s->u.pad.value;
     }
+}
+
+/* Run-time packing.  The packed place of such weights stays in the blob
+ * (zeros in the file, so padding lanes are zero), and a packing step before
+ * the layer fills it on the machine: 2-D DMAs from the input's NCHW/OIHW
+ * copy, one per run of elements whose source and destination both advance
+ * by a fixed stride.  The runs come from bk_weight_map, the same element
+ * order the compile-time packing uses.  BatchNormalization parameters need
+ * arithmetic (scale / sqrt(var + eps)): its step is a kernel of its own
+ * (m7k_pack_bn). */
+typedef struct {
+    const IrGraph *g;
+    const IrLayer *l;
+    BkDmaDesc *d;
+    int64_t n, cap;
+    int last_k;
+} Runs;
+
+/* Extends the current run by element (k, dst, src) or starts a new one. */
+static void add_elem(void *ctx, int k, int64_t dst, int64_t src) {
+    Runs *r = ctx;
+    const IrTensor *t = &r->g->t[r->l->in[k]];
+    if (!bk_is_runtime(r->g, r->l->in[k]))
+        return;
+    dst *= 4;
+    src = t->ddr_offset + src * 4;
+    if (r->n > 0 && r->last_k == k) {
+        BkDmaDesc *c = &r->d[r->n - 1];
+        if (c->rows == 1 && dst > c->dst && src >= c->src) {
+            c->dst_stride = dst - c->dst, c->src_stride = src - c->src, c->rows = 2;
+            return;
+        }
+        if (c->rows > 1 && c->rows < (1u << 20) && dst == c->dst + (int64_t)c->rows * c->dst_stride &&
+            src == c->src + (int64_t)c->rows * c->src_stride) {
+            c->rows++;
+            return;
+        }
+    }
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->d = ir_xrealloc(r->d, (size_t)r->cap * sizeof *r->d);
+    }
+    r->d[r->n++] = (BkDmaDesc){dst, src, 0, 0, 1, 4};
+    r->last_k = k;
+}
+
+int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, BkDmaDesc **out) {
+    const BkSched *s = l->sched;
+    Runs r = {g, l, NULL, 0, 0, -1};
+    if (s && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW))
+        bk_weight_map(g, l, add_elem, &r);
+    for (int64_t i = 0; i < r.n; i++) { /* contiguous rows: one long row */
+        BkDmaDesc *c = &r.d[i];
+        if (c->rows == 1)
+            c->dst_stride = c->src_stride = 4;
+        else if (c->dst_stride == 4 && c->src_stride == 4)
+            c->row_bytes = 4 * c->rows, c->rows = 1;
+    }
+    *out = r.d;
+    return r.n;
 }

@@ -7,7 +7,7 @@
  * kinds have one natural tiling each, sized to the memories. */
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 static int64_t round128(int64_t x) { return (x + 127) / 128 * 128; }
 

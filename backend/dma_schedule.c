@@ -7,7 +7,7 @@
  * window of each channel sub-tile into one of two SM slots, with padding
  * filled from a zero row; finished tiles leave from two AM output slots.
  * This file walks the same sequence to count transfers, bytes and cycles. */
-#include "backend.h"
+#include "backend/backend.h"
 
 static int imin(int a, int b) { return a < b ? a : b; }
 static int imax(int a, int b) { return a > b ? a : b; }

@@ -9,11 +9,11 @@
  * BkMove: axes of count 1 dropped, neighbours that are one axis in memory
  * merged, a contiguous axis (stride 4 on both sides) as the DMA row, the
  * longest other axis as the DMA's rows, the rest as loops.  m7k_moves
- * (codegen/kernels.c) issues them; bk_cost_moves prices them. */
+ * (codegen/kernels.c) issues them; cost.c prices them. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 /* One axis of a copy; sc/dc: the first channel when the axis is a blocked
  * side's channel axis (its stride then is the lane's, 4), else -1. */

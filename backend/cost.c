@@ -1,7 +1,7 @@
 /* cost.c: the cost model.  Compute cycles come from the unit throughputs
  * and latencies of the machine description (MACHINE.md 1 and 5), DMA cycles
  * from setup + per-row overhead + bytes / bandwidth (MACHINE.md 3). */
-#include "backend.h"
+#include "backend/backend.h"
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 
@@ -23,15 +23,6 @@ double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pai
     /* accumulators in and out through the VLS units, and the pipeline fill */
     c += 2.0 * vb * pb / m->n_vls + m->lat_sload + m->lat_bcast + m->lat_fma;
     return c;
-}
-
-double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast) {
-    double bw = bcast ? m->ddr_bw : m->ddr_bw / m->cores;
-    return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / bw;
-}
-
-double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes) {
-    return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / m->gsm_bw;
 }
 
 /* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci channels. */

@@ -2,7 +2,7 @@
  * pooling without padding, reading a conv output nobody else reads, is done
  * by the conv on each finished tile in AM: the full-size output never goes
  * to DDR and the pooling layer costs nothing of its own. */
-#include "backend.h"
+#include "backend/backend.h"
 
 void bk_fuse_pools(IrGraph *g) {
     for (int li = 0; li < g->n_l; li++) {
