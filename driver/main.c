@@ -19,7 +19,7 @@
 #include "passes/passes.h"
 #include "ir/shape.h"
 #include "runtime/tensor_file.h"
-#include "codegen/validate.h"
+#include "validate/validate.h"
 
 #ifndef M7CC_VERSION
 #define M7CC_VERSION "unknown"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "codegen/codegen.h"
-#include "codegen/validate.h"
+#include "validate/validate.h"
 
 extern char **environ;
 

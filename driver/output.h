@@ -10,7 +10,7 @@
  * Otherwise: builds the executable out (with the host C compiler, $CC or cc)
  * and writes out.weights beside it; the C goes through a temporary folder.
  * With validate set, the C is checked with libclang against the device rules
- * (codegen/validate.h) before anything is kept; problems go to stderr.
+ * (validate/validate.h) before anything is kept; problems go to stderr.
  * On failure nothing is left behind.  0, or -1 with messages in d. */
 int output_program(const IrGraph *g, const M7Machine *m, const char *out, int validate, IrDiag *d);
 

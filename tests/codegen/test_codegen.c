@@ -15,7 +15,7 @@
 #include "codegen/codegen.h"
 #include "ir/dump.h"
 #include "ir/eval.h"
-#include "codegen/validate.h"
+#include "validate/validate.h"
 
 static const char *runtime_inc, *sim_inc, *driver_c, *libsim, *libruntime;
 static char tmpdir[256];

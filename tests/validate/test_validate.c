@@ -1,4 +1,4 @@
-/* test_validate.c: the libclang validator (codegen/validate.h).
+/* test_validate.c: the libclang validator (validate/validate.h).
  *
  * data/good_conv.c, a kernel as the code generator writes it, passes cleanly
  * and also runs right on the simulator (it is linked into this program).
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "simulator/m7sim.h"
-#include "codegen/validate.h"
+#include "validate/validate.h"
 
 static const char *data_dir;
 

@@ -24,7 +24,7 @@
 #define Y_DDR (X_DDR + CONV1_C * CONV1_H * CONV1_W * 4)
 #define DDR_BYTES (Y_DDR + CONV1_K * CONV1_H * CONV1_W * 4)
 
-/* On-chip layout of conv1, per core (codegen/validate.h's convention). */
+/* On-chip layout of conv1, per core (validate/validate.h's convention). */
 #define CONV1_W_AM 0                                 /* 36 weight vectors */
 #define CONV1_OUT_AM 4608                            /* 2 x 8 output pixels */
 #define CONV1_AM_BYTES (4608 + 2 * 8 * 128)

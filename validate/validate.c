@@ -8,7 +8,7 @@
  * 14 gives no operator kinds, so operators are read from their tokens, and
  * addresses are recognised by value (a constant memory base on the left of a
  * 64-bit operator), which sees through any macro that built them. */
-#include "codegen/validate.h"
+#include "validate/validate.h"
 
 #include <clang-c/Index.h>
 #include <errno.h>
@@ -820,7 +820,7 @@ static void device_rules(V *v, const char *rt_path) {
         if (v->dynamic[m] && !v->declared[m])
             problem(v, v->first_dynamic[m], "mem-decl",
                     "%s address not constant and the file declares no <NAME>_%s_BYTES "
-                    "(codegen/validate.h)", mem_name[m], mem_name[m]);
+                    "(validate/validate.h)", mem_name[m], mem_name[m]);
 }
 
 /* Prints libclang's warnings and errors with their notes; returns the
