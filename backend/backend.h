@@ -5,7 +5,7 @@
  * cost.c, dma_cost.c, dma_schedule.c, core_split.c) and places tensors and
  * weights in DDR (memplan.c); pack.c packs the weights, sched.c makes the
  * per-layer record and dump.c prints it for --dump-ir.  codegen/ turns the
- * result into C for the kernel library codegen/kernels.c, whose plan
+ * result into C for the kernel library target/kernels.c, whose plan
  * structs mirror BkConv etc.
  *
  * Machine layouts (docs/backend.md): activations live in DDR "blocked",
@@ -18,6 +18,7 @@
 
 #include "ir/ir.h"
 #include "runtime/m7_machine.h"
+#include "target/m7k.h" /* the kernels' enums and limits (M7K_EW_*, M7K_TR_*, M7K_MOVE_LOOPS) */
 
 /* How a layer uses the lanes.  Only channels-in-lanes is built so far;
  * batch-in-lanes (MACHINE.md 6) is the other choice a layer may get. */
@@ -99,8 +100,6 @@ typedef struct {
     int64_t am_in0, am_in1, am_out;
 } BkGPool;
 
-enum { BK_EW_ACT, BK_EW_ADD, BK_EW_MUL, BK_EW_AFFINE, BK_EW_ADD_BC, BK_EW_MUL_BC, BK_EW_ADD_REP,
-       BK_EW_MUL_REP }; /* = M7K_EW_* */
 typedef struct {
     int op, chunk;
     int64_t nvec;
@@ -116,9 +115,8 @@ typedef struct {
      * of b, so 32 values from any start are one unaligned load), rep a
      * multiple of 32 the values in SM (one per vector, broadcast) */
     int64_t rep, period, b_bytes;
-    int arith;                  /* ADD/ADD_REP forms: BK_AR_SUB a - b, BK_AR_DIV a / b; 0: the op's own */
+    int arith;                  /* ADD/ADD_REP forms: M7K_AR_SUB a - b, M7K_AR_DIV a / b; 0: the op's own */
 } BkEw;
-enum { BK_AR_SUB = 1, BK_AR_DIV = 2 }; /* = M7K_AR_* */
 
 /* Softmax and LRN across the channels of each pixel; np pixels per item. */
 typedef struct {
@@ -143,7 +141,6 @@ typedef struct {
  * bytes (rows src_stride / dst_stride apart), repeated over nloop outer
  * loops (outermost first).  Addresses are byte offsets from an operand:
  * k >= 0 the layer's IR input k, or one of BK_OPD_*; codegen resolves them. */
-#define BK_MOVE_LOOPS 8
 enum { BK_OPD_OUT = -1, BK_OPD_TMP0 = -2, BK_OPD_TMP1 = -3, BK_OPD_ZERO = -4, BK_OPD_ABS = -5 /* offsets are DDR addresses */ };
 typedef struct {
     int src, dst;
@@ -151,7 +148,7 @@ typedef struct {
     uint32_t rows, row_bytes;
     int64_t src_stride, dst_stride;
     int nloop;
-    int64_t cnt[BK_MOVE_LOOPS], sstr[BK_MOVE_LOOPS], dstr[BK_MOVE_LOOPS];
+    int64_t cnt[M7K_MOVE_LOOPS], sstr[M7K_MOVE_LOOPS], dstr[M7K_MOVE_LOOPS];
 } BkMove;
 typedef struct {
     int n;
@@ -178,8 +175,6 @@ typedef struct {
 
 /* Training layers (map_train.c; docs/training.md).  conv_grad_x and
  * fc_grad_x are BK_KIND_CONV (the conv kernel with re-packed weights). */
-enum { BK_TR_LOSS, BK_TR_EW, BK_TR_POOL, BK_TR_GW }; /* = M7K_TR_* */
-enum { BK_TR_EW_ACT, BK_TR_EW_SGD };
 typedef struct {
     int op;
     /* LOSS: cross-entropy (1) or mse (0) over [n][k] logits, kb vectors a row */

@@ -1,5 +1,5 @@
 /* core_split.c: how work is divided among the cores.  The generated kernels
- * (codegen/kernels.c, m7k_range) divide exactly the same way, so the cost
+ * (target/kernels.c, m7k_range) divide exactly the same way, so the cost
  * model and the weight packing see each core's real share. */
 #include "backend/backend.h"
 

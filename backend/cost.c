@@ -131,10 +131,10 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     case BK_KIND_EW: {
         const BkEw *p = &s->u.ew;
         double v = (double)p->nvec / cores;
-        int loads = p->op == BK_EW_ADD || p->op == BK_EW_MUL ? 2 : p->op == BK_EW_AFFINE ? 3 : p->op > BK_EW_AFFINE ? 2 : 1;
+        int loads = p->op == M7K_EW_ADD || p->op == M7K_EW_MUL ? 2 : p->op == M7K_EW_AFFINE ? 3 : p->op > M7K_EW_AFFINE ? 2 : 1;
         comp = v * (loads + 1) / m->n_vls;
         by = (int64_t)(v * 128 * (loads + 1));
-        if (p->op >= BK_EW_ADD_REP) /* b once, not streamed */
+        if (p->op >= M7K_EW_ADD_REP) /* b once, not streamed */
             by = (int64_t)(v * 128 * 2) + p->b_bytes;
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
         break;

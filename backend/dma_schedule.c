@@ -1,6 +1,6 @@
 /* dma_schedule.c: the DMA transfers of a conv layer, one core's view.
  *
- * The schedule itself is fixed by the kernel library (codegen/kernels.c,
+ * The schedule itself is fixed by the kernel library (target/kernels.c,
  * m7k_conv): bias once; weight chunks ping-pong in two AM slots (broadcast
  * to all cores when rows are split and weights are shared, so DDR is read
  * once; single-buffered: one slot, loaded whole between chunks); per tile the input

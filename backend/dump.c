@@ -42,21 +42,21 @@ static void moves_dump(FILE *f, const char *what, const BkMoves *mv, int cores) 
 static void train_dump(const BkSched *s, FILE *f) {
     const BkTrain *t = &s->u.train;
     switch (t->op) {
-    case BK_TR_LOSS:
+    case M7K_TR_LOSS:
         fprintf(f, "    plan: %s loss of %d x %d logits, one row at a time on core 0\n",
                 t->loss_ce ? "cross-entropy" : "mse", t->n, t->k);
         break;
-    case BK_TR_EW:
+    case M7K_TR_EW:
         fprintf(f, "    plan: %s over %lld bytes in pieces of %lld per core\n",
-                t->ew_op == BK_TR_EW_SGD ? "SGD (master copy in the blob)" : "dY x activation slope",
+                t->ew_op == M7K_TR_EW_SGD ? "SGD (master copy in the blob)" : "dY x activation slope",
                 (long long)t->nbytes, (long long)t->chunk_bytes);
         break;
-    case BK_TR_POOL:
+    case M7K_TR_POOL:
         fprintf(f, "    plan: %s pooling gradient, %dx%d windows, one output row (%d input rows) per item%s\n",
                 t->is_max ? "max" : "average", t->kh, t->kw, t->span_h,
                 t->act ? "; then the activation gradient after it (fused)" : "");
         break;
-    case BK_TR_GW:
+    case M7K_TR_GW:
         fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
                    "pixel tile %d x %d, X window %d x %d in SM\n",
                 t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw, t->rows_in, t->cols_in);
@@ -87,7 +87,7 @@ void bk_sched_dump(const void *p, FILE *f) {
                        &s->expand[k].mv, s->cores);
     if (s->kind == BK_KIND_MOVES)
         moves_dump(f, "copy", &s->mv, s->cores);
-    if (s->kind == BK_KIND_EW && s->u.ew.op >= BK_EW_ADD_REP)
+    if (s->kind == BK_KIND_EW && s->u.ew.op >= M7K_EW_ADD_REP)
         fprintf(f, "    in1 broadcast in the kernel: element f reads in1[(f / %lld) %% %lld], %s\n",
                 (long long)s->u.ew.rep, (long long)s->u.ew.period,
                 s->u.ew.rep == 1 ? "copies of in1 as a row in AM (unaligned loads)" : "in1 in SM (one broadcast a vector)");

@@ -185,7 +185,7 @@ static int ew_general(const IrGraph *g, const IrLayer *l, BkSched *s, IrDiag *d)
     int64_t rep, period;
     if (s->out.layout == BK_LAYOUT_NCHW && full[0] && same_geo(&s->in[0], &s->out) &&
         s->in[1].layout == BK_LAYOUT_NCHW && ew_repeats(&g->t[l->in[s->src[1]]], y, &rep, &period)) {
-        s->u.ew.op = l->op == IR_MUL ? BK_EW_MUL_REP : BK_EW_ADD_REP; /* b read in place, no expansion */
+        s->u.ew.op = l->op == IR_MUL ? M7K_EW_MUL_REP : M7K_EW_ADD_REP; /* b read in place, no expansion */
         s->u.ew.rep = rep, s->u.ew.period = period;
         return 0;
     }
@@ -340,7 +340,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
     case IR_DIV: {
         int comm = l->op == IR_ADD || l->op == IR_MUL; /* Sub/Div keep their operand order */
         s->kind = BK_KIND_EW;
-        s->u.ew.arith = l->op == IR_SUB ? BK_AR_SUB : l->op == IR_DIV ? BK_AR_DIV : 0;
+        s->u.ew.arith = l->op == IR_SUB ? M7K_AR_SUB : l->op == IR_DIV ? M7K_AR_DIV : 0;
         if (!comm && (is_const(g, l->in[0]) || is_const(g, l->in[1]))) {
             ir_diag_add(d, "backend: layer '%s' (%s): a constant operand of Sub/Div is not supported (Sub of a "
                            "constant is an Add after canonicalisation)", l->name, l->onnx_op);
@@ -353,7 +353,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
                                "one value per channel (has %lld values)", l->name, l->onnx_op, (long long)nc);
                 return -1;
             }
-            s->u.ew.op = BK_EW_AFFINE;
+            s->u.ew.op = M7K_EW_AFFINE;
             s->u.ew.const_in = s->src[1];
             need_blocked(s, 0);
             break;
@@ -369,7 +369,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
         if (comm && ir_numel(&g->t[l->in[s->src[0]]]) == ir_numel(y) && s->in[1].n == s->out.n &&
             s->in[1].c == s->out.c && s->in[1].h * s->in[1].w == 1 && s->out.h * s->out.w > 1 &&
             s->in[1].layout == BK_LAYOUT_BLOCKED) { /* [N, C, 1, 1] over [N, C, H, W] */
-            s->u.ew.op = l->op == IR_ADD ? BK_EW_ADD_BC : BK_EW_MUL_BC;
+            s->u.ew.op = l->op == IR_ADD ? M7K_EW_ADD_BC : M7K_EW_MUL_BC;
             s->u.ew.bc_bytes = bk_act_bytes(&s->in[1]);
             need_blocked(s, 0);
             break;
@@ -406,7 +406,7 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
             }
         }
         s->kind = BK_KIND_EW;
-        s->u.ew.op = BK_EW_AFFINE;
+        s->u.ew.op = M7K_EW_AFFINE;
         need_blocked(s, 0);
         break;
     case IR_RELU:

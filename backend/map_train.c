@@ -47,7 +47,7 @@ static int pool_map(IrLayer *l, BkSched *s, IrDiag *d) {
     BkTrain *t = &s->u.train;
     const IrPoolAttr *pa = &l->a.pool;
     const BkAct *x = &s->in[1], *y = &s->in[0];
-    t->op = BK_TR_POOL;
+    t->op = M7K_TR_POOL;
     t->is_max = l->op == IR_MAXPOOL_GRAD;
     t->ncb = (x->c + 31) / 32, t->h = x->h, t->w = x->w, t->ho = y->h, t->wo = y->w;
     t->kh = pa->kernel[0], t->kw = pa->kernel[1], t->sh = pa->stride[0], t->sw = pa->stride[1];
@@ -122,7 +122,7 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
             s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[0].h * s->in[0].w != 1)
             return refuse(d, l, "the prediction must be a computed [N, K] activation");
         s->n_in = 2;
-        t->op = BK_TR_LOSS;
+        t->op = M7K_TR_LOSS;
         t->loss_ce = l->a.train.loss == IR_LOSS_CROSS_ENTROPY;
         t->n = s->in[0].n, t->k = s->in[0].c, t->kb = (t->k + 31) / 32;
         s->out = s->in[0]; /* dY: the prediction's shape, blocked */
@@ -133,7 +133,7 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
             s->in[0].layout != BK_LAYOUT_BLOCKED || s->in[1].layout != BK_LAYOUT_BLOCKED)
             return refuse(d, l, "dY and Y must be computed (blocked) activations");
         s->n_in = 2;
-        t->op = BK_TR_EW, t->ew_op = BK_TR_EW_ACT;
+        t->op = M7K_TR_EW, t->ew_op = M7K_TR_EW_ACT;
         s->out = s->in[0];
         if (fuse_act_into_pool(g, l)) { /* the max-pool gradient before applies the slope */
             s->kind = BK_KIND_ALIAS;
@@ -146,7 +146,7 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
             return refuse(d, l, "SGD needs a constant parameter and its gradient as a graph output");
         s->src[0] = 1;
         s->in[0] = phys[l->in[1]];
-        t->op = BK_TR_EW, t->ew_op = BK_TR_EW_SGD;
+        t->op = M7K_TR_EW, t->ew_op = M7K_TR_EW_SGD;
         t->lr = l->a.train.lr;
         s->out.layout = BK_LAYOUT_NCHW;
         break;
@@ -168,7 +168,7 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
             if (l->out[k] >= 0 && !g->t[l->out[k]].is_graph_output)
                 return refuse(d, l, "weight gradients must be graph outputs");
         s->n_in = 2;
-        t->op = BK_TR_GW;
+        t->op = M7K_TR_GW;
         BkAct *x = &s->in[1];
         if (l->op == IR_FC_GRAD_W && x->h * x->w > 1 && (int64_t)x->c * x->h * x->w % 32 == 0 &&
             x->layout == BK_LAYOUT_BLOCKED) {
@@ -459,17 +459,17 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     double comp = 0, dma = 0;
     int64_t tr = 0, by = 0;
     switch (t->op) {
-    case BK_TR_LOSS: /* one core: a row of the batch at a time */
+    case M7K_TR_LOSS: /* one core: a row of the batch at a time */
         s->am_bytes = 4 * (int64_t)t->kb * 128 + 256;
         comp = t->n * (t->kb * 12.0 + 120.0 + 2 * m->lat_reduce);
         tr = 3 * t->n + 1, by = (int64_t)t->n * t->kb * 128 * 3;
         dma = t->n * (3 * bk_dma_cycles(m, 1, (int64_t)t->kb * 128, 0));
         break;
-    case BK_TR_EW: {
-        int64_t bytes = t->ew_op == BK_TR_EW_SGD ? ir_numel(&g->t[l->out[0]]) * 4 : bk_act_bytes(&s->out);
+    case M7K_TR_EW: {
+        int64_t bytes = t->ew_op == M7K_TR_EW_SGD ? ir_numel(&g->t[l->out[0]]) * 4 : bk_act_bytes(&s->out);
         t->nbytes = bytes;
         t->chunk_bytes = r128(bytes / cores + 1) < 32768 ? r128(bytes / cores + 1) : 32768;
-        if (t->ew_op == BK_TR_EW_ACT) {
+        if (t->ew_op == M7K_TR_EW_ACT) {
             t->act = act_code(l->act.kind);
             t->alpha = l->act.alpha, t->lo = l->act.lo, t->hi = l->act.hi;
             if (!t->act)
@@ -483,7 +483,7 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
         dma = 3 * (v * 128 / t->chunk_bytes + 1) * m->dma_setup + (double)by / (m->ddr_bw / cores);
         break;
     }
-    case BK_TR_POOL: {
+    case M7K_TR_POOL: {
         int64_t row = (int64_t)t->w * 128;
         s->am_bytes = 2 * t->span_h * row + (int64_t)t->wo * 128;
         if (s->am_bytes > m->am_bytes)
@@ -496,13 +496,13 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
         dma = items * 3 * m->dma_setup + (double)by / (m->ddr_bw / cores);
         break;
     }
-    case BK_TR_GW:
+    case M7K_TR_GW:
         if (gw_tile(g, l, s, m, d))
             return -1;
         return 0;
     }
     s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
-    s->cyc_exposed = t->op == BK_TR_LOSS ? dma : 0;
+    s->cyc_exposed = t->op == M7K_TR_LOSS ? dma : 0;
     return 0;
 }
 
@@ -512,7 +512,7 @@ int64_t bk_train_blob(IrGraph *g, int64_t off) {
     for (int li = 0; li < g->n_l; li++) {
         IrLayer *l = &g->l[li];
         BkSched *s = l->dead ? NULL : l->sched;
-        if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != BK_TR_EW || s->u.train.ew_op != BK_TR_EW_SGD)
+        if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != M7K_TR_EW || s->u.train.ew_op != M7K_TR_EW_SGD)
             continue;
         s->u.train.w_off = off;
         off = (off + ir_numel(&g->t[l->in[0]]) * 4 + 255) / 256 * 256;
@@ -537,7 +537,7 @@ int64_t bk_train_zero(const IrGraph *g, int64_t zero) {
 
 void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob) {
     const BkSched *s = l->dead ? NULL : l->sched;
-    if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != BK_TR_EW || s->u.train.ew_op != BK_TR_EW_SGD)
+    if (!s || s->kind != BK_KIND_TRAIN || s->u.train.op != M7K_TR_EW || s->u.train.ew_op != M7K_TR_EW_SGD)
         return;
     const IrTensor *w = &g->t[l->in[0]];
     memcpy(blob + s->u.train.w_off / 4, w->f32, (size_t)ir_numel(w) * 4);

@@ -74,7 +74,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
             s->u.pad.row_off = off;
             off = align(off + s->u.pad.row_bytes, 256);
         }
-        if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE) {
+        if (s && s->kind == BK_KIND_EW && s->u.ew.op == M7K_EW_AFFINE) {
             s->u.ew.st_off = off;
             off = align(off + (int64_t)s->u.ew.ncb * 256, 256);
         }

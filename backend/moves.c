@@ -9,7 +9,7 @@
  * BkMove: axes of count 1 dropped, neighbours that are one axis in memory
  * merged, a contiguous axis (stride 4 on both sides) as the DMA row, the
  * longest other axis as the DMA's rows, the rest as loops.  m7k_moves
- * (codegen/kernels.c) issues them; cost.c prices them. */
+ * (target/kernels.c) issues them; cost.c prices them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +22,7 @@ typedef struct {
     int64_t sc, dc, scb, dcb;
 } Ax;
 
-#define MAX_AX (IR_MAX_RANK + 1) /* a copy's axes, one split into block and lane: <= 2 + BK_MOVE_LOOPS */
+#define MAX_AX (IR_MAX_RANK + 1) /* a copy's axes, one split into block and lane: <= 2 + M7K_MOVE_LOOPS */
 #define BK_MOVE_CHUNK 65536 /* bytes per DMA at most, where its shape allows */
 
 int bk_view(const IrTensor *t, const BkAct *a, int opd, BkView *v) {
@@ -114,7 +114,7 @@ static void finish(BkMoves *mv, int src, int dst, const Ax *in, int n, int64_t s
      * smaller ones (a divisor of its rows, or of a single row), so a large
      * copy is shared by every core and channel */
     int64_t bytes = (int64_t)m->rows * m->row_bytes;
-    if (bytes > BK_MOVE_CHUNK && k < BK_MOVE_LOOPS) {
+    if (bytes > BK_MOVE_CHUNK && k < M7K_MOVE_LOOPS) {
         if (m->rows == 1) { /* one long row: rows of a divisor of its length */
             m->rows = m->row_bytes / 4;
             m->row_bytes = 4;

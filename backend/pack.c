@@ -153,7 +153,7 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
             ConstPack p = {g, l, blob};
             bk_weight_map(g, l, put_const, &p);
         }
-        else if (s && s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE)
+        else if (s && s->kind == BK_KIND_EW && s->u.ew.op == M7K_EW_AFFINE)
             pack_affine(g, l, s, blob);
         else if (s && s->kind == BK_KIND_TRAIN)
             bk_train_pack(g, l, blob);

@@ -31,7 +31,7 @@ int bk_has_rt_pack(const IrGraph *g, const IrLayer *l) {
         return 0;
     if (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW)
         return bk_is_runtime(g, l->in[1]) || (s->u.conv.b_off >= 0 && bk_is_runtime(g, l->in[2]));
-    if (s->kind == BK_KIND_EW && s->u.ew.op == BK_EW_AFFINE && l->op == IR_BATCHNORM)
+    if (s->kind == BK_KIND_EW && s->u.ew.op == M7K_EW_AFFINE && l->op == IR_BATCHNORM)
         for (int k = 1; k < 5; k++)
             if (bk_is_runtime(g, l->in[k]))
                 return 1;

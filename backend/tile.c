@@ -448,8 +448,8 @@ static int gpool_tile(const char *name, BkSched *s, const M7Machine *m, IrDiag *
 static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkEw *p = &s->u.ew;
     const BkAct *y = &s->out;
-    if (p->op < BK_EW_AFFINE)
-        p->op = l->op == IR_ADD || l->op == IR_SUB || l->op == IR_DIV ? BK_EW_ADD : l->op == IR_MUL ? BK_EW_MUL : BK_EW_ACT;
+    if (p->op < M7K_EW_AFFINE)
+        p->op = l->op == IR_ADD || l->op == IR_SUB || l->op == IR_DIV ? M7K_EW_ADD : l->op == IR_MUL ? M7K_EW_MUL : M7K_EW_ACT;
     p->ncb = (y->c + 31) / 32, p->hw = y->h * y->w;
     p->nvec = (int64_t)y->n * p->ncb * y->h * y->w;
     p->bytes = 0;
@@ -457,8 +457,8 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
         p->bytes = bk_act_bytes(y);
         p->nvec = (p->bytes / 4 + 31) / 32;
     }
-    int64_t st = p->op == BK_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > BK_EW_AFFINE ? p->bc_bytes : 0;
-    if (p->op >= BK_EW_ADD_REP) { /* b whole on chip: copies of it as a row in AM, or its values in SM */
+    int64_t st = p->op == M7K_EW_AFFINE ? (int64_t)p->ncb * 256 : p->op > M7K_EW_AFFINE ? p->bc_bytes : 0;
+    if (p->op >= M7K_EW_ADD_REP) { /* b whole on chip: copies of it as a row in AM, or its values in SM */
         int64_t copies = (p->period + 32 + p->period - 1) / p->period;
         p->b_bytes = p->rep == 1 ? copies * p->period * 4 : p->period * 4;
         st = p->rep == 1 ? (p->b_bytes + 127) / 128 * 128 : 0;
@@ -474,7 +474,7 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
         cap = 1024;
     p->chunk = (int)(per < cap ? (per > 0 ? per : 1) : cap);
     int64_t slot = (int64_t)p->chunk * 128;
-    int two = p->op == BK_EW_ADD || p->op == BK_EW_MUL;
+    int two = p->op == M7K_EW_ADD || p->op == M7K_EW_MUL;
     p->am_a0 = 0, p->am_a1 = slot, p->am_b0 = 2 * slot, p->am_b1 = 3 * slot;
     p->am_st = (two ? 4 : 2) * slot;
     s->am_bytes = p->am_st + st;

@@ -1,5 +1,6 @@
 /* kernels_train.c: the training kernels (backend/map_train.c), copied into
- * every generated program after kernels.c, whose helpers they use.
+ * every generated program after kernels.c, whose helpers they use (the two
+ * are joined into one file by amalgamate.c; neither includes the other).
  *
  *  m7k_tr_loss      cross-entropy or MSE of [N, K] logits: the loss and dY
  *  m7k_tr_ew        act_grad (dY times the slope from Y) and SGD (W - lr dW)
@@ -9,35 +10,6 @@
  *                   the pixels in registers
  *  m7k_tr_upsample  dY spread s apart (a strided conv's dX, then m7k_conv)
  */
-#ifdef M7K_TRAIN_STANDALONE
-#include "kernels.c"
-#endif
-
-enum { M7K_TR_LOSS, M7K_TR_EW, M7K_TR_POOL, M7K_TR_GW };
-enum { M7K_TR_EW_ACT, M7K_TR_EW_SGD };
-
-typedef struct {
-    int op;
-    uint64_t a, b, out, out2;       /* DDR: inputs, outputs */
-    uint64_t zero, iota;            /* blob: a zero row, the lane iota */
-    /* loss: [n][kb vectors] logits; scale: of the summed loss, dscale: of dY */
-    int loss_ce, n, k, kb;
-    float scale, dscale;
-    /* element-wise */
-    int ew_op;
-    M7kAct act;
-    float neg_lr;                   /* SGD: -lr */
-    uint64_t nbytes, chunk;
-    /* pooling gradient */
-    int ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, is_max, span_h;
-    float inv_div;
-    /* weight gradient */
-    int fc_hw;                      /* FC of flattened X: H W; ci runs over X's blocked order, cig = C */
-    int swap;                       /* FC of 2-D X: a = X (K in lanes), b = dY (broadcast); dW rows whole */
-    int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
-    uint64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
-    uint64_t am_a[2], am_b[2], am_c, sm_x[2];
-} M7kTrain;
 
 /* ---- loss (core 0: a row of the batch at a time) --------------------------- */
 static M7K_LIB void m7k_tr_loss(const M7kTrain *p) {
@@ -472,10 +444,6 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
 }
 
 /* ---- a strided conv's dX: dY spread s apart in a zeroed buffer ------------------- */
-typedef struct {
-    int planes, ho, wo, hu, wu, sh, sw;
-    uint64_t in, out, zero;
-} M7kUpsample;
 
 static M7K_LIB void m7k_tr_upsample(const M7kUpsample *p) {
     int lo, hi;

@@ -1,39 +1,26 @@
 /* kernels.c: the kernel library every generated program carries.
  *
- * codegen copies this file verbatim to the top of each generated NAME.c and
- * then emits, per layer, a constant plan (one of the structs below, filled
- * with the backend's decisions) and a kernel function calling the driver.
- * It uses nothing but runtime/m7rt.h.  Plain C integer arithmetic here is
+ * codegen copies it (joined with kernels_train.c and m7k.h into one file by
+ * amalgamate.c) to the top of each generated NAME.c and then emits, per
+ * layer, a constant plan (one of the structs of m7k.h, filled with the
+ * backend's decisions) and a kernel function calling the driver.  It uses
+ * nothing but runtime/m7rt.h.  Plain C integer arithmetic here is
  * free (SIEU/SBR work); every data access is a runtime operation.
  *
  * Activation layout in DDR ("blocked"): [N][ceil(C/32)][H][W][32] FP32, so a
  * pixel's 32 channels are one aligned vector (docs/backend.md).  Graph
  * inputs/outputs are NCHW; the first conv reads NCHW directly ("planar").
  *
- * DMA channels: 0/1 input slots, 2/3 output slots, 4/5 weight slots, 6 bias
- * and constants.
+ * DMA channels: M7K_CH_* of m7k.h.
  */
 #include <stdint.h>
 
 #include "m7rt.h"
+#include "m7k.h" /* the plans, enums and limits this library shares with the compiler */
 
 /* Every program carries the whole library; a kernel it does not call is
  * not a mistake. */
 #define M7K_LIB __attribute__((unused))
-
-enum { M7K_CH_IN = 0, M7K_CH_OUT = 2, M7K_CH_W = 4, M7K_CH_CONST = 6 };
-enum { M7K_ACT_NONE, M7K_ACT_RELU, M7K_ACT_LEAKY, M7K_ACT_CLIP, M7K_ACT_SIGMOID, M7K_ACT_TANH };
-/* Register-block limits: accumulators + 2 weight vectors per output vector
- * + 2 broadcasts per pixel stay within 28 + 8 + 24 = 60 of the 64 vector
- * registers. */
-#define M7K_MAXV 4
-#define M7K_MAXP 12
-#define M7K_MAXACC 28
-
-typedef struct {
-    int act;
-    float alpha, lo, hi;
-} M7kAct;
 
 static M7K_LIB m7_vec m7k_act(const M7kAct *a, m7_vec v) {
     switch (a->act) {
@@ -67,47 +54,6 @@ static M7K_LIB int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
  * Channels in lanes: 32 output channels per vector; weights in AM, input
  * pixels in SM broadcast to all lanes.  The micro-kernel holds a block of
  * vco output-channel vectors x px output pixels of one row in registers. */
-typedef struct {
-    int n, cin, h, w, ho, wo, nvco;
-    int kh, kw, sh, sw, dh, dw, pt, pl;
-    M7kAct act;
-    /* input in DDR: a "sub" is what one DMA brings: 32 channels (blocked,
-     * SLDDW loads a channel pair) or 1 channel (planar NCHW) */
-    int sub_ci, ci_base;            /* ci_base: first input channel (grouped conv) */
-    uint64_t in, in_sn, in_ssub, in_sh, in_sw;
-    /* in_gsm: the input is first staged from DDR (stage_src, stage_bytes)
-     * into GSM at `in`, so the re-reads of every weight chunk run at GSM speed */
-    int in_gsm;
-    uint64_t stage_src, stage_bytes;
-    /* output in DDR, blocked: vector block stride, row stride, pixel stride */
-    uint64_t out, out_sn, out_sv, out_sh, out_sw;
-    uint64_t wts, bias;             /* weight and bias blobs in DDR (bias = 0: none) */
-    /* grouped conv: groups run one after the other, each a conv of cin
-     * channels into nvco vectors; per group the input channels move by
-     * cin, the output by g_out bytes, the weights by g_wts, the bias by g_bias */
-    int groups;
-    uint64_t g_out, g_wts, g_bias;
-    int bias_px;                    /* FC: a bias per pixel (sample) and channel, [wo][nvco][32] */
-    /* a fused k x k, stride k pooling (pool_k > 1): tiles and core shares
-     * are whole windows; a finished tile is pooled in place in AM and only
-     * the pooled pixels leave (out_* strides are the pooled tensor's) */
-    int pool_k, pool_max;
-    float pool_scale;               /* 1 / k^2 for average pooling */
-    uint64_t zero;                  /* a DDR row of zeros (padding) */
-    /* tiling */
-    int vco, px;                    /* register block */
-    int co_chunk, ci_chunk;         /* weight chunk: vectors x channels */
-    int th, tw;                     /* output tile */
-    int row_parts;                  /* cores split rows in row_parts, channels in cores / row_parts */
-    int slices;                     /* channel parts as slices of broadcast weight chunks */
-    int w_parts;                    /* broadcast chunks come in this many parts (every core has >= w_parts tiles) */
-    int resident;                   /* outputs stay in AM across ci chunks */
-    int single_buf;                 /* one slot per stream (w1 = w0, in1 = in0): each DMA after the compute it would overwrite */
-    int no_share;                   /* every core reads its own weights, never a broadcast */
-    /* on-chip placement (byte offsets) */
-    uint64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
-    uint64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes;
-} M7kConv;
 
 /* Geometry of one input tile in SM: rows_in x cols_in pixels per sub. */
 typedef struct {
@@ -461,13 +407,6 @@ static M7K_LIB void m7k_conv(const M7kConv *p) {
  * [block][tap][32] and bias [block][32] sit in AM.  Items: (image, channel
  * block, row tile); the input window (with zero padding) comes into AM by
  * the conv's own loader, and the tile is the full output width. */
-#define M7K_DW_MAXP 8
-#define M7K_DW_MAXX 24
-typedef struct {
-    M7kConv geo;                    /* geometry, input strides, th, tw = wo, zero row */
-    int ncb, px;
-    uint64_t am_w, am_b, am_in0, am_in1, am_out0, am_out1;
-} M7kDw;
 
 static M7K_LIB void m7k_dw_load(const M7kDw *p, const M7kConvWork *wk, int item, int slot) {
     const M7kConv *g = &p->geo;
@@ -540,16 +479,6 @@ static M7K_LIB void m7k_dw(const M7kDw *p) {
  * (the kernel clips each window to the image), keeping only every gh-th
  * row and gw-th column: gh = gcd(sh, dh) (1 without dilation), so a dilated
  * window brings only the rows and columns its taps read. */
-typedef struct {
-    int n, ncb, h, w, ho, wo;
-    int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
-    int is_max, count_include_pad;
-    uint64_t in, out;               /* blocked tensors in DDR */
-    int th, tw;                     /* output tile */
-    int gh, gw, cols_in;            /* input row/column step; AM pixels per window row */
-    uint64_t am_in0, am_in1, am_out0, am_out1;
-    const float *recip;             /* average: recip[k] = 1/k for k = 1..kh*kw */
-} M7kPool;
 
 typedef struct {
     int nb, r0, nr, c0, nc;         /* image x block, first output row and column, counts */
@@ -655,12 +584,6 @@ static M7K_LIB void m7k_pool(const M7kPool *p) {
 /* ========================= global pooling ===============================
  * One item per (image, channel block): the H*W pixel vectors come into AM
  * in pieces of at most `chunk` pixels; four partial sums hide the latency. */
-typedef struct {
-    int nb, hw, is_max, chunk;
-    uint64_t in, out;
-    uint64_t am_in0, am_in1, am_out;
-    float inv_hw;
-} M7kGPool;
 
 static M7K_LIB void m7k_gpool(const M7kGPool *p) {
     int lo, hi;
@@ -714,26 +637,6 @@ static M7K_LIB void m7k_gpool(const M7kGPool *p) {
  * rep 1, copies of b as one row in AM at am_st, so the 32 values from any
  * start are one unaligned load; rep a multiple of 32, b's values in SM at
  * 0, one broadcast per vector. */
-enum { M7K_EW_ACT, M7K_EW_ADD, M7K_EW_MUL, M7K_EW_AFFINE, M7K_EW_ADD_BC, M7K_EW_MUL_BC, M7K_EW_ADD_REP,
-       M7K_EW_MUL_REP };
-typedef struct {
-    int op;
-    M7kAct act;
-    int64_t nvec;                   /* vectors in the tensor */
-    int chunk;                      /* vectors per AM slot */
-    uint64_t a, b, out;
-    uint64_t am_a[2], am_b[2];
-    /* AFFINE: y = a * scale[c] + shift[c]; [block][32] scales then shifts */
-    int hw, ncb;
-    uint64_t st, am_st, st_bytes;
-    /* plain (NCHW) operands: the tensors' bytes (the last vector is partial;
-     * its tail lanes are computed in AM but never leave); 0: blocked */
-    uint64_t bytes;
-    int64_t rep, period;            /* ADD_REP/MUL_REP */
-    int arith;                      /* ADD, ADD_REP: M7K_AR_SUB a - b, M7K_AR_DIV a / b (a * 1/b) */
-} M7kEw;
-
-enum { M7K_AR_SUB = 1, M7K_AR_DIV = 2 };
 
 /* a + b, or a - b / a / b as arith says (the ADD forms of M7kEw). */
 static M7K_LIB m7_vec m7k_ew_add(const M7kEw *p, m7_vec a, m7_vec b) {
@@ -822,11 +725,6 @@ static M7K_LIB void m7k_ew(const M7kEw *p) {
  * the pixel's ncb vectors.  An item is (image, np pixels): its [ncb][np][32]
  * vectors come into AM with one 2-D DMA.  Padding lanes are masked with a
  * lane-index vector (iota) from the constants. */
-typedef struct {
-    int n, nb, c, hw, np;
-    uint64_t in, out, iota;
-    uint64_t am_x, am_iota;
-} M7kSoftmax;
 
 static M7K_LIB m7_vec m7k_lane_mask(uint64_t iota_ddr, uint64_t iota_am, int c) {
     m7_dma(M7K_CH_CONST, M7_AM(iota_am), M7_DDR(iota_ddr), 1, 128, 0, 0);
@@ -892,13 +790,6 @@ static M7K_LIB void m7k_softmax(const M7kSoftmax *p) {
 /* LRN: y = x / (bias + alpha/size * sum of x^2 over the channel window)^beta.
  * The squares go, pixel by pixel, into a channel-contiguous row with a zero
  * halo, so each window sum is `size` unaligned loads. */
-typedef struct {
-    int n, nb, c, hw, np, size, half; /* half = (size - 1) / 2: channels before */
-    int beta4;                      /* beta * 4: 2 (0.5), 3 (0.75) or 4 (1) */
-    float alpha_over_size, bias;
-    uint64_t in, out, iota;
-    uint64_t am_x, am_sq, am_iota, sq_row; /* sq_row: bytes per pixel row of squares */
-} M7kLrn;
 
 static M7K_LIB void m7k_lrn(const M7kLrn *p) {
     int lo, hi, np;
@@ -946,11 +837,6 @@ static M7K_LIB void m7k_lrn(const M7kLrn *p) {
 /* Softmax over the last axis of NCHW data: `rows` rows of `len` floats,
  * several rows per DMA, each row at a 128-byte aligned AM pitch; the last
  * vector of a row is masked (iota) and stored with m7_vst_n. */
-typedef struct {
-    int rows, len, chunk;           /* rows per item */
-    uint64_t in, out, iota, pitch;  /* pitch: AM bytes per row */
-    uint64_t am_x, am_iota;
-} M7kSoftmaxRows;
 
 static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
     int lo, hi;
@@ -998,11 +884,6 @@ static M7K_LIB void m7k_softmax_rows(const M7kSoftmaxRows *p) {
  * (no lane reductions).  An item is one outer index and up to `cols` inner
  * positions: [len][cols] in AM, `pitch` bytes a row, by one 2-D DMA each
  * way; lanes past cols are computed but never leave AM. */
-typedef struct {
-    int len, cols;
-    int64_t outer, inner;
-    uint64_t in, out, pitch, am_x;
-} M7kSoftmaxAxis;
 
 static M7K_LIB void m7k_softmax_axis(const M7kSoftmaxAxis *p) {
     int64_t per = (p->inner + p->cols - 1) / p->cols, items = p->outer * per;
@@ -1043,20 +924,6 @@ static M7K_LIB void m7k_softmax_axis(const M7kSoftmaxAxis *p) {
  * A move is `rows` rows of `row_bytes` repeated over nloop loops; the DMAs
  * of the whole list are numbered and core k takes the k-th share, issued
  * round-robin on M7K_MOVE_CHANNELS channels so their setups overlap. */
-#define M7K_MOVE_LOOPS 8
-#define M7K_MOVE_CHANNELS 8
-typedef struct {
-    uint64_t src, dst, sstride, dstride;
-    uint32_t rows, row_bytes;
-    int nloop;
-    int64_t cnt[M7K_MOVE_LOOPS];
-    uint64_t sstr[M7K_MOVE_LOOPS], dstr[M7K_MOVE_LOOPS];
-} M7kMove;
-
-typedef struct {
-    int n;
-    const M7kMove *m;
-} M7kMoves;
 
 static M7K_LIB int64_t m7k_move_dmas(const M7kMove *m) {
     int64_t c = 1;
@@ -1097,13 +964,6 @@ static M7K_LIB void m7k_moves(const M7kMoves *p) {
  * Constant spatial padding of a blocked tensor, DDR to DDR: per (image,
  * block) the conv's window loader copies the interior and fills the border
  * from a row of the pad value (the zero row when it is 0). */
-typedef struct {
-    M7kConv geo;                    /* h, w, in strides, zero = the value row */
-    int ncb, ho, wo, pt, pl;
-    int mode;                       /* M7K_PAD_*: constant, or the border copies interior pixels */
-    uint64_t out;
-} M7kPad;
-enum { M7K_PAD_CONSTANT, M7K_PAD_REFLECT, M7K_PAD_EDGE }; /* = IrPadMode */
 
 /* The output row/column a reflect or edge pad copies into output o (n input
  * values after `before` pads); o itself inside. */
@@ -1156,9 +1016,6 @@ static M7K_LIB void m7k_pad(const M7kPad *p) {
  * Layout conversions (NCHW <-> blocked) are moves (m7k_moves). */
 /* A DDR-to-DDR copy (a graph output that is its input's bytes): each core
  * moves its share of 128-byte lines in one transfer. */
-typedef struct {
-    uint64_t in, out, bytes;
-} M7kCopy;
 
 static M7K_LIB void m7k_copy(const M7kCopy *p) {
     int64_t lines = (int64_t)((p->bytes + 127) / 128);
@@ -1174,15 +1031,6 @@ static M7K_LIB void m7k_copy(const M7kCopy *p) {
 /* ================= packing run-time weights (graph inputs) ================
  * Weights fed at run time arrive NCHW/OIHW in DDR; these steps put them in
  * the blob layout the layer's kernel reads (backend/rt_weights.c). */
-typedef struct {
-    uint64_t dst, src, dst_stride, src_stride;
-    uint32_t rows, row_bytes;
-} M7kDmaDesc;
-
-typedef struct {
-    int n;
-    const M7kDmaDesc *d;
-} M7kPackDma;
 
 /* Each core issues its share of the transfers over 4 channels. */
 static M7K_LIB void m7k_pack_dma(const M7kPackDma *p) {
@@ -1200,13 +1048,6 @@ static M7K_LIB void m7k_pack_dma(const M7kPackDma *p) {
 /* BatchNormalization parameters [C] -> scales and shifts [block][32] of the
  * affine kernel: k = scale / sqrt(var + eps), shift = bias - mean * k.
  * Each core takes whole channel blocks; AM holds 6 vectors at `am`. */
-typedef struct {
-    int c, ncb;
-    float eps;
-    uint64_t scale, bias, mean, var; /* DDR, [C] each */
-    uint64_t st;                     /* DDR: scales [ncb][32], then shifts */
-    uint64_t am;
-} M7kPackBn;
 
 static M7K_LIB void m7k_pack_bn(const M7kPackBn *p) {
     int lo, hi;
@@ -1233,11 +1074,6 @@ static M7K_LIB void m7k_pack_bn(const M7kPackBn *p) {
 
 /* Gemm's alpha / beta on packed run-time weights / bias: each range of
  * 128-byte lines through AM (at `am`, 64 lines a time), times s[k]. */
-typedef struct {
-    uint64_t addr[2], lines[2];
-    float s[2];
-    uint64_t am;
-} M7kPackScale;
 
 static M7K_LIB void m7k_pack_scale(const M7kPackScale *p) {
     for (int k = 0; k < 2; k++) {
