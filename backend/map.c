@@ -243,8 +243,7 @@ static int flat_readers_ok(const IrGraph *g, int ti) {
             if (l->in[k] != ti)
                 continue;
             int fc = (l->op == IR_FC || l->op == IR_GEMM || l->op == IR_MATMUL) && k == 0;
-            int reshape = l->op == IR_RESHAPE || l->op == IR_FLATTEN || l->op == IR_SQUEEZE ||
-                          l->op == IR_UNSQUEEZE || l->op == IR_IDENTITY || l->op == IR_DROPOUT;
+            int reshape = ir_op_is_alias(l->op);
             if (!fc && !reshape)
                 return 0;
         }

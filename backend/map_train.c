@@ -24,7 +24,7 @@
 
 #include "backend/backend.h"
 
-int bk_is_train_op(IrOp op) { return op >= IR_LOSS_GRAD && op <= IR_SGD; }
+int bk_is_train_op(IrOp op) { return ir_op_is_train(op); }
 
 static int64_t r128(int64_t x) { return (x + 127) / 128 * 128; }
 

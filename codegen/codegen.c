@@ -76,17 +76,8 @@ static void act_fields(FILE *f, int k, float alpha, float lo, float hi) {
 
 static void act(FILE *f, const IrAct *a, IrOp op) {
     int k;
-    IrActKind kind = a->kind;
-    if (op == IR_RELU)
-        kind = IR_ACT_RELU;
-    else if (op == IR_LEAKY_RELU)
-        kind = IR_ACT_LEAKY_RELU;
-    else if (op == IR_CLIP)
-        kind = IR_ACT_CLIP;
-    else if (op == IR_SIGMOID)
-        kind = IR_ACT_SIGMOID;
-    else if (op == IR_TANH)
-        kind = IR_ACT_TANH;
+    /* a standalone activation is its op; any other layer's is the fused one */
+    IrActKind kind = ir_op_act(op) != IR_ACT_NONE ? ir_op_act(op) : a->kind;
     switch (kind) {
     case IR_ACT_RELU: k = 1; break;
     case IR_ACT_LEAKY_RELU: k = 2; break;

@@ -575,7 +575,8 @@ static int imp_pad(Ctx *c) {
 }
 
 /* Relu, Sigmoid, LeakyRelu and Clip carry their parameters in act. */
-static int imp_act(Ctx *c, IrOp op, IrActKind kind) {
+static int imp_act(Ctx *c, IrOp op) {
+    IrActKind kind = ir_op_act(op);
     IrAct act = {kind, 0.0f, -INFINITY, INFINITY};
     if (kind == IR_ACT_LEAKY_RELU && get_float(c, "alpha", 0.01f, &act.alpha))
         return -1;
@@ -593,11 +594,11 @@ static int imp_act(Ctx *c, IrOp op, IrActKind kind) {
     c->g->l[li].act = act;
     return infer(c, li);
 }
-static int imp_relu(Ctx *c) { return imp_act(c, IR_RELU, IR_ACT_RELU); }
-static int imp_leaky(Ctx *c) { return imp_act(c, IR_LEAKY_RELU, IR_ACT_LEAKY_RELU); }
-static int imp_clip(Ctx *c) { return imp_act(c, IR_CLIP, IR_ACT_CLIP); }
-static int imp_sigmoid(Ctx *c) { return imp_act(c, IR_SIGMOID, IR_ACT_SIGMOID); }
-static int imp_tanh(Ctx *c) { return imp_act(c, IR_TANH, IR_ACT_TANH); }
+static int imp_relu(Ctx *c) { return imp_act(c, IR_RELU); }
+static int imp_leaky(Ctx *c) { return imp_act(c, IR_LEAKY_RELU); }
+static int imp_clip(Ctx *c) { return imp_act(c, IR_CLIP); }
+static int imp_sigmoid(Ctx *c) { return imp_act(c, IR_SIGMOID); }
+static int imp_tanh(Ctx *c) { return imp_act(c, IR_TANH); }
 
 static int imp_transpose(Ctx *c) {
     IrTensor *x = in_t(c, 0);

@@ -181,11 +181,6 @@ static void put_attrs(const IrGraph *g, const IrLayer *l, FILE *f) {
     }
 }
 
-static int is_standalone_act(IrOp op) {
-    return op == IR_RELU || op == IR_LEAKY_RELU || op == IR_CLIP || op == IR_SIGMOID ||
-           op == IR_TANH;
-}
-
 /* Bytes of a tensor's contents; 0 when its shape is unknown. */
 static int64_t tensor_bytes(const IrTensor *t) {
     int64_t n = ir_numel(t), b;
@@ -220,7 +215,7 @@ void ir_dump(const IrGraph *g, FILE *f) {
         put_name(l->onnx_op, f);
         fputs(")\n", f);
         put_attrs(g, l, f);
-        if (l->act.kind != IR_ACT_NONE && !is_standalone_act(l->op)) {
+        if (l->act.kind != IR_ACT_NONE && ir_op_act(l->op) == IR_ACT_NONE) {
             fputs("  act ", f);
             put_act(&l->act, f);
             fputc('\n', f);

@@ -598,16 +598,11 @@ static int op_copy(const IrGraph *g, const IrLayer *l, const float *x, float *y,
 }
 
 static int op_act(const IrGraph *g, const IrLayer *l, const float *x, float *y, IrDiag *d) {
-    static const IrActKind kinds[IR_OP_COUNT] = {[IR_RELU] = IR_ACT_RELU,
-                                                 [IR_LEAKY_RELU] = IR_ACT_LEAKY_RELU,
-                                                 [IR_CLIP] = IR_ACT_CLIP,
-                                                 [IR_SIGMOID] = IR_ACT_SIGMOID,
-                                                 [IR_TANH] = IR_ACT_TANH};
     const IrTensor *xt = eval_tin(g, l, 0);
     if (eval_check_out(d, l, eval_tout(g, l), xt->rank, xt->dims))
         return -1;
     IrAct a = l->act; /* the op's own parameters */
-    a.kind = kinds[l->op];
+    a.kind = ir_op_act(l->op);
     int64_t n = ir_numel(xt);
     for (int64_t i = 0; i < n; i++)
         y[i] = eval_act1(x[i], &a);
@@ -651,24 +646,12 @@ static int op_transpose(const IrGraph *g, const IrLayer *l, const float *x, floa
 
 /* Inputs every op needs as float data (the rest are optional or I64). */
 static int required_inputs(IrOp op, int n_in) {
-    switch (op) {
-    case IR_CONV:
-    case IR_FC:
-    case IR_GEMM:
-        return 2;
-    case IR_MATMUL:
-    case IR_ADD:
-    case IR_MUL:
-    case IR_SUB:
-    case IR_DIV:
-        return 2;
-    case IR_BATCHNORM:
-        return 5;
-    case IR_CONCAT:
-        return n_in > 0 ? n_in : 1;
-    default:
+    /* the float inputs checked here: a training op checks the rest of its
+     * own (eval_grad.c); Gather's indices are I64 and never evaluated */
+    if (eval_is_grad_op(op) || op == IR_GATHER)
         return 1;
-    }
+    int k = ir_op_n_in(op);
+    return k > 0 ? k : n_in > 0 ? n_in : 1;
 }
 
 int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, float *const *out,
@@ -739,22 +722,16 @@ int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, fl
     case IR_PAD:
         rc = op_pad(g, l, in[0], y, d);
         break;
-    case IR_RELU:
-    case IR_LEAKY_RELU:
-    case IR_CLIP:
-    case IR_SIGMOID:
-    case IR_TANH:
-        return op_act(g, l, in[0], y, d); /* l->act is the op itself, not a fused one */
     case IR_TRANSPOSE:
         rc = op_transpose(g, l, in[0], y, d);
         break;
-    case IR_RESHAPE:
-    case IR_FLATTEN:
-    case IR_IDENTITY:
-    case IR_DROPOUT:
-    case IR_SQUEEZE:
-    case IR_UNSQUEEZE:
-    case IR_CAST:
+    default:
+        if (ir_op_act(l->op) != IR_ACT_NONE)
+            return op_act(g, l, in[0], y, d); /* l->act is the op itself, not a fused one */
+        if (!ir_op_is_alias(l->op) && l->op != IR_CAST)
+            return fail(d, l, "op not supported by the reference executor (I64 shape arithmetic "
+                              "should have been folded by shape inference)");
+        /* the input's data in the output's shape (Cast: float to float) */
         if (eval_tin(g, l, 0)->dtype != IR_F32 || yt->dtype != IR_F32)
             return fail(d, l, "only float data is evaluated; I64 shape arithmetic should "
                               "have been folded by shape inference");
@@ -765,9 +742,6 @@ int ir_eval_layer(const IrGraph *g, const IrLayer *l, const float *const *in, fl
                 out[1][i] = 1.0f; /* inference: every element kept */
         }
         break;
-    default:
-        return fail(d, l, "op not supported by the reference executor (I64 shape arithmetic "
-                          "should have been folded by shape inference)");
     }
     if (rc == 0)
         apply_act(y, ir_numel(yt), &l->act);

@@ -10,7 +10,7 @@
 
 #include "ir/eval_impl.h"
 
-int eval_is_grad_op(IrOp op) { return op >= IR_LOSS_GRAD && op <= IR_SGD; }
+int eval_is_grad_op(IrOp op) { return ir_op_is_train(op); }
 
 /* Output k's tensor must have exactly the shape of tensor `like`. */
 static int check_like(IrDiag *d, const IrGraph *g, const IrLayer *l, int k, const IrTensor *like) {

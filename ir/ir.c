@@ -149,55 +149,24 @@ void ir_graph_add_output(IrGraph *g, int tensor) {
     g->t[tensor].is_graph_output = 1;
 }
 
-const char *ir_op_name(IrOp op) {
-    static const char *names[IR_OP_COUNT] = {
-        [IR_CONV] = "conv",
-        [IR_MAXPOOL] = "maxpool",
-        [IR_AVGPOOL] = "avgpool",
-        [IR_GLOBAL_AVGPOOL] = "global_avgpool",
-        [IR_GLOBAL_MAXPOOL] = "global_maxpool",
-        [IR_GEMM] = "gemm",
-        [IR_MATMUL] = "matmul",
-        [IR_FC] = "fc",
-        [IR_BATCHNORM] = "batchnorm",
-        [IR_LRN] = "lrn",
-        [IR_SOFTMAX] = "softmax",
-        [IR_ADD] = "add",
-        [IR_MUL] = "mul",
-        [IR_SUB] = "sub",
-        [IR_DIV] = "div",
-        [IR_CONCAT] = "concat",
-        [IR_PAD] = "pad",
-        [IR_RELU] = "relu",
-        [IR_LEAKY_RELU] = "leaky_relu",
-        [IR_CLIP] = "clip",
-        [IR_SIGMOID] = "sigmoid",
-        [IR_TANH] = "tanh",
-        [IR_TRANSPOSE] = "transpose",
-        [IR_RESHAPE] = "reshape",
-        [IR_FLATTEN] = "flatten",
-        [IR_IDENTITY] = "identity",
-        [IR_DROPOUT] = "dropout",
-        [IR_SHAPE] = "shape",
-        [IR_GATHER] = "gather",
-        [IR_UNSQUEEZE] = "unsqueeze",
-        [IR_SQUEEZE] = "squeeze",
-        [IR_CAST] = "cast",
-        [IR_LOSS_GRAD] = "loss_grad",
-        [IR_ACT_GRAD] = "act_grad",
-        [IR_CONV_GRAD_X] = "conv_grad_x",
-        [IR_CONV_GRAD_W] = "conv_grad_w",
-        [IR_FC_GRAD_X] = "fc_grad_x",
-        [IR_FC_GRAD_W] = "fc_grad_w",
-        [IR_MAXPOOL_GRAD] = "maxpool_grad",
-        [IR_AVGPOOL_GRAD] = "avgpool_grad",
-        [IR_BATCHNORM_GRAD] = "batchnorm_grad",
-        [IR_SGD] = "sgd",
-    };
-    if ((int)op < 0 || op >= IR_OP_COUNT || !names[op])
-        return "?";
-    return names[op];
-}
+/* ops.h as an array, indexed by op. */
+static const struct {
+    const char *name;
+    IrActKind act;
+    unsigned flags;
+    int n_in;
+} op_table[IR_OP_COUNT] = {
+#define IR_OP_ROW(name, str, act, flags, n_in) [IR_##name] = {str, IR_ACT_##act, flags, n_in},
+    IR_OPS(IR_OP_ROW)
+#undef IR_OP_ROW
+};
+
+static int valid_op(IrOp op) { return (int)op >= 0 && op < IR_OP_COUNT; }
+
+const char *ir_op_name(IrOp op) { return valid_op(op) ? op_table[op].name : "?"; }
+IrActKind ir_op_act(IrOp op) { return valid_op(op) ? op_table[op].act : IR_ACT_NONE; }
+unsigned ir_op_flags(IrOp op) { return valid_op(op) ? op_table[op].flags : 0; }
+int ir_op_n_in(IrOp op) { return valid_op(op) ? op_table[op].n_in : 0; }
 
 int ir_mul_i64(int64_t a, int64_t b, int64_t *out) {
     int64_t r;
@@ -261,7 +230,7 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
         return 0;
     const IrTensor *y = &g->t[l->out[0]];
     int64_t ny = ir_numel(y);
-    if (ny < 0)
+    if (ny < 0 || (ir_op_flags(l->op) & IR_OPF_NOFLOP))
         return 0;
     switch (l->op) {
     case IR_CONV: {
@@ -317,19 +286,6 @@ int64_t ir_layer_flops(const IrGraph *g, const IrLayer *l) {
         int64_t nx = ir_numel(&g->t[l->in[0]]);
         return nx < 0 ? 0 : nx;
     }
-    case IR_RESHAPE:
-    case IR_FLATTEN:
-    case IR_IDENTITY:
-    case IR_DROPOUT:
-    case IR_SHAPE:
-    case IR_GATHER:
-    case IR_UNSQUEEZE:
-    case IR_SQUEEZE:
-    case IR_CAST:
-    case IR_CONCAT:
-    case IR_PAD:
-    case IR_TRANSPOSE:
-        return 0;
     default:
         return ny;
     }

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ops.h"
+
 #define IR_MAX_RANK 8
 
 typedef enum {
@@ -55,59 +57,11 @@ typedef struct IrTensor {
     int64_t ddr_offset;       /* memory planner: byte offset in DDR, -1 = unplaced */
 } IrTensor;
 
-/* Layer operations.  Names follow ONNX where there is one. */
-typedef enum {
-    /* compute layers */
-    IR_CONV,            /* in: X, W, [B]            attr: conv */
-    IR_MAXPOOL,         /* in: X                    attr: pool */
-    IR_AVGPOOL,         /* in: X                    attr: pool */
-    IR_GLOBAL_AVGPOOL,  /* in: X */
-    IR_GLOBAL_MAXPOOL,  /* in: X */
-    IR_GEMM,            /* in: A, B, [C]            attr: gemm (ONNX Gemm) */
-    IR_MATMUL,          /* in: A, B (2-D) */
-    IR_FC,              /* in: X (N x K, or N x ... flattened), W (M x K), [B (M)]
-                           Y = X W^T + B; made by canonicalisation from Gemm/MatMul/Flatten */
-    IR_BATCHNORM,       /* in: X, scale, B, mean, var  attr: bn; training: out Y, [running mean, var] */
-    IR_LRN,             /* in: X                    attr: lrn */
-    IR_SOFTMAX,         /* in: X                    attr: softmax */
-    IR_ADD,             /* in: A, B (broadcast) */
-    IR_MUL,             /* in: A, B (broadcast) */
-    IR_SUB,             /* in: A, B (broadcast); by a constant: lowered to Add */
-    IR_DIV,             /* in: A, B (broadcast) */
-    IR_CONCAT,          /* in: X0..Xn               attr: axis */
-    IR_PAD,             /* in: X                    attr: pad (constant mode) */
-    /* element-wise activations (also fusable into conv/fc, see IrAct) */
-    IR_RELU,
-    IR_LEAKY_RELU,      /* attr: act.alpha */
-    IR_CLIP,            /* attr: act.lo, act.hi */
-    IR_SIGMOID,
-    IR_TANH,
-    /* data movement / no-ops */
-    IR_RESHAPE,         /* in: X, [shape (const I64)]; out shape in tensor */
-    IR_FLATTEN,         /* in: X                    attr: axis */
-    IR_IDENTITY,
-    IR_DROPOUT,         /* inference: identity */
-    IR_TRANSPOSE,       /* attr: perm */
-    /* shape arithmetic on I64 constants; folded away by shape inference */
-    IR_SHAPE,
-    IR_GATHER,          /* attr: axis */
-    IR_UNSQUEEZE,       /* attr: axes */
-    IR_SQUEEZE,         /* attr: axes */
-    IR_CAST,            /* attr: cast_to (ONNX TensorProto elem type) */
-    /* training (passes/autodiff.c): backward layers and the update; dY is
-     * the gradient of the loss w.r.t. the forward layer's output Y */
-    IR_LOSS_GRAD,       /* in: Y, T (target)   out: dY, loss [1]       attr: train.loss */
-    IR_ACT_GRAD,        /* in: dY, Y           out: dX                 act: the activation */
-    IR_CONV_GRAD_X,     /* in: dY, W           out: dX (X's shape)     attr: conv (forward's) */
-    IR_CONV_GRAD_W,     /* in: dY, X           out: dW, [dB]           attr: conv */
-    IR_FC_GRAD_X,       /* in: dY, W           out: dX (X's shape) */
-    IR_FC_GRAD_W,       /* in: dY, X           out: dW, [dB] */
-    IR_MAXPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (forward's) */
-    IR_AVGPOOL_GRAD,    /* in: dY, X           out: dX                 attr: pool (global: whole plane) */
-    IR_BATCHNORM_GRAD,  /* in: dY, X, scale    out: dX, dscale, dB     attr: bn (batch statistics) */
-    IR_SGD,             /* in: W, dW           out: W - lr dW          attr: train.lr */
-    IR_OP_COUNT
-} IrOp;
+/* Layer operations.  Names follow ONNX where there is one; their operands,
+ * attributes and facts are rows of the table in ops.h. */
+#define IR_OP_ENUM(name, str, act, flags, n_in) IR_##name,
+typedef enum { IR_OPS(IR_OP_ENUM) IR_OP_COUNT } IrOp;
+#undef IR_OP_ENUM
 
 /* An activation applied to a layer's output (fused or standalone). */
 typedef enum { IR_ACT_NONE, IR_ACT_RELU, IR_ACT_LEAKY_RELU, IR_ACT_CLIP, IR_ACT_SIGMOID, IR_ACT_TANH } IrActKind;
@@ -225,7 +179,16 @@ void ir_graph_add_input(IrGraph *g, int tensor);
 void ir_graph_add_output(IrGraph *g, int tensor);
 
 /* ---- queries ------------------------------------------------------------ */
+/* The facts of ops.h: printed name ("?" for no op); a standalone
+ * activation's kind (IR_ACT_NONE for every other op); IR_OPF_* flags; inputs
+ * every layer of the op has (0: any number). */
 const char *ir_op_name(IrOp op);
+IrActKind ir_op_act(IrOp op);
+unsigned ir_op_flags(IrOp op);
+int ir_op_n_in(IrOp op);
+static inline int ir_op_is_alias(IrOp op) { return (ir_op_flags(op) & IR_OPF_ALIAS) != 0; }
+static inline int ir_op_is_noop(IrOp op) { return (ir_op_flags(op) & IR_OPF_NOOP) != 0; }
+static inline int ir_op_is_train(IrOp op) { return (ir_op_flags(op) & IR_OPF_TRAIN) != 0; }
 /* Element count of a tensor with known shape; -1 on unknown shape or overflow. */
 int64_t ir_numel(const IrTensor *t);
 /* The 2-D view of a conv/pool operand: rank 4 as it is, rank 3 ([N, C, L],

@@ -718,7 +718,7 @@ static int infer_passthrough(IrGraph *g, IrLayer *l, IrDiag *d) {
     IrTensor *x = input(g, l, 0);
     if (same_shape_out(g, l, x, d))
         return -1;
-    if (is_const(x) && (l->op == IR_IDENTITY || l->op == IR_DROPOUT))
+    if (is_const(x) && ir_op_is_noop(l->op))
         fold_copy(g, l, x);
     return 0;
 }

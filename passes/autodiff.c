@@ -98,17 +98,6 @@ static void param_grad(Ad *a, int fl, int t, int gt) {
     a->pgrad[k] = sum;
 }
 
-static IrActKind standalone_act(IrOp op) {
-    switch (op) {
-    case IR_RELU: return IR_ACT_RELU;
-    case IR_LEAKY_RELU: return IR_ACT_LEAKY_RELU;
-    case IR_CLIP: return IR_ACT_CLIP;
-    case IR_SIGMOID: return IR_ACT_SIGMOID;
-    case IR_TANH: return IR_ACT_TANH;
-    default: return IR_ACT_NONE;
-    }
-}
-
 /* dY of y through activation act: a new gradient tensor. */
 static int act_grad(Ad *a, int fl, IrAct act, int gy, int y) {
     int gx = grad_like(a->g, y);
@@ -151,7 +140,7 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
     IrLayer *l = &g->l[fl];
     int x = l->in[0], y = l->out[0];
     IrOp op = l->op;
-    if (l->act.kind != IR_ACT_NONE && standalone_act(op) == IR_ACT_NONE) {
+    if (l->act.kind != IR_ACT_NONE && ir_op_act(op) == IR_ACT_NONE) {
         gy = act_grad(a, fl, l->act, gy, y); /* the fused activation first */
         l = &g->l[fl];                       /* adding a layer moved g->l */
     }
@@ -159,17 +148,6 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
     case IR_CONV:
     case IR_FC:
         return linear_grad(a, fl, gy, d);
-    case IR_RELU:
-    case IR_LEAKY_RELU:
-    case IR_CLIP:
-    case IR_SIGMOID:
-    case IR_TANH: {
-        IrAct act = l->act;
-        act.kind = standalone_act(op);
-        if (needs_grad(g, x))
-            accumulate(a, fl, x, act_grad(a, fl, act, gy, y));
-        return 0;
-    }
     case IR_MAXPOOL:
     case IR_AVGPOOL:
     case IR_GLOBAL_MAXPOOL:
@@ -210,18 +188,6 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
         param_grad(a, fl, b, gb);
         return 0;
     }
-    case IR_RESHAPE:
-    case IR_FLATTEN:
-    case IR_IDENTITY:
-    case IR_DROPOUT:
-    case IR_SQUEEZE:
-    case IR_UNSQUEEZE:
-        if (needs_grad(g, x)) { /* the same values, back in X's shape */
-            int gx = grad_like(g, x);
-            add_bwd(a, fl, IR_RESHAPE, &gy, 1, &gx, 1);
-            accumulate(a, fl, x, gx);
-        }
-        return 0;
     case IR_ADD: {
         for (int k = 0; k < 2; k++) { /* a constant operand (a bias) needs no gradient */
             const IrTensor *t = &g->t[l->in[k]], *yt = &g->t[y];
@@ -237,6 +203,21 @@ static int layer_grad(Ad *a, int fl, int gy, IrDiag *d) {
         return 0;
     }
     default:
+        if (ir_op_act(op) != IR_ACT_NONE) {
+            IrAct act = l->act;
+            act.kind = ir_op_act(op);
+            if (needs_grad(g, x))
+                accumulate(a, fl, x, act_grad(a, fl, act, gy, y));
+            return 0;
+        }
+        if (ir_op_is_alias(op)) {
+            if (needs_grad(g, x)) { /* the same values, back in X's shape */
+                int gx = grad_like(g, x);
+                add_bwd(a, fl, IR_RESHAPE, &gy, 1, &gx, 1);
+                accumulate(a, fl, x, gx);
+            }
+            return 0;
+        }
         ir_diag_add(d, "training: layer '%s' (%s) has no backward yet (conv, FC, pooling, BatchNormalization, "
                        "activations, reshapes and Add do)", l->name, l->onnx_op);
         return -1;

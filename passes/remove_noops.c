@@ -23,7 +23,7 @@ static int same_shape(const IrTensor *a, const IrTensor *b) {
 }
 
 static int is_noop(const IrGraph *g, const IrLayer *l) {
-    if (l->op == IR_IDENTITY || l->op == IR_DROPOUT)
+    if (ir_op_is_noop(l->op))
         return 1;
     if (l->op != IR_MAXPOOL && l->op != IR_AVGPOOL)
         return 0;
