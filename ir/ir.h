@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ops.h"
+#include "ir/ops.h"
 
 #define IR_MAX_RANK 8
 
