@@ -383,4 +383,26 @@ int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, BkDmaDesc **out);
 /* 1 if layer l has a packing step (run-time conv/FC weights or BN params). */
 int bk_has_rt_pack(const IrGraph *g, const IrLayer *l);
 
+/* plan.c: the kernel plans of a layer, every address resolved (after
+ * backend_run); codegen prints them.  bk_rt_scaled: a Gemm whose alpha or
+ * beta applies to run-time weights (an M7kPackScale step after packing). */
+void bk_plan_act(const IrLayer *l, M7kAct *a);
+void bk_plan_conv(const IrLayer *l, const BkSched *s, M7kConv *p);
+void bk_plan_dw(const IrLayer *l, const BkSched *s, M7kDw *p);
+void bk_plan_pool(const BkSched *s, M7kPool *p);
+void bk_plan_gpool(const BkSched *s, M7kGPool *p);
+void bk_plan_ew(const IrLayer *l, const BkSched *s, M7kEw *p);
+void bk_plan_softmax(const BkSched *s, M7kSoftmax *p);
+void bk_plan_lrn(const BkSched *s, M7kLrn *p);
+void bk_plan_softmax_rows(const BkSched *s, M7kSoftmaxRows *p);
+void bk_plan_softmax_axis(const BkSched *s, M7kSoftmaxAxis *p);
+void bk_plan_move(const BkSched *s, const BkMove *m, M7kMove *p);
+void bk_plan_pad(const BkSched *s, M7kPad *p);
+void bk_plan_copy(const BkSched *s, M7kCopy *p);
+void bk_plan_pack_bn(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kPackBn *p);
+int bk_rt_scaled(const IrGraph *g, const IrLayer *l);
+void bk_plan_pack_scale(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kPackScale *p);
+void bk_plan_upsample(const IrLayer *l, const BkSched *s, M7kUpsample *p);
+void bk_plan_train(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kTrain *p);
+
 #endif

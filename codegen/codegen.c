@@ -3,9 +3,9 @@
  * kernel function bracketed by region markers and followed by a barrier;
  * layout conversions are regions of their own. */
 #include "codegen/codegen.h"
+#include "codegen/plan_print.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,158 +53,57 @@ static void comment_text(FILE *f, const char *s) {
         fputc(s[0] == '*' && s[1] == '/' ? '+' : *s, f);
 }
 
-static void flt(FILE *f, float v) {
-    if (isinf(v))
-        fputs(v > 0 ? "INFINITY" : "-INFINITY", f);
-    else {
-        char b[64];
-        snprintf(b, sizeof b, "%.9g", (double)v);
-        fprintf(f, "%s%sf", b, strpbrk(b, ".en") ? "" : ".0"); /* 1 -> 1.0f */
-    }
-}
-
-/* An M7kAct initialiser: {kind, alpha, lo, hi}. */
-static void act_fields(FILE *f, int k, float alpha, float lo, float hi) {
-    fprintf(f, "{%d, ", k);
-    flt(f, alpha);
-    fputs(", ", f);
-    flt(f, lo);
-    fputs(", ", f);
-    flt(f, hi);
-    fputs("}", f);
-}
-
-static void act(FILE *f, const IrAct *a, IrOp op) {
-    int k;
-    /* a standalone activation is its op; any other layer's is the fused one */
-    IrActKind kind = ir_op_act(op) != IR_ACT_NONE ? ir_op_act(op) : a->kind;
-    switch (kind) {
-    case IR_ACT_RELU: k = 1; break;
-    case IR_ACT_LEAKY_RELU: k = 2; break;
-    case IR_ACT_CLIP: k = 3; break;
-    case IR_ACT_SIGMOID: k = 4; break;
-    case IR_ACT_TANH: k = 5; break;
-    default: k = 0; break;
-    }
-    act_fields(f, k, a->alpha, a->lo, a->hi);
-}
-
 #define U(x) ((unsigned long long)(x))
 
-/* The designated initialisers of an M7kConv. */
-static void conv_fields(Gen *G, const IrLayer *l, const BkSched *s) {
-    FILE *f = G->f;
-    const BkConv *c = &s->u.conv;
-    fprintf(f, "    .n = %d, .cin = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .nvco = %d,\n", c->n,
-            c->cin, c->h, c->w, c->ho, c->wo, c->nvco);
-    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, .dw = %d, .pt = %d, .pl = %d,\n",
-            c->kh, c->kw, c->sh, c->sw, c->dh, c->dw, c->pt, c->pl);
-    fputs("    .act = ", f);
-    act(f, &l->act, l->op);
-    fprintf(f, ",\n    .sub_ci = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, .in_sh = %lluu, "
-               ".in_sw = %lluu,\n", c->sub_ci, U(c->in_gsm ? 0 : s->in[0].ddr), U(c->in_sn), U(c->in_ssub),
-            U(c->in_sh), U(c->in_sw));
-    fprintf(f, "    .out = %lluu, .out_sn = %lluu, .out_sv = %lluu, .out_sh = %lluu, .out_sw = %lluu,\n",
-            U(s->out.ddr), U(c->out_sn), U(c->out_sv), U(c->out_sh), U(c->out_sw));
-    fprintf(f, "    .wts = %lluu, .bias = %lluu, .zero = %lluu,\n", U(c->w_off),
-            U(c->b_off >= 0 ? c->b_off : 0), U(BK_BLOB_ZERO));
-    fprintf(f, "    .groups = %d, .g_out = %lluu, .g_wts = %lluu, .g_bias = %lluu, .bias_px = %d,\n", c->groups,
-            U(c->g_out), U(c->g_wts), U(c->g_bias), c->bias_px);
-    if (c->pool_k > 1) {
-        fprintf(f, "    .pool_k = %d, .pool_max = %d, .pool_scale = ", c->pool_k, c->pool_max);
-        flt(f, 1.0f / (float)(c->pool_k * c->pool_k));
-        fputs(",\n", f);
-    }
-    if (c->in_gsm)
-        fprintf(f, "    .in_gsm = 1, .stage_src = %lluu, .stage_bytes = %lluu,\n", U(s->in[0].ddr),
-                U(c->in_bytes));
-    fprintf(f, "    .vco = %d, .px = %d, .co_chunk = %d, .ci_chunk = %d, .th = %d, .tw = %d, "
-               ".row_parts = %d, .slices = %d, .w_parts = %d, .resident = %d, .single_buf = %d, .no_share = %d,\n",
-            c->vco, c->px, c->co_chunk, c->ci_chunk, c->th, c->tw, c->row_parts, c->slices, c->w_parts,
-            c->resident, c->single_buf, c->no_share);
-    fprintf(f, "    .am_bias = %lluu, .am_w0 = %lluu, .am_w1 = %lluu, .am_out = %lluu, .sm_in0 = %lluu, "
-               ".sm_in1 = %lluu,\n", U(c->am_bias), U(c->am_w0), U(c->am_w1), U(c->am_out),
-            U(c->sm_in0), U(c->sm_in1));
-    fprintf(f, "    .out_tile_bytes = %lluu, .w_slot_bytes = %lluu, .sm_slot_bytes = %lluu,\n",
-            U(c->out_tile_bytes), U(c->w_slot_bytes), U(c->sm_slot_bytes));
+/* "static const TYPE ID_SUFFIX", the declarator of a plan constant. */
+static const char *decl(char *buf, size_t n, const char *type, const char *id, const char *suffix) {
+    snprintf(buf, n, "static const %s %s_%s", type, id, suffix);
+    return buf;
 }
 
 static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
-    fprintf(G->f, "static const M7kConv %s_plan = {\n", id);
-    conv_fields(G, l, s);
-    fputs("};\n", G->f);
+    M7kConv p;
+    char d[160];
+    bk_plan_conv(l, s, &p);
+    pp_conv(G->f, decl(d, sizeof d, "M7kConv", id, "plan"), &p, NULL);
 }
 
 static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
-    const BkConv *c = &s->u.conv;
-    fprintf(G->f, "static const M7kDw %s_plan = {\n  .geo = {\n", id);
-    conv_fields(G, l, s);
-    fprintf(G->f, "  },\n  .ncb = %d, .px = %d, .am_w = %lluu, .am_b = %lluu, .am_in0 = %lluu, .am_in1 = %lluu,\n"
-                  "  .am_out0 = %lluu, .am_out1 = %lluu,\n};\n",
-            c->ncb, c->px, U(c->am_w0), U(c->am_bias), U(c->am_in0), U(c->am_in1), U(c->am_out),
-            U(c->am_out + (c->am_in1 != c->am_in0 ? c->out_tile_bytes : 0))); /* one slot: single-buffered */
+    M7kDw p;
+    char d[160];
+    bk_plan_dw(l, s, &p);
+    pp_dw(G->f, decl(d, sizeof d, "M7kDw", id, "plan"), &p, NULL);
 }
 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {
     FILE *f = G->f;
-    const BkPool *p = &s->u.pool;
-    int kk = p->is_max ? 0 : p->kh * p->kw; /* 1/count for averages */
+    const BkPool *b = &s->u.pool;
+    int kk = b->is_max ? 0 : b->kh * b->kw; /* 1/count for averages */
     fprintf(f, "static const float %s_recip[%d] = {0.0f", id, kk + 1);
     for (int k = 1; k <= kk; k++) {
         fputs(", ", f);
-        flt(f, 1.0f / (float)k);
+        pp_float(f, 1.0f / (float)k);
     }
     fputs("};\n", f);
-    fprintf(f, "static const M7kPool %s_plan = {\n", id);
-    fprintf(f, "    .n = %d, .ncb = %d, .h = %d, .w = %d, .ho = %d, .wo = %d,\n", p->n, p->ncb, p->h,
-            p->w, p->ho, p->wo);
-    fprintf(f, "    .kh = %d, .kw = %d, .sh = %d, .sw = %d, .dh = %d, .dw = %d, .pt = %d, .pl = %d, .pb = %d, "
-               ".pr = %d,\n", p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pt, p->pl, p->pb, p->pr);
-    fprintf(f, "    .is_max = %d, .count_include_pad = %d, .in = %lluu, .out = %lluu, .th = %d, .tw = %d,\n",
-            p->is_max, p->count_include_pad, U(s->in[0].ddr), U(s->out.ddr), p->th, p->tw);
-    fprintf(f, "    .gh = %d, .gw = %d, .cols_in = %d,\n", p->gh, p->gw, p->cols_in);
-    fprintf(f, "    .am_in0 = %lluu, .am_in1 = %lluu, .am_out0 = %lluu, .am_out1 = %lluu, .recip = %s_recip,\n};\n",
-            U(p->am_in0), U(p->am_in1), U(p->am_out0), U(p->am_out1), id);
+    M7kPool p;
+    char d[160], table[120];
+    bk_plan_pool(s, &p);
+    snprintf(table, sizeof table, "%s_recip", id);
+    pp_pool(f, decl(d, sizeof d, "M7kPool", id, "plan"), &p, table);
 }
 
 static void emit_gpool(Gen *G, const char *id, const BkSched *s) {
-    const BkGPool *p = &s->u.gpool;
-    fprintf(G->f, "static const M7kGPool %s_plan = {\n", id);
-    fprintf(G->f, "    .nb = %d, .hw = %d, .is_max = %d, .chunk = %d, .in = %lluu, .out = %lluu,\n",
-            p->nb, p->hw, p->is_max, p->chunk, U(s->in[0].ddr), U(s->out.ddr));
-    fprintf(G->f, "    .am_in0 = %lluu, .am_in1 = %lluu, .am_out = %lluu, .inv_hw = ", U(p->am_in0),
-            U(p->am_in1), U(p->am_out));
-    flt(G->f, 1.0f / (float)p->hw);
-    fputs(",\n};\n", G->f);
+    M7kGPool p;
+    char d[160];
+    bk_plan_gpool(s, &p);
+    pp_gpool(G->f, decl(d, sizeof d, "M7kGPool", id, "plan"), &p, NULL);
 }
 
 static void emit_ew(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
-    FILE *f = G->f;
-    const BkEw *p = &s->u.ew;
-    fprintf(f, "static const M7kEw %s_plan = {\n    .op = %d, .act = ", id, p->op);
-    act(f, &l->act, l->op);
-    fprintf(f, ", .nvec = %lld, .chunk = %d,\n", (long long)p->nvec, p->chunk);
-    fprintf(f, "    .a = %lluu, .b = %lluu, .out = %lluu,\n", U(s->in[0].ddr),
-            U(s->n_in > 1 && p->op < M7K_EW_AFFINE ? s->in[1].ddr : 0), U(s->out.ddr));
-    fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu},\n", U(p->am_a0), U(p->am_a1),
-            U(p->am_b0), U(p->am_b1));
-    int bc = p->op > M7K_EW_AFFINE;
-    fprintf(f, "    .hw = %d, .ncb = %d, .st = %lluu, .am_st = %lluu, .st_bytes = %lluu, .bytes = %lluu,\n", p->hw,
-            p->ncb, U(bc ? s->in[1].ddr : p->st_off), U(p->am_st), U(bc ? p->bc_bytes : 0), U(p->bytes));
-    fprintf(f, "    .rep = %lld, .period = %lld, .arith = %d,\n};\n", (long long)p->rep, (long long)p->period, p->arith);
-}
-
-/* The DDR address of a move operand (backend/backend.h, BK_OPD_*). */
-static uint64_t opd_addr(const BkSched *s, int opd) {
-    if (opd >= 0)
-        return (uint64_t)s->cat_addr[opd];
-    if (opd == BK_OPD_OUT)
-        return (uint64_t)s->out.ddr;
-    if (opd == BK_OPD_ZERO)
-        return BK_BLOB_ZERO;
-    if (opd == BK_OPD_ABS)
-        return 0;
-    return (uint64_t)s->expand[BK_OPD_TMP0 - opd].buf.ddr;
+    M7kEw p;
+    char d[160];
+    bk_plan_ew(l, s, &p);
+    pp_ew(G->f, decl(d, sizeof d, "M7kEw", id, "plan"), &p, NULL);
 }
 
 /* A move list (backend/moves.c) as an M7kMoves named ID_SUFFIX. */
@@ -212,67 +111,47 @@ static void emit_moves(Gen *G, const char *id, const char *suffix, const BkSched
     FILE *f = G->f;
     fprintf(f, "static const M7kMove %s_%s_m[%d] = {\n", id, suffix, mv->n > 0 ? mv->n : 1);
     for (int k = 0; k < mv->n; k++) {
-        const BkMove *m = &mv->m[k];
-        fprintf(f, "    {%lluu, %lluu, %lluu, %lluu, %uu, %uu, %d, {", U(opd_addr(s, m->src) + (uint64_t)m->src_off),
-                U(opd_addr(s, m->dst) + (uint64_t)m->dst_off), U(m->src_stride), U(m->dst_stride), m->rows,
-                m->row_bytes, m->nloop);
-        for (int i = 0; i < m->nloop; i++)
-            fprintf(f, "%s%lld", i ? ", " : "", (long long)m->cnt[i]);
-        fputs("}, {", f);
-        for (int i = 0; i < m->nloop; i++)
-            fprintf(f, "%s%lluu", i ? ", " : "", U(m->sstr[i]));
-        fputs("}, {", f);
-        for (int i = 0; i < m->nloop; i++)
-            fprintf(f, "%s%lluu", i ? ", " : "", U(m->dstr[i]));
-        fputs("}},\n", f);
+        M7kMove m;
+        bk_plan_move(s, &mv->m[k], &m);
+        fputs("    ", f);
+        pp_move(f, &m);
+        fputs(",\n", f);
     }
     if (mv->n == 0)
         fputs("    {0},\n", f);
-    fprintf(f, "};\nstatic const M7kMoves %s_%s = {%d, %s_%s_m};\n", id, suffix, mv->n, id, suffix);
+    fputs("};\n", f);
+    M7kMoves p = {mv->n, NULL};
+    char d[160], table[120];
+    snprintf(table, sizeof table, "%s_%s_m", id, suffix);
+    pp_moves(f, decl(d, sizeof d, "M7kMoves", id, suffix), &p, table);
 }
 
 static void emit_softmax(Gen *G, const char *id, const BkSched *s) {
-    const BkSoftmax *p = &s->u.softmax;
-    FILE *f = G->f;
-    if (p->by_axis) {
-        fprintf(f, "static const M7kSoftmaxAxis %s_plan = {\n    .len = %d, .cols = %d, .outer = %lld, .inner = %lld, "
-                   ".in = %lluu, .out = %lluu, .pitch = %lluu, .am_x = %lluu,\n};\n",
-                id, p->len, p->cols, (long long)p->outer, (long long)p->inner, U(s->in[0].ddr), U(s->out.ddr),
-                U(p->pitch), U(p->am_x));
-        return;
+    char d[160];
+    if (s->u.softmax.by_axis) {
+        M7kSoftmaxAxis p;
+        bk_plan_softmax_axis(s, &p);
+        pp_softmax_axis(G->f, decl(d, sizeof d, "M7kSoftmaxAxis", id, "plan"), &p, NULL);
+    } else if (s->u.softmax.by_rows) {
+        M7kSoftmaxRows p;
+        bk_plan_softmax_rows(s, &p);
+        pp_softmax_rows(G->f, decl(d, sizeof d, "M7kSoftmaxRows", id, "plan"), &p, NULL);
+    } else if (s->kind == BK_KIND_LRN) {
+        M7kLrn p;
+        bk_plan_lrn(s, &p);
+        pp_lrn(G->f, decl(d, sizeof d, "M7kLrn", id, "plan"), &p, NULL);
+    } else {
+        M7kSoftmax p;
+        bk_plan_softmax(s, &p);
+        pp_softmax(G->f, decl(d, sizeof d, "M7kSoftmax", id, "plan"), &p, NULL);
     }
-    if (p->by_rows) {
-        fprintf(f, "static const M7kSoftmaxRows %s_plan = {\n    .rows = %d, .len = %d, .chunk = %d, .in = %lluu, "
-                   ".out = %lluu, .iota = %lluu, .pitch = %lluu,\n    .am_x = %lluu, .am_iota = %lluu,\n};\n",
-                id, p->rows, p->len, p->chunk, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA),
-                U(p->pitch), U(p->am_x), U(p->am_iota));
-        return;
-    }
-    int lrn = s->kind == BK_KIND_LRN;
-    fprintf(f, "static const %s %s_plan = {\n", lrn ? "M7kLrn" : "M7kSoftmax", id);
-    fprintf(f, "    .n = %d, .nb = %d, .c = %d, .hw = %d, .np = %d, .in = %lluu, .out = %lluu, .iota = %lluu,\n",
-            s->out.n, p->nb, s->out.c, p->hw, p->np, U(s->in[0].ddr), U(s->out.ddr), U(BK_BLOB_IOTA));
-    fprintf(f, "    .am_x = %lluu, .am_iota = %lluu,\n", U(p->am_x), U(p->am_iota));
-    if (lrn) {
-        fprintf(f, "    .size = %d, .half = %d, .beta4 = %d, .alpha_over_size = ", p->size, p->half, p->beta4);
-        flt(f, p->alpha_over_size);
-        fputs(", .bias = ", f);
-        flt(f, p->bias);
-        fprintf(f, ", .am_sq = %lluu, .sq_row = %lluu,\n", U(p->am_sq), U(p->sq_row));
-    }
-    fputs("};\n", f);
 }
 
 static void emit_pad(Gen *G, const char *id, const BkSched *s) {
-    const BkAct *x = &s->in[0], *y = &s->out;
-    int ncb = (x->c + 31) / 32;
-    int64_t blk = (int64_t)x->h * x->w * 128;
-    fprintf(G->f, "static const M7kPad %s_plan = {\n", id);
-    fprintf(G->f, "    .geo = {.n = %d, .h = %d, .w = %d, .in = %lluu, .in_sn = %lluu, .in_ssub = %lluu, "
-                  ".in_sh = %lluu, .in_sw = 128, .zero = %lluu},\n",
-            x->n, x->h, x->w, U(x->ddr), U(ncb * blk), U(blk), U((int64_t)x->w * 128), U(s->u.pad.row_off));
-    fprintf(G->f, "    .ncb = %d, .ho = %d, .wo = %d, .pt = %d, .pl = %d, .mode = %d, .out = %lluu,\n};\n",
-            ncb, y->h, y->w, s->u.pad.pt, s->u.pad.pl, s->u.pad.mode, U(y->ddr));
+    M7kPad p;
+    char d[160];
+    bk_plan_pad(s, &p);
+    pp_pad(G->f, decl(d, sizeof d, "M7kPad", id, "plan"), &p, NULL);
 }
 
 /* A layout conversion step: moves (backend/moves.c) between the NCHW and
@@ -286,48 +165,41 @@ static void emit_convert(Gen *G, const char *id, const char *suffix, const BkSch
     bk_moves_free(&mv);
 }
 
-/* Gemm with alpha or beta != 1 on a run-time B or C: a scaling pass after
- * the packing DMAs. */
-static int rt_scaled(const IrGraph *g, const IrLayer *l) {
-    return (bk_is_runtime(g, l->in[1]) && bk_gemm_scale(l, 1) != 1.0f) ||
-           (l->n_in > 2 && bk_is_runtime(g, l->in[2]) && bk_gemm_scale(l, 2) != 1.0f);
-}
-
-/* The packing step of run-time weights (backend/rt_weights.c): a table of
- * DMAs, or BatchNormalization's parameters folded on the machine. */
+/* The packing step of run-time weights (backend/pack.c): a table of DMAs,
+ * or BatchNormalization's parameters folded on the machine. */
 static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
     FILE *f = G->f;
     const IrGraph *g = G->g;
+    char d[160];
     if (s->kind == BK_KIND_EW) {
-        fprintf(f, "static const M7kPackBn %s_pack = {\n    .c = %d, .ncb = %d, .eps = ", id, s->out.c,
-                s->u.ew.ncb);
-        flt(f, l->a.bn.eps);
-        fprintf(f, ",\n    .scale = %lluu, .bias = %lluu, .mean = %lluu, .var = %lluu, .st = %lluu, .am = 0,\n};\n",
-                U(g->t[l->in[1]].ddr_offset), U(g->t[l->in[2]].ddr_offset), U(g->t[l->in[3]].ddr_offset),
-                U(g->t[l->in[4]].ddr_offset), U(s->u.ew.st_off));
+        M7kPackBn p;
+        bk_plan_pack_bn(g, l, s, &p);
+        pp_pack_bn(f, decl(d, sizeof d, "M7kPackBn", id, "pack"), &p, NULL);
         return;
     }
-    BkDmaDesc *d;
-    int64_t n = bk_rt_pack_dma(g, l, &d);
+    BkDmaDesc *dma;
+    int64_t n = bk_rt_pack_dma(g, l, &dma);
     fprintf(f, "static const M7kDmaDesc %s_dmas[%lld] = {\n", id, (long long)(n > 0 ? n : 1));
-    for (int64_t i = 0; i < n; i++)
-        fprintf(f, "    {%lluu, %lluu, %lluu, %lluu, %uu, %uu},\n", U(d[i].dst), U(d[i].src), U(d[i].dst_stride),
-                U(d[i].src_stride), d[i].rows, d[i].row_bytes);
+    for (int64_t i = 0; i < n; i++) {
+        M7kDmaDesc e = {(uint64_t)dma[i].dst, (uint64_t)dma[i].src, (uint64_t)dma[i].dst_stride,
+                        (uint64_t)dma[i].src_stride, dma[i].rows, dma[i].row_bytes};
+        fputs("    ", f);
+        pp_dma_desc(f, &e);
+        fputs(",\n", f);
+    }
     if (n == 0)
         fputs("    {0},\n", f);
-    fprintf(f, "};\nstatic const M7kPackDma %s_pack = {%lld, %s_dmas};\n", id, (long long)n, id);
-    free(d);
-    if (!rt_scaled(g, l))
+    fputs("};\n", f);
+    free(dma);
+    M7kPackDma p = {(int)n, NULL};
+    char table[120];
+    snprintf(table, sizeof table, "%s_dmas", id);
+    pp_pack_dma(f, decl(d, sizeof d, "M7kPackDma", id, "pack"), &p, table);
+    if (!bk_rt_scaled(g, l))
         return;
-    const BkConv *c = &s->u.conv; /* Gemm's alpha, beta on what was packed at run time */
-    int sw = bk_is_runtime(g, l->in[1]), sb = c->b_off >= 0 && bk_is_runtime(g, l->in[2]);
-    fprintf(f, "static const M7kPackScale %s_scale = {\n    .addr = {%lluu, %lluu}, .lines = {%lluu, %lluu}, .s = {",
-            id, U(c->w_off), U(sb ? c->b_off : 0), U(sw ? c->w_bytes / 128 : 0),
-            U(sb ? (int64_t)c->groups * c->nvco * (c->bias_px ? c->wo : 1) : 0));
-    flt(f, bk_gemm_scale(l, 1));
-    fputs(", ", f);
-    flt(f, bk_gemm_scale(l, 2));
-    fputs("}, .am = 0,\n};\n", f);
+    M7kPackScale sc;
+    bk_plan_pack_scale(g, l, s, &sc);
+    pp_pack_scale(f, decl(d, sizeof d, "M7kPackScale", id, "scale"), &sc, NULL);
 }
 
 static void region(Gen *G, const char *name, const char *suffix, long long flops, const char *call) {
@@ -339,72 +211,21 @@ static void region(Gen *G, const char *name, const char *suffix, long long flops
     fprintf(f, ", %lluu);\n    %s;\n    m7_barrier();\n    m7_region_end();\n", U(flops), call);
 }
 
-/* ---- training layers (backend/map_train.c, kernels_train.c) ---- */
+/* ---- training layers (backend/map_train.c, target/kernels_train.c) ---- */
 
 /* A strided conv's dX: dY spread into the conv's input buffer first. */
 static void emit_upsample(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
-    const BkConv *c = &s->u.conv;
-    const BkAct *y = &s->pre.nchw, *u = &s->pre.blk;
-    fprintf(G->f, "static const M7kUpsample %s_pre = {\n    .planes = %d, .ho = %d, .wo = %d, .hu = %d, .wu = %d, "
-                  ".sh = %d, .sw = %d,\n    .in = %lluu, .out = %lluu, .zero = %lluu,\n};\n",
-            id, y->n * ((y->c + 31) / 32), y->h, y->w, u->h, u->w, l->a.conv.stride[0], l->a.conv.stride[1],
-            U(y->ddr), U(u->ddr), U(BK_BLOB_ZERO));
-    (void)c;
+    M7kUpsample p;
+    char d[160];
+    bk_plan_upsample(l, s, &p);
+    pp_upsample(G->f, decl(d, sizeof d, "M7kUpsample", id, "pre"), &p, NULL);
 }
 
 static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
-    FILE *f = G->f;
-    const BkTrain *t = &s->u.train;
-    const IrGraph *g = G->g;
-    uint64_t out2 = l->n_out > 1 && l->out[1] >= 0 ? (uint64_t)g->t[l->out[1]].ddr_offset : 0;
-    fprintf(f, "static const M7kTrain %s_plan = {\n    .op = %d, .a = %lluu, .b = %lluu, .out = %lluu, .out2 = %lluu, "
-               ".zero = %lluu, .iota = %lluu,\n",
-            id, t->op, U(s->in[t->swap ? 1 : 0].ddr),
-            U(t->swap ? s->in[0].ddr : s->n_in > 1 ? s->in[1].ddr : t->op == M7K_TR_EW ? t->w_off : 0),
-            U(s->out.ddr), U(out2), U(BK_BLOB_ZERO), U(BK_BLOB_IOTA));
-    switch (t->op) {
-    case M7K_TR_LOSS: {
-        double numel = (double)t->n * t->k;
-        fprintf(f, "    .loss_ce = %d, .n = %d, .k = %d, .kb = %d, .scale = ", t->loss_ce, t->n, t->k, t->kb);
-        flt(f, (float)(1.0 / (t->loss_ce ? t->n : numel)));
-        fputs(", .dscale = ", f);
-        flt(f, (float)(t->loss_ce ? 1.0 / t->n : 2.0 / numel));
-        fputs(",\n", f);
-        break;
-    }
-    case M7K_TR_EW:
-        fprintf(f, "    .ew_op = %d, .act = ", t->ew_op);
-        act(f, &l->act, l->op);
-        fputs(", .neg_lr = ", f);
-        flt(f, -t->lr);
-        fprintf(f, ", .nbytes = %lluu, .chunk = %lluu,\n", U(t->nbytes), U(t->chunk_bytes));
-        break;
-    case M7K_TR_POOL:
-        fprintf(f, "    .n = %d, .ncb = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, "
-                   ".sw = %d,\n    .pt = %d, .pl = %d, .is_max = %d, .span_h = %d, .inv_div = ",
-                s->out.n, t->ncb, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->is_max,
-                t->span_h);
-        flt(f, t->inv_div);
-        fputs(", .act = ", f); /* a fused act_grad: its slope */
-        act_fields(f, t->act, t->alpha, t->lo, t->hi);
-        fputs(",\n", f);
-        break;
-    case M7K_TR_GW:
-        fprintf(f, "    .n = %d, .h = %d, .w = %d, .ho = %d, .wo = %d, .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
-                   ".pt = %d, .pl = %d,\n", t->n, t->h, t->w, t->ho, t->wo, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl);
-        fprintf(f, "    .cin = %d, .cout = %d, .cig = %d, .cog = %d, .dh = %d, .dw = %d, .vco = %d, .ci_chunk = %d, "
-                   ".th = %d, .tw = %d, .vb = %d, .pp = %d,\n    .rows_in = %d, .cols_in = %d, .has_bias = %d, "
-                   ".fc_hw = %d, .swap = %d,\n",
-                t->cin, t->cout, t->cig, t->cog, t->dh, t->dw, t->vco, t->ci_chunk, t->th, t->tw, t->vb, t->pp,
-                t->rows_in, t->cols_in, t->has_bias, t->fc_hw, t->swap);
-        fprintf(f, "    .x_sn = %lluu, .x_sblk = %lluu, .x_sh = %lluu, .x_sw = %lluu, .dy_sn = %lluu, .dy_sblk = %lluu, "
-                   ".dy_sh = %lluu, .dy_sw = %lluu,\n", U(t->x_sn), U(t->x_sblk), U(t->x_sh), U(t->x_sw),
-                U(t->dy_sn), U(t->dy_sblk), U(t->dy_sh), U(t->dy_sw));
-        fprintf(f, "    .am_a = {%lluu, %lluu}, .am_b = {%lluu, %lluu}, .am_c = %lluu, .sm_x = {%lluu, %lluu},\n",
-                U(t->am_a[0]), U(t->am_a[1]), U(t->am_b[0]), U(t->am_b[1]), U(t->am_c), U(t->sm_x[0]), U(t->sm_x[1]));
-        break;
-    }
-    fputs("};\n", f);
+    M7kTrain p;
+    char d[160];
+    bk_plan_train(G->g, l, s, &p);
+    pp_train(G->f, decl(d, sizeof d, "M7kTrain", id, "plan"), &p, NULL);
 }
 
 static const char *kind_fn[] = {
@@ -464,10 +285,13 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         emit_convert(G, id, "plan", s, &cv);
         break;
     }
-    case BK_KIND_COPY:
-        fprintf(f, "static const M7kCopy %s_plan = {.in = %lluu, .out = %lluu, .bytes = %lluu};\n", id,
-                U(s->in[0].ddr), U(s->out.ddr), U(bk_act_bytes(&s->in[0])));
+    case BK_KIND_COPY: {
+        M7kCopy p;
+        char d[160];
+        bk_plan_copy(s, &p);
+        pp_copy(f, decl(d, sizeof d, "M7kCopy", id, "plan"), &p, NULL);
         break;
+    }
     case BK_KIND_TRAIN: emit_train(G, id, l, s); break;
     case BK_KIND_ALIAS:
     case BK_KIND_FUSED: break;
@@ -492,7 +316,7 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     fprintf(f, "static void %s(void) {\n", id);
     char call[400];
     if (rt) { /* before the layer: its kernel reads the packed copy as blob weights */
-        if (s->kind != BK_KIND_EW && rt_scaled(G->g, l))
+        if (s->kind != BK_KIND_EW && bk_rt_scaled(G->g, l))
             snprintf(call, sizeof call, "m7k_pack_dma(&%s_pack);\n    m7_barrier();\n    m7k_pack_scale(&%s_scale)",
                      id, id);
         else
