@@ -35,7 +35,9 @@ for t in "${targets[@]}"; do
   rm -rf "$work" && mkdir -p "$work/corpus"
   start=$SECONDS
   # New inputs go to $work/corpus; the repository's folders are only read.
-  if build-fuzz/tests/fuzz/fuzz_"$name" -seed=1 -runs="$runs" -max_total_time="$max_time" -timeout=10 \
+  # -timeout catches a hang; 20 s leaves room for a CI machine half as fast
+  # as a developer's under ASan (the slowest smoke input takes under 2 s here).
+  if build-fuzz/tests/fuzz/fuzz_"$name" -seed=1 -runs="$runs" -max_total_time="$max_time" -timeout=20 \
        -rss_limit_mb=2048 -artifact_prefix="$work/" -print_final_stats=1 \
        "$work/corpus" $(ls -d tests/fuzz/corpus/"$name" 2>/dev/null) tests/fuzz/regressions/"$name" >"$work/log.txt" 2>&1; then
     echo "fuzz-smoke: $name: $(grep -o 'Done [0-9]* runs' "$work/log.txt" || echo '? runs'), $((SECONDS - start)) s, no findings"
