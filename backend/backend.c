@@ -38,24 +38,22 @@ int backend_run_opts(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag 
     bk_fuse_pools(g);
     if (bk_tile(g, m, o, d) || bk_memplan(g, d))
         return -1;
+    bk_convert_moves(g);
     return 0;
 }
 
 void bk_program(const IrGraph *g, BkProgram *p) {
-    memset(p, 0, sizeof *p);
-    p->zero_bytes = 128;
-    /* The blob's fixed head (iota, zeros) even when no layer adds weights. */
-    p->weights_bytes = BK_BLOB_ZERO + p->zero_bytes;
+    if (g->program) {
+        *p = *g->program;
+    } else { /* the blob's fixed head (iota, zeros) even when no layer adds weights */
+        memset(p, 0, sizeof *p);
+        p->zero_bytes = 128;
+        p->weights_bytes = BK_BLOB_ZERO + p->zero_bytes;
+    }
+    p->cyc_pred = 0;
     for (int li = 0; li < g->n_l; li++) {
         const IrLayer *l = &g->l[li];
-        const BkSched *s = l->dead ? NULL : l->sched;
-        if (!s)
-            continue;
-        p->weights_bytes = s->prog_blob;
-        p->zero_bytes = s->prog_zero;
-        p->ddr_bytes = s->prog_ddr;
-        p->act_peak = s->prog_peak;
-        p->act_total = s->prog_total;
-        p->cyc_pred += s->cyc_pred;
+        if (!l->dead && l->sched)
+            p->cyc_pred += l->sched->cyc_pred;
     }
 }

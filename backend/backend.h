@@ -18,7 +18,8 @@
 
 #include "ir/ir.h"
 #include "runtime/m7_machine.h"
-#include "target/m7k.h" /* the kernels' enums and limits (M7K_EW_*, M7K_TR_*, M7K_MOVE_LOOPS) */
+#include "target/m7k.h"       /* the kernel plans, enums and limits */
+#include "target/m7k_split.h" /* how the kernels split work: ranges, core shares, windows */
 
 /* How a layer uses the lanes.  Only channels-in-lanes is built so far;
  * batch-in-lanes (MACHINE.md 6) is the other choice a layer may get. */
@@ -195,15 +196,23 @@ typedef struct {
     int64_t am_a[2], am_b[2], am_c, sm_x[2], zero_need;
 } BkTrain;
 
-/* A layout conversion by DMA, a step of its own before/after a layer. */
+/* A step of its own before (pre) or after (post) a layer that moves an
+ * activation from one form into another by DMA. */
+typedef enum {
+    BK_CONVERT_TO_NCHW,         /* blocked -> NCHW (a graph output; post) */
+    BK_CONVERT_TO_BLOCKED,      /* NCHW -> blocked (a graph input; pre) */
+    BK_CONVERT_UPSAMPLE,        /* dY spread by the stride into a zeroed buffer (m7k_tr_upsample; pre) */
+    BK_CONVERT_NCHW_COPY,       /* a blocked input copied to NCHW for the kernel (pre) */
+} BkConvertKind;
 typedef struct {
     int present;
-    int to_blocked;
+    BkConvertKind kind;
     int k;                      /* which input (pre) */
-    BkAct nchw, blk;
+    BkAct from, to;
+    BkMoves mv;                 /* the DMAs, at their addresses (bk_convert_moves; not UPSAMPLE) */
 } BkConvert;
 
-typedef struct {
+typedef struct BkSched {
     BkKind kind;
     BkMapping map;
     int cores;                  /* the core count it was planned for */
@@ -232,21 +241,20 @@ typedef struct {
     double cyc_compute, cyc_dma, cyc_pred, eff_pred;
     double cyc_exposed;         /* DMA before the first and after the last compute */
     int candidates;             /* tilings the cost model compared */
-    /* program-wide figures (memplan), the same on every layer */
-    int64_t prog_blob, prog_zero, prog_ddr, prog_peak, prog_total;
 } BkSched;
 
 /* Constants at the start of the weights blob. */
 #define BK_BLOB_IOTA 0          /* 32 floats 0.5, 1.5, ..., 31.5 (lane masks) */
 #define BK_BLOB_ZERO 128        /* zeros (padding rows), bk_program.zero_bytes long */
 
-typedef struct {
+/* Program-wide figures: memplan.c writes them once, on IrGraph.program. */
+typedef struct BkProgram {
     int64_t weights_bytes;      /* blob, loaded at DDR 0 */
     int64_t zero_bytes;
     int64_t ddr_bytes;          /* all DDR the program uses */
     int64_t act_peak;           /* activation arena after liveness reuse */
     int64_t act_total;          /* what it would be without reuse */
-    double cyc_pred;
+    double cyc_pred;            /* the layers' predicted cycles (bk_program sums them) */
 } BkProgram;
 
 /* Compiler choices (not machine facts) the backend honours; both on by
@@ -271,7 +279,7 @@ void bk_pack_weights(const IrGraph *g, float *blob);
 /* sched.c: sets l->sched, l->free_sched, l->dump_sched to a fresh BkSched. */
 BkSched *bk_sched_attach(IrLayer *l);
 /* dump.c: a BkSched's lines of --dump-ir (IrLayer.dump_sched). */
-void bk_sched_dump(const void *sched, FILE *f);
+void bk_sched_dump(const BkSched *s, FILE *f);
 
 /* map.c: kinds, layouts and geometries of every live layer; then pools
  * that can be are fused into the conv before them (fuse.c). */
@@ -301,13 +309,9 @@ int64_t bk_train_blob(IrGraph *g, int64_t off);
 int64_t bk_train_zero(const IrGraph *g, int64_t zero);
 void bk_train_pack(const IrGraph *g, const IrLayer *l, float *blob);
 
-/* core_split.c: core k's share [*lo, *hi) of n items (= m7k_range). */
-void bk_range(int n, int core, int ncores, int *lo, int *hi);
-/* A conv core's rows and output-channel vectors (= m7k_conv_share); 1 if
- * every core has every channel (weights broadcast). */
-int bk_conv_share(const BkConv *c, int core, int ncores, int *r_lo, int *r_hi, int *v_lo, int *v_hi);
-/* The slice of each chunk's vectors a core computes (0 of 1 unless slices). */
-void bk_conv_slice(const BkConv *c, int core, int ncores, int *slice, int *nslices);
+/* core_split.c: a conv core's rows, output-channel vectors, slice and
+ * whether its weights come by broadcast (m7k_conv_share of m7k_split.h). */
+M7kShare bk_conv_share(const BkConv *c, int core, int ncores);
 
 /* dma_cost.c: cycles of one DDR (bcast: a broadcast) or GSM transfer. */
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
@@ -347,6 +351,9 @@ void bk_moves_zero_pad(BkMoves *mv, const BkView *dst);
  * other layout) at their DDR addresses (BK_OPD_ABS); blocked padding lanes
  * zeroed. */
 void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to);
+/* After memplan: the moves of every conversion step (BkConvert.mv) and of
+ * every TO_NCHW layer (BkSched.mv), at their DDR addresses. */
+void bk_convert_moves(IrGraph *g);
 void bk_moves_free(BkMoves *mv);
 
 /* dma_schedule.c: the transfers one core issues for a conv layer. */
@@ -390,6 +397,9 @@ void bk_plan_act(const IrLayer *l, M7kAct *a);
 void bk_plan_conv(const IrLayer *l, const BkSched *s, M7kConv *p);
 void bk_plan_dw(const IrLayer *l, const BkSched *s, M7kDw *p);
 void bk_plan_pool(const BkSched *s, M7kPool *p);
+/* The table M7kPool.recip points to: recip[k] = 1/k for k = 1..kh*kw
+ * (average pooling; recip[0] = 0); returns its length, *recip malloc'd. */
+int bk_plan_pool_recip(const BkSched *s, float **recip);
 void bk_plan_gpool(const BkSched *s, M7kGPool *p);
 void bk_plan_ew(const IrLayer *l, const BkSched *s, M7kEw *p);
 void bk_plan_softmax(const BkSched *s, M7kSoftmax *p);

@@ -45,18 +45,15 @@ static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, 
 void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
                   int64_t *transfers, int64_t *bytes) {
     const BkConv *c = &s->u.conv;
-    /* the last core has the largest share (bk_range) */
-    int r_lo, r_hi, v_lo, v_hi;
-    bk_conv_share(c, m->cores - 1, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
-    int rows = r_hi - r_lo, nv_core = v_hi - v_lo;
+    /* the last core has the largest share (m7k_range) */
+    M7kShare sh = bk_conv_share(c, m->cores - 1, m->cores);
+    int rows = sh.r_hi - sh.r_lo, nv_core = sh.co_hi - sh.co_lo;
     int nht = (rows + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
     int rlast = rows - (nht - 1) * c->th, clast = c->wo - (nwt - 1) * c->tw;
     double comp = 0;
-    int slice, nslices;
-    bk_conv_slice(c, m->cores - 1, m->cores, &slice, &nslices);
     for (int v0 = 0; v0 < nv_core; v0 += c->co_chunk) {
         int nv = nv_core - v0 < c->co_chunk ? nv_core - v0 : c->co_chunk, s_lo, s_hi;
-        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the core's vectors of the chunk */
+        m7k_range(nv, sh.slice, sh.nslices, &s_lo, &s_hi); /* the core's vectors of the chunk */
         nv = s_hi - s_lo;
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;

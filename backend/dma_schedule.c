@@ -9,8 +9,6 @@
  * This file walks the same sequence to count transfers, bytes and cycles. */
 #include "backend/backend.h"
 
-static int imin(int a, int b) { return a < b ? a : b; }
-static int imax(int a, int b) { return a > b ? a : b; }
 
 static void add(BkDmaStats *st, const M7Machine *m, int64_t rows, int64_t bytes, int bcast) {
     st->transfers++;
@@ -31,23 +29,23 @@ static void add_in(BkDmaStats *st, const BkConv *c, const M7Machine *m, int64_t 
 
 /* Input window of a tile for one sub-tile (m7k_conv_load_sub). */
 static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0, int iw0, int64_t pix) {
-    int rows = (c->th - 1) * c->sh + (c->kh - 1) * c->dh + 1;
-    int cols = (c->tw - 1) * c->sw + (c->kw - 1) * c->dw + 1;
+    int rows = m7k_win_extent(c->th, c->sh, c->kh, c->dh), cols = m7k_win_extent(c->tw, c->sw, c->kw, c->dw);
     int64_t sc = (int64_t)c->sub_ci * 4, sr = cols * sc;
-    int v0 = imax(ih0, 0), v1 = imin(ih0 + rows, c->h), u0 = imax(iw0, 0), u1 = imin(iw0 + cols, c->w);
-    if (v0 > ih0)
-        add(st, m, v0 - ih0, (v0 - ih0) * sr, 0);
-    if (v1 < ih0 + rows)
-        add(st, m, ih0 + rows - v1, (ih0 + rows - v1) * sr, 0);
-    if (v1 <= v0 || u1 <= u0) {
+    M7kClip k = m7k_clip(ih0, iw0, rows, cols, c->h, c->w);
+    int v0 = k.v0, v1 = k.v1, u0 = k.u0, u1 = k.u1;
+    if (k.pad_top > 0)
+        add(st, m, k.pad_top, k.pad_top * sr, 0);
+    if (k.pad_bottom > 0)
+        add(st, m, k.pad_bottom, k.pad_bottom * sr, 0);
+    if (k.empty) {
         if (v1 > v0)
             add(st, m, v1 - v0, (v1 - v0) * sr, 0);
         return;
     }
-    if (u0 > iw0)
-        add(st, m, v1 - v0, (v1 - v0) * (u0 - iw0) * sc, 0);
-    if (u1 < iw0 + cols)
-        add(st, m, v1 - v0, (v1 - v0) * (iw0 + cols - u1) * sc, 0);
+    if (k.pad_left > 0)
+        add(st, m, v1 - v0, (v1 - v0) * k.pad_left * sc, 0);
+    if (k.pad_right > 0)
+        add(st, m, v1 - v0, (v1 - v0) * k.pad_right * sc, 0);
     if (c->in_sw == sc) {
         add_in(st, c, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc);
     } else {
@@ -59,21 +57,20 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
 /* One group's transfers: its bias, weight chunks, input windows (its
  * channels start at cb, maybe mid-sub-tile) and output tiles. */
 static void group_dma(const BkConv *c, const M7Machine *m, int core, int ncores, int cb, BkDmaStats *st) {
-    int r_lo, r_hi, v_lo, v_hi, pk = c->pool_k > 1 ? c->pool_k : 1;
-    int bcast = bk_conv_share(c, core, ncores, &r_lo, &r_hi, &v_lo, &v_hi);
+    int pk = c->pool_k > 1 ? c->pool_k : 1;
+    M7kShare sh = bk_conv_share(c, core, ncores);
+    int r_lo = sh.r_lo, r_hi = sh.r_hi, v_lo = sh.co_lo, v_hi = sh.co_hi, bcast = sh.bcast;
     int nht = (r_hi - r_lo + c->th - 1) / c->th, nwt = (c->wo + c->tw - 1) / c->tw;
     if (!bcast && (v_hi <= v_lo || nht == 0))
         return;
     int64_t kk = (int64_t)c->kh * c->kw;
     if (c->b_off >= 0)
         add(st, m, 1, (int64_t)c->nvco * 128 * (c->bias_px ? c->wo : 1), bcast);
-    int slice, nslices;
-    bk_conv_slice(c, core, ncores, &slice, &nslices);
     for (int v0 = v_lo; v0 < v_hi; v0 += c->co_chunk) {
-        int nv = imin(c->co_chunk, v_hi - v0), s_lo, s_hi;
-        bk_range(nv, slice, nslices, &s_lo, &s_hi); /* the outputs it stores */
+        int nv = m7k_min(c->co_chunk, v_hi - v0), s_lo, s_hi;
+        m7k_range(nv, sh.slice, sh.nslices, &s_lo, &s_hi); /* the outputs it stores */
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
-            int nci = imin(c->ci_chunk, c->cin - ci0);
+            int nci = m7k_min(c->ci_chunk, c->cin - ci0);
             int last = ci0 + c->ci_chunk >= c->cin;
             int parts = (v0 == v_lo && ci0 == 0) || c->single_buf ? 1 /* whole, between chunks */
                         : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
@@ -84,7 +81,7 @@ static void group_dma(const BkConv *c, const M7Machine *m, int core, int ncores,
                 for (int ht = 0; ht < nht; ht++)
                     for (int wt = 0; wt < nwt; wt++) {
                         int r0 = r_lo + ht * c->th, c0 = wt * c->tw;
-                        int nr = imin(c->th, r_hi - r0), nc = imin(c->tw, c->wo - c0);
+                        int nr = m7k_min(c->th, r_hi - r0), nc = m7k_min(c->tw, c->wo - c0);
                         for (int s = 0; s < nsub; s++) {
                             int s_abs = a / c->sub_ci + s, used = a + nci - s_abs * c->sub_ci;
                             window(c, m, st, r0 * c->sh - c->pt, c0 * c->sw - c->pl,

@@ -64,8 +64,7 @@ static void train_dump(const BkSched *s, FILE *f) {
     }
 }
 
-void bk_sched_dump(const void *p, FILE *f) {
-    const BkSched *s = p;
+void bk_sched_dump(const BkSched *s, FILE *f) {
     const char *lanes = s->map == BK_MAP_CHANNELS_IN_LANES ? "channels-in-lanes" : "batch-in-lanes";
     if (s->kind == BK_KIND_MOVES || s->kind == BK_KIND_TO_NCHW)
         lanes = "DMA only";
@@ -78,9 +77,9 @@ void bk_sched_dump(const void *p, FILE *f) {
         act_dump(f, i ? "in1" : "in0", &s->in[i]);
     act_dump(f, "out", &s->out);
     if (s->pre.present)
-        act_dump(f, s->pre.to_blocked == 2 ? "dY spread by the stride from" : "convert from", &s->pre.nchw);
+        act_dump(f, s->pre.kind == BK_CONVERT_UPSAMPLE ? "dY spread by the stride from" : "convert from", &s->pre.from);
     if (s->post.present)
-        act_dump(f, "convert to", &s->post.nchw);
+        act_dump(f, "convert to", &s->post.to);
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present)
             moves_dump(f, s->kind != BK_KIND_EW ? "in0 converted to NCHW first by" : k ? "in1 broadcast first by" : "in0 broadcast first by",

@@ -98,12 +98,12 @@ static void need_blocked(BkSched *s, int k) {
     if (s->in[k].layout == BK_LAYOUT_BLOCKED)
         return;
     s->pre.present = 1;
-    s->pre.to_blocked = 1;
+    s->pre.kind = BK_CONVERT_TO_BLOCKED;
     s->pre.k = k;
-    s->pre.nchw = s->in[k];
+    s->pre.from = s->in[k];
     s->in[k].layout = BK_LAYOUT_BLOCKED;
     s->in[k].ddr = -1;
-    s->pre.blk = s->in[k];
+    s->pre.to = s->in[k];
 }
 
 /* Moves name IR inputs by index; memplan gives every one its address. */
@@ -561,10 +561,10 @@ static int map_layer(IrGraph *g, BkAct *phys, int li, IrDiag *d) {
          * whole vectors (an FC at batch N); anything else converts */
         if (s->out.layout == BK_LAYOUT_BLOCKED) {
             s->post.present = 1;
-            s->post.to_blocked = 0;
-            s->post.blk = s->out;
-            s->post.nchw = s->out;
-            s->post.nchw.layout = BK_LAYOUT_NCHW;
+            s->post.kind = BK_CONVERT_TO_NCHW;
+            s->post.from = s->out;
+            s->post.to = s->out;
+            s->post.to.layout = BK_LAYOUT_NCHW;
         }
     }
     phys[l->out[0]] = s->out;

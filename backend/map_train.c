@@ -6,7 +6,7 @@
  *  - conv_grad_x: the conv kernel (BK_KIND_CONV) over dY with W flipped
  *    spatially and its in/out channels swapped (bk_train_weight_src packs
  *    it), padded by d(k-1)-p; a stride s first spreads dY s apart in a
- *    zeroed buffer (the "pre" step with to_blocked 2, m7k_tr_upsample).
+ *    zeroed buffer (the "pre" step BK_CONVERT_UPSAMPLE, m7k_tr_upsample).
  *    Grouped: one dense conv whose cross-group weights are zero.
  *  - fc_grad_x: the FC kernel with W transposed; its output "channels" are
  *    X's blocked order [C/32][H][W][32], so dX lands blocked in X's shape.
@@ -174,17 +174,17 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
             x->layout == BK_LAYOUT_BLOCKED) {
             /* a flattened X: an NCHW copy first (N K values moved by
              * 4-byte DMA rows), then dW rows leave whole (not M K values) */
-            s->pre.present = 1, s->pre.to_blocked = 3, s->pre.k = 1;
-            s->pre.nchw = *x;
+            s->pre.present = 1, s->pre.kind = BK_CONVERT_NCHW_COPY, s->pre.k = 1;
+            s->pre.from = *x;
             x->layout = BK_LAYOUT_NCHW, x->ddr = -1;
-            s->pre.blk = *x;
+            s->pre.to = *x;
         }
         if (s->in[1].layout != BK_LAYOUT_BLOCKED && !(l->op == IR_FC_GRAD_W && (int64_t)x->c * x->h * x->w % 32 == 0)) {
             /* X is a graph input: blocked copy first */
-            s->pre.present = 1, s->pre.to_blocked = 1, s->pre.k = 1;
-            s->pre.nchw = s->in[1];
+            s->pre.present = 1, s->pre.kind = BK_CONVERT_TO_BLOCKED, s->pre.k = 1;
+            s->pre.from = s->in[1];
             s->in[1].layout = BK_LAYOUT_BLOCKED, s->in[1].ddr = -1;
-            s->pre.blk = s->in[1];
+            s->pre.to = s->in[1];
         }
         s->out.layout = BK_LAYOUT_NCHW;
         break;
@@ -200,11 +200,11 @@ int bk_map_train(IrGraph *g, BkAct *phys, IrLayer *l, BkSched *s, IrDiag *d) {
         s->kind = BK_KIND_CONV;
         int sh = ca->stride[0], sw = ca->stride[1];
         if (sh > 1 || sw > 1) { /* dY spread s apart into a zeroed buffer first */
-            s->pre.present = 1, s->pre.to_blocked = 2, s->pre.k = 0;
-            s->pre.nchw = s->in[0];
+            s->pre.present = 1, s->pre.kind = BK_CONVERT_UPSAMPLE, s->pre.k = 0;
+            s->pre.from = s->in[0];
             s->in[0].h = (s->in[0].h - 1) * sh + 1, s->in[0].w = (s->in[0].w - 1) * sw + 1;
             s->in[0].ddr = -1;
-            s->pre.blk = s->in[0];
+            s->pre.to = s->in[0];
         }
         break;
     }
@@ -528,9 +528,9 @@ int64_t bk_train_zero(const IrGraph *g, int64_t zero) {
             continue;
         if (s->kind == BK_KIND_TRAIN && s->u.train.zero_need > zero)
             zero = s->u.train.zero_need;
-        if (s->kind == BK_KIND_CONV && s->pre.present && s->pre.to_blocked == 2 &&
-            (int64_t)s->pre.blk.w * 128 > zero)
-            zero = (int64_t)s->pre.blk.w * 128;
+        if (s->kind == BK_KIND_CONV && s->pre.present && s->pre.kind == BK_CONVERT_UPSAMPLE &&
+            (int64_t)s->pre.to.w * 128 > zero)
+            zero = (int64_t)s->pre.to.w * 128;
     }
     return zero;
 }

@@ -128,7 +128,7 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
         }
         if (s->pre.present) {
             pre_buf[li] = nb;
-            bufs[nb++] = (Buf){bk_act_bytes(&s->pre.blk), 0, li, li};
+            bufs[nb++] = (Buf){bk_act_bytes(&s->pre.to), 0, li, li};
         }
         for (int k = 0; k < 2; k++)
             if (s->expand[k].present) {
@@ -177,27 +177,21 @@ int bk_memplan(IrGraph *g, IrDiag *d) {
                 s->in[k].ddr = s->expand[k].buf.ddr = arena + bufs[exp_buf[2 * li + k]].off;
         if (s->pre.present) {
             int k = s->pre.k;
-            s->pre.nchw.ddr = addr[l->in[s->src[k]]]; /* a graph input, or an alias of one */
-            s->pre.blk.ddr = arena + bufs[pre_buf[li]].off;
-            s->in[k].ddr = s->pre.blk.ddr;
+            s->pre.from.ddr = addr[l->in[s->src[k]]]; /* a graph input, or an alias of one */
+            s->pre.to.ddr = arena + bufs[pre_buf[li]].off;
+            s->in[k].ddr = s->pre.to.ddr;
         }
         s->out.ddr = addr[s->out_tensor];
         if (s->post.present) {
-            s->post.blk.ddr = s->out.ddr;
-            s->post.nchw.ddr = g->t[l->out[0]].ddr_offset;
+            s->post.from.ddr = s->out.ddr;
+            s->post.to.ddr = g->t[l->out[0]].ddr_offset;
         }
     }
-    /* the summary lives on the first scheduled layer's program figures */
-    for (int li = 0; li < g->n_l; li++) {
-        BkSched *s = sched(&g->l[li]);
-        if (s) {
-            s->prog_blob = blob;
-            s->prog_zero = zero;
-            s->prog_ddr = arena + peak;
-            s->prog_peak = peak;
-            s->prog_total = total;
-        }
-    }
+    /* the program-wide figures, once */
+    BkProgram *prog = g->program ? g->program : ir_xcalloc(1, sizeof *prog);
+    *prog = (BkProgram){.weights_bytes = blob, .zero_bytes = zero, .ddr_bytes = arena + peak,
+                        .act_peak = peak, .act_total = total};
+    g->program = prog;
     free(addr);
     free(bufs);
     free(buf_of);

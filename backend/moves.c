@@ -231,6 +231,28 @@ void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to) {
     bk_moves_zero_pad(mv, &d);
 }
 
+static void convert_moves(BkConvert *cv) {
+    bk_moves_free(&cv->mv);
+    if (cv->present && cv->kind != BK_CONVERT_UPSAMPLE)
+        bk_moves_convert(&cv->mv, &cv->from, &cv->to);
+}
+
+void bk_convert_moves(IrGraph *g) {
+    for (int li = 0; li < g->n_l; li++) {
+        BkSched *s = g->l[li].dead ? NULL : g->l[li].sched;
+        if (!s)
+            continue;
+        convert_moves(&s->pre);
+        convert_moves(&s->post);
+        if (s->kind == BK_KIND_TO_NCHW) { /* the blocked input, as NCHW at the output's address */
+            BkAct plain = s->in[0];
+            plain.layout = BK_LAYOUT_NCHW, plain.ddr = s->out.ddr;
+            bk_moves_free(&s->mv);
+            bk_moves_convert(&s->mv, &s->in[0], &plain);
+        }
+    }
+}
+
 void bk_moves_free(BkMoves *mv) {
     free(mv->m);
     mv->m = NULL;

@@ -43,11 +43,10 @@ static void map_group(const IrGraph *g, const IrLayer *l, const BkSched *s, int 
     const BkConv *c = &s->u.conv;
     int cout_g = s->out.c / c->groups, kk = c->kh * c->kw;
     /* chunks are cut from one range of vectors, or one per core (m7k_range) */
-    int rparts = c->row_parts < 1 ? 1 : c->row_parts > s->cores ? s->cores : c->row_parts;
-    int nranges = c->slices ? 1 : s->cores / rparts; /* = m7k_conv_share's channel ranges */
+    int nranges = m7k_conv_co_parts(c->row_parts, c->slices, s->cores);
     for (int r = 0; r < nranges; r++) {
         int lo, hi;
-        bk_range(c->nvco, r, nranges, &lo, &hi);
+        m7k_range(c->nvco, r, nranges, &lo, &hi);
         for (int cv = lo; cv < hi; cv += c->co_chunk) {
             int nv = hi - cv < c->co_chunk ? hi - cv : c->co_chunk;
             for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {

@@ -69,6 +69,15 @@ void bk_plan_pool(const BkSched *s, M7kPool *p) {
     p->am_out0 = (uint64_t)b->am_out0, p->am_out1 = (uint64_t)b->am_out1;
 }
 
+int bk_plan_pool_recip(const BkSched *s, float **recip) {
+    const BkPool *b = &s->u.pool;
+    int n = 1 + (b->is_max ? 0 : b->kh * b->kw);
+    *recip = ir_xcalloc((size_t)n, sizeof **recip);
+    for (int k = 1; k < n; k++)
+        (*recip)[k] = 1.0f / (float)k;
+    return n;
+}
+
 void bk_plan_gpool(const BkSched *s, M7kGPool *p) {
     const BkGPool *b = &s->u.gpool;
     memset(p, 0, sizeof *p);
@@ -192,7 +201,7 @@ void bk_plan_pack_scale(const IrGraph *g, const IrLayer *l, const BkSched *s, M7
 }
 
 void bk_plan_upsample(const IrLayer *l, const BkSched *s, M7kUpsample *p) {
-    const BkAct *y = &s->pre.nchw, *u = &s->pre.blk;
+    const BkAct *y = &s->pre.from, *u = &s->pre.to;
     memset(p, 0, sizeof *p);
     p->planes = y->n * ((y->c + 31) / 32), p->ho = y->h, p->wo = y->w, p->hu = u->h, p->wu = u->w;
     p->sh = l->a.conv.stride[0], p->sw = l->a.conv.stride[1];

@@ -10,9 +10,10 @@ int64_t bk_act_bytes(const BkAct *a) {
 }
 
 
-static void sched_free(void *p) {
-    BkSched *s = p;
+static void sched_free(BkSched *s) {
     bk_moves_free(&s->mv);
+    bk_moves_free(&s->pre.mv);
+    bk_moves_free(&s->post.mv);
     bk_moves_free(&s->expand[0].mv);
     bk_moves_free(&s->expand[1].mv);
     free(s->cat_addr);

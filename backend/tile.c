@@ -69,8 +69,7 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     int nv = c->co_chunk < c->nvco ? c->co_chunk : c->nvco, nci = c->ci_chunk < c->cin ? c->ci_chunk : c->cin;
     if (c->single_buf)
         return 0;
-    int bcast = (c->row_parts == m->cores || c->slices) && !c->no_share;
-    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, bcast);
+    double e = bk_dma_cycles(m, 1, (int64_t)nv * nci * c->kh * c->kw * 128, bk_conv_share(c, 0, m->cores).bcast);
     e += bk_dma_cycles(m, c->th, c->sm_slot_bytes, 0);
     e += bk_dma_cycles(m, c->th, c->out_tile_bytes, 0);
     e *= c->groups;
@@ -84,9 +83,8 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
 static int conv_w_parts(const BkConv *c, const M7Machine *m) {
     int parts = 1 << 20;
     for (int k = 0; k < m->cores; k++) {
-        int r_lo, r_hi, v_lo, v_hi;
-        bk_conv_share(c, k, m->cores, &r_lo, &r_hi, &v_lo, &v_hi);
-        int t = c->n * ((r_hi - r_lo + c->th - 1) / c->th) * ((c->wo + c->tw - 1) / c->tw);
+        M7kShare sh = bk_conv_share(c, k, m->cores);
+        int t = c->n * ((sh.r_hi - sh.r_lo + c->th - 1) / c->th) * ((c->wo + c->tw - 1) / c->tw);
         parts = t < parts ? t : parts;
     }
     return parts < 1 ? 1 : parts;
@@ -632,7 +630,7 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         case BK_KIND_MOVES:
             bk_cost_moves(&s->mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
             break;
-        case BK_KIND_TO_NCHW: { /* moves of a conversion (codegen builds the same at its addresses) */
+        case BK_KIND_TO_NCHW: { /* moves of a conversion (bk_convert_moves builds them at their addresses) */
             BkMoves mv = {0, NULL};
             BkAct plain = s->in[0];
             plain.layout = BK_LAYOUT_NCHW;

@@ -77,14 +77,15 @@ static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) 
 
 static void emit_pool(Gen *G, const char *id, const BkSched *s) {
     FILE *f = G->f;
-    const BkPool *b = &s->u.pool;
-    int kk = b->is_max ? 0 : b->kh * b->kw; /* 1/count for averages */
-    fprintf(f, "static const float %s_recip[%d] = {0.0f", id, kk + 1);
-    for (int k = 1; k <= kk; k++) {
-        fputs(", ", f);
-        pp_float(f, 1.0f / (float)k);
+    float *recip;
+    int n = bk_plan_pool_recip(s, &recip);
+    fprintf(f, "static const float %s_recip[%d] = {", id, n);
+    for (int k = 0; k < n; k++) {
+        fputs(k ? ", " : "", f);
+        pp_float(f, recip[k]);
     }
     fputs("};\n", f);
+    free(recip);
     M7kPool p;
     char d[160], table[120];
     bk_plan_pool(s, &p);
@@ -152,17 +153,6 @@ static void emit_pad(Gen *G, const char *id, const BkSched *s) {
     char d[160];
     bk_plan_pad(s, &p);
     pp_pad(G->f, decl(d, sizeof d, "M7kPad", id, "plan"), &p, NULL);
-}
-
-/* A layout conversion step: moves (backend/moves.c) between the NCHW and
- * the blocked copy. */
-static void emit_convert(Gen *G, const char *id, const char *suffix, const BkSched *s, const BkConvert *cv) {
-    BkAct plain = cv->nchw, blk = cv->blk;
-    plain.layout = BK_LAYOUT_NCHW, blk.layout = BK_LAYOUT_BLOCKED;
-    BkMoves mv = {0, NULL};
-    bk_moves_convert(&mv, cv->to_blocked ? &plain : &blk, cv->to_blocked ? &blk : &plain);
-    emit_moves(G, id, suffix, s, &mv);
-    bk_moves_free(&mv);
 }
 
 /* The packing step of run-time weights (backend/pack.c): a table of DMAs,
@@ -278,13 +268,8 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     case BK_KIND_SOFTMAX:
     case BK_KIND_LRN: emit_softmax(G, id, s); break;
     case BK_KIND_PAD: emit_pad(G, id, s); break;
-    case BK_KIND_MOVES: emit_moves(G, id, "plan", s, &s->mv); break;
-    case BK_KIND_TO_NCHW: {
-        BkConvert cv = {1, 0, 0, s->in[0], s->in[0]};
-        cv.nchw.ddr = s->out.ddr;
-        emit_convert(G, id, "plan", s, &cv);
-        break;
-    }
+    case BK_KIND_MOVES:
+    case BK_KIND_TO_NCHW: emit_moves(G, id, "plan", s, &s->mv); break;
     case BK_KIND_COPY: {
         M7kCopy p;
         char d[160];
@@ -299,17 +284,12 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
     int rt = bk_has_rt_pack(G->g, l);
     if (rt)
         emit_pack(G, id, l, s);
-    if (s->pre.present && s->pre.to_blocked == 2) {
+    if (s->pre.present && s->pre.kind == BK_CONVERT_UPSAMPLE)
         emit_upsample(G, id, l, s);
-    } else if (s->pre.present && s->pre.to_blocked == 3) { /* blocked input -> an NCHW copy */
-        BkConvert cv = s->pre;
-        cv.to_blocked = 0, cv.nchw = s->pre.blk, cv.blk = s->pre.nchw;
-        emit_convert(G, id, "pre", s, &cv);
-    } else if (s->pre.present) {
-        emit_convert(G, id, "pre", s, &s->pre);
-    }
+    else if (s->pre.present)
+        emit_moves(G, id, "pre", s, &s->pre.mv);
     if (s->post.present)
-        emit_convert(G, id, "post", s, &s->post);
+        emit_moves(G, id, "post", s, &s->post.mv);
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present)
             emit_moves(G, id, k ? "expand1" : "expand0", s, &s->expand[k].mv);
@@ -324,9 +304,9 @@ static void emit_layer(Gen *G, int li, char *fnname, size_t fnlen) {
         region(G, l->name, ":pack_weights", 0, call);
     }
     if (s->pre.present) {
-        snprintf(call, sizeof call, "%s(&%s_pre)", s->pre.to_blocked == 2 ? "m7k_tr_upsample" : "m7k_moves", id);
-        region(G, l->name, s->pre.to_blocked == 2 ? ":upsample" : s->pre.to_blocked == 3 ? ":to_nchw" : ":to_blocked", 0,
-               call);
+        int up = s->pre.kind == BK_CONVERT_UPSAMPLE;
+        snprintf(call, sizeof call, "%s(&%s_pre)", up ? "m7k_tr_upsample" : "m7k_moves", id);
+        region(G, l->name, up ? ":upsample" : s->pre.kind == BK_CONVERT_NCHW_COPY ? ":to_nchw" : ":to_blocked", 0, call);
     }
     for (int k = 0; k < 2; k++)
         if (s->expand[k].present) {

@@ -74,6 +74,7 @@ void ir_graph_free(IrGraph *g) {
     free(g->inputs);
     free(g->outputs);
     free(g->name);
+    free(g->program);
     free(g);
 }
 

@@ -121,6 +121,10 @@ typedef struct {
     IrPadMode mode;
 } IrPadAttr;
 
+/* Records of the backend (backend/backend.h) that ir/ only carries. */
+struct BkSched;
+struct BkProgram;
+
 typedef struct {
     IrOp op;
     char *name;             /* ONNX node name (may be synthesised, never NULL) */
@@ -144,13 +148,13 @@ typedef struct {
     IrAct act;              /* fused activation (conv, fc, gemm, add) or the
                                op's own parameters for standalone activations */
     int dead;               /* removed by a pass; skipped by everyone */
-    /* Annotations written by the backend passes live behind this pointer
-     * (owned; freed with free_sched). */
-    void *sched;
-    void (*free_sched)(void *);
-    /* Prints the annotations for --dump-ir (indented lines); set by the
-     * pass that sets sched, so ir/ needs to know nothing of them. */
-    void (*dump_sched)(const void *sched, FILE *f);
+    /* The backend's record of this layer (backend/backend.h; ir/ only
+     * carries it): owned, freed with free_sched. */
+    struct BkSched *sched;
+    void (*free_sched)(struct BkSched *);
+    /* Prints the record for --dump-ir (indented lines); set by the pass
+     * that sets sched, so ir/ needs to know nothing of its fields. */
+    void (*dump_sched)(const struct BkSched *sched, FILE *f);
 } IrLayer;
 
 typedef struct {
@@ -162,6 +166,9 @@ typedef struct {
     int *outputs, n_outputs;  /* graph outputs, in ONNX order */
     char *name;
     int64_t opset;            /* default-domain opset of the model */
+    /* The backend's program-wide figures (DDR size, blob layout; struct
+     * BkProgram of backend/backend.h): plain data, freed with free(). */
+    struct BkProgram *program;
 } IrGraph;
 
 /* ---- construction ---------------------------------------------------- */

@@ -16,7 +16,8 @@
 #include <stdint.h>
 
 #include "m7rt.h"
-#include "m7k.h" /* the plans, enums and limits this library shares with the compiler */
+#include "m7k.h"       /* the plans, enums and limits this library shares with the compiler */
+#include "m7k_split.h" /* core shares, ranges and windows, computed as the cost model does */
 
 /* Every program carries the whole library; a kernel it does not call is
  * not a mistake. */
@@ -40,16 +41,6 @@ static M7K_LIB m7_vec m7k_act(const M7kAct *a, m7_vec v) {
     }
 }
 
-/* Split n items into ncores contiguous ranges; core k gets [*lo, *hi). */
-static M7K_LIB void m7k_range(int n, int core, int ncores, int *lo, int *hi) {
-    *lo = (int)((int64_t)n * core / ncores);
-    *hi = (int)((int64_t)n * (core + 1) / ncores);
-}
-
-static M7K_LIB int m7k_min(int a, int b) { return a < b ? a : b; }
-static M7K_LIB int m7k_max(int a, int b) { return a > b ? a : b; }
-static M7K_LIB int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
-
 /* ======================= convolution (and FC) ==========================
  * Channels in lanes: 32 output channels per vector; weights in AM, input
  * pixels in SM broadcast to all lanes.  The micro-kernel holds a block of
@@ -63,8 +54,8 @@ typedef struct {
 
 static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
     M7kWin w;
-    w.rows = (nr - 1) * p->sh + (p->kh - 1) * p->dh + 1;
-    w.cols = (nc - 1) * p->sw + (p->kw - 1) * p->dw + 1;
+    w.rows = m7k_win_extent(nr, p->sh, p->kh, p->dh);
+    w.cols = m7k_win_extent(nc, p->sw, p->kw, p->dw);
     w.sc = (uint64_t)p->sub_ci * 4;
     w.sr = (uint64_t)w.cols * w.sc;
     w.sub_bytes = ((uint64_t)w.rows * w.sr + 7) & ~(uint64_t)7;
@@ -94,26 +85,25 @@ static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, 
  * parts outside the image filled from the zero row. */
 static M7K_LIB void m7k_conv_load_sub(const M7kConv *p, int ch, m7_addr dst, const M7kWin *win, int n,
                               int sub, int ih0, int iw0, uint32_t pix_bytes) {
-    int v0 = m7k_max(ih0, 0), v1 = m7k_min(ih0 + win->rows, p->h);
-    int u0 = m7k_max(iw0, 0), u1 = m7k_min(iw0 + win->cols, p->w);
-    if (v0 > ih0) /* top padding rows */
-        m7_dma(ch, dst, M7_DDR(p->zero), (uint32_t)(v0 - ih0), (uint32_t)win->sr, win->sr, 0);
-    if (v1 < ih0 + win->rows) /* bottom */
-        m7_dma(ch, dst + (uint64_t)(v1 - ih0) * win->sr, M7_DDR(p->zero),
-               (uint32_t)(ih0 + win->rows - v1), (uint32_t)win->sr, win->sr, 0);
-    if (v1 <= v0 || u1 <= u0) {
+    M7kClip k = m7k_clip(ih0, iw0, win->rows, win->cols, p->h, p->w);
+    int v0 = k.v0, v1 = k.v1, u0 = k.u0, u1 = k.u1;
+    if (k.pad_top > 0)
+        m7_dma(ch, dst, M7_DDR(p->zero), (uint32_t)k.pad_top, (uint32_t)win->sr, win->sr, 0);
+    if (k.pad_bottom > 0)
+        m7_dma(ch, dst + (uint64_t)(v1 - ih0) * win->sr, M7_DDR(p->zero), (uint32_t)k.pad_bottom,
+               (uint32_t)win->sr, win->sr, 0);
+    if (k.empty) {
         if (v1 > v0) /* the rows are in the image but every column is padding */
             m7_dma(ch, dst + (uint64_t)(v0 - ih0) * win->sr, M7_DDR(p->zero), (uint32_t)(v1 - v0),
                    (uint32_t)win->sr, win->sr, 0);
         return;
     }
     m7_addr rowdst = dst + (uint64_t)(v0 - ih0) * win->sr;
-    if (u0 > iw0) /* left */
-        m7_dma(ch, rowdst, M7_DDR(p->zero), (uint32_t)(v1 - v0), (uint32_t)((u0 - iw0) * win->sc),
-               win->sr, 0);
-    if (u1 < iw0 + win->cols) /* right */
+    if (k.pad_left > 0)
+        m7_dma(ch, rowdst, M7_DDR(p->zero), (uint32_t)(v1 - v0), (uint32_t)(k.pad_left * win->sc), win->sr, 0);
+    if (k.pad_right > 0)
         m7_dma(ch, rowdst + (uint64_t)(u1 - iw0) * win->sc, M7_DDR(p->zero), (uint32_t)(v1 - v0),
-               (uint32_t)((iw0 + win->cols - u1) * win->sc), win->sr, 0);
+               (uint32_t)(k.pad_right * win->sc), win->sr, 0);
     uint64_t src = p->in + (uint64_t)n * p->in_sn + (uint64_t)sub * p->in_ssub +
                    (uint64_t)v0 * p->in_sh + (uint64_t)u0 * p->in_sw;
     m7_addr d = rowdst + (uint64_t)(u0 - iw0) * win->sc;
@@ -263,32 +253,17 @@ static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int n
             }
 }
 
-/* A core's share: row_parts ranges of rows (whole pooling windows) times
- * cores / row_parts ranges of output-channel vectors.  With one channel
- * range every core needs every weight, so weights are broadcast (DDR read
- * once); otherwise each core fetches its own. */
-static M7K_LIB void m7k_conv_share(const M7kConv *p, M7kConvWork *wk) {
-    int core = m7_core_id(), ncores = m7_core_count();
-    int rparts = m7k_max(1, m7k_min(p->row_parts, ncores)), cparts = ncores / rparts;
-    int rp = core / cparts, cp = core % cparts, pk = p->pool_k > 1 ? p->pool_k : 1;
-    wk->r_lo = wk->r_hi = 0;
-    if (rp < rparts) {
-        m7k_range(p->ho / pk, rp, rparts, &wk->r_lo, &wk->r_hi);
-        wk->r_lo *= pk, wk->r_hi *= pk;
-    }
-    wk->slice = 0, wk->nslices = 1;
-    if (p->slices && cparts > 1) { /* every core gets every weight; computes its slice */
-        wk->co_lo = 0, wk->co_hi = p->nvco, wk->bcast = !p->no_share;
-        wk->slice = cp, wk->nslices = cparts;
-        return;
-    }
-    m7k_range(p->nvco, cp, cparts, &wk->co_lo, &wk->co_hi);
-    wk->bcast = !p->no_share && cparts == 1;
+/* A core's share (m7k_split.h): its rows, channel vectors and slice. */
+static M7K_LIB void m7k_conv_share_of(const M7kConv *p, M7kConvWork *wk) {
+    M7kShare s = m7k_conv_share(p->ho, p->pool_k, p->nvco, p->row_parts, p->slices, p->no_share, m7_core_id(),
+                                m7_core_count());
+    wk->r_lo = s.r_lo, wk->r_hi = s.r_hi, wk->co_lo = s.co_lo, wk->co_hi = s.co_hi;
+    wk->bcast = s.bcast, wk->slice = s.slice, wk->nslices = s.nslices;
 }
 
 static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     M7kConvWork wk;
-    m7k_conv_share(p, &wk);
+    m7k_conv_share_of(p, &wk);
     int pk = p->pool_k > 1 ? p->pool_k : 1;
     wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
     wk.nwt = m7k_cdiv(p->wo, p->tw);

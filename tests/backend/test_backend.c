@@ -66,7 +66,7 @@ static void test_fits_exactly(void) {
     IrGraph *g = one_conv(64, 64, 8, 8, 3);
     IrDiag d = {0};
     CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
-    BkSched s = *(BkSched *)g->l[1].sched;
+    BkSched s = *g->l[1].sched;
     BkConv *c = &s.u.conv;
     CU_ASSERT(s.am_bytes <= m.am_bytes && s.sm_bytes <= m.sm_bytes);
     /* AM = bias + weight slots (2 when chunks alternate) + output slots
@@ -169,7 +169,7 @@ static void test_memplan_reuse(void) {
     CU_ASSERT_EQUAL(p.act_peak, 2 * buf);
     const BkSched *s0 = g->l[0].sched, *s2 = g->l[2].sched;
     CU_ASSERT_EQUAL(s0->out.ddr, s2->out.ddr);
-    CU_ASSERT(((const BkSched *)g->l[1].sched)->out.ddr != s0->out.ddr);
+    CU_ASSERT(g->l[1].sched->out.ddr != s0->out.ddr);
     CU_ASSERT(p.weights_bytes >= 5 * 32 * 32 * 9 * 4);
     CU_ASSERT(p.ddr_bytes >= p.weights_bytes + p.act_peak);
     ir_graph_free(g);
@@ -285,7 +285,7 @@ static void test_options_cost(void) {
     for (int k = 0; k < 3; k++) {
         IrGraph *g = one_conv(512, 512, 7, 7, 3);
         CU_ASSERT_EQUAL_FATAL(backend_run_opts(g, &m, &o[k], &d), 0);
-        s[k] = *(BkSched *)g->l[1].sched;
+        s[k] = *g->l[1].sched;
         ir_graph_free(g);
     }
     printf("\n  512x512 3x3 at 7x7: predicted %.0f cycles (dma %.0f), no double buffering %.0f, "
@@ -298,10 +298,8 @@ static void test_options_cost(void) {
     CU_ASSERT(c->single_buf && c->sm_in1 == c->sm_in0 && c->am_w1 == c->am_w0);
     CU_ASSERT_EQUAL(s[1].sm_bytes, c->sm_slot_bytes);
     CU_ASSERT_EQUAL(s[0].sm_bytes, 2 * s[0].u.conv.sm_slot_bytes);
-    for (int k = 0; k < m.cores; k++) {
-        int r0, r1, v0, v1;
-        CU_ASSERT_EQUAL(bk_conv_share(&s[2].u.conv, k, m.cores, &r0, &r1, &v0, &v1), 0);
-    }
+    for (int k = 0; k < m.cores; k++)
+        CU_ASSERT_EQUAL(bk_conv_share(&s[2].u.conv, k, m.cores).bcast, 0);
     CU_ASSERT(s[2].dma_bytes >= s[0].dma_bytes);
     CU_ASSERT(s[2].cyc_pred >= s[0].cyc_pred);
     CU_ASSERT_EQUAL(d.n, 0);

@@ -341,7 +341,7 @@ static void test_pool_dilated(void) {
     double err = run_case(g, "pool_dil", NULL, NULL);
     printf("\n  pool_dil: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
-    const BkPool *p = &((const BkSched *)g->l[1].sched)->u.pool;
+    const BkPool *p = &g->l[1].sched->u.pool;
     CU_ASSERT(p->gh == 2 && p->gw == 2 && p->dh == 2 && p->dw == 4);
     ir_graph_free(g);
     g = ir_graph_new("pool_wide");
@@ -354,9 +354,9 @@ static void test_pool_dilated(void) {
     err = run_case(g, "pool_wide", "am_bytes=65536", NULL);
     printf("\n  pool_wide: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
-    p = &((const BkSched *)g->l[0].sched)->u.pool;
+    p = &g->l[0].sched->u.pool;
     CU_ASSERT(p->tw < p->wo && p->gw == 3);
-    p = &((const BkSched *)g->l[1].sched)->u.pool;
+    p = &g->l[1].sched->u.pool;
     CU_ASSERT(p->tw < p->wo && p->gw == 1);
     ir_graph_free(g);
 }
@@ -577,7 +577,7 @@ static void test_gemm_forms(void) {
         CU_ASSERT(bs && bs->u.conv.sub_ci == (i < 2 ? 1 : bs->u.conv.ci_chunk));
     }
     /* [37, 64] blocked is NCHW: the graph output is written in place */
-    CU_ASSERT(!((const BkSched *)g->l[2].sched)->post.present);
+    CU_ASSERT(!g->l[2].sched->post.present);
     ir_graph_free(g);
 }
 
@@ -1058,7 +1058,7 @@ static void test_split_2d(void) {
     t = conv(g, "c1", t, 128, 3, 1, 1, IR_ACT_RELU);
     ir_graph_add_output(g, t);
     double err = run_case(g, "split2d", NULL, NULL);
-    const BkConv *c = &((const BkSched *)g->l[1].sched)->u.conv;
+    const BkConv *c = &g->l[1].sched->u.conv;
     printf("\n  split2d: %d row parts, max relative error %.3g\n", c->row_parts, err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     CU_ASSERT_EQUAL(c->row_parts, 2);
@@ -1078,7 +1078,7 @@ static void test_split_everything(void) {
     double err = run_case(g, "split", "am_bytes=131072,sm_bytes=4096,cores=3", NULL);
     printf("\n  split: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
-    const BkConv *c = &((const BkSched *)g->l[1].sched)->u.conv;
+    const BkConv *c = &g->l[1].sched->u.conv;
     CU_ASSERT(c->ci_chunk < 96 && c->th < 19 && c->tw < 23);
     ir_graph_free(g);
 }
@@ -1122,10 +1122,8 @@ static void test_options_off(void) {
                 CU_ASSERT_EQUAL(c->no_share, !o.weight_sharing);
                 if (!o.double_buffer)
                     CU_ASSERT(c->sm_in1 == c->sm_in0 && c->am_w1 == c->am_w0);
-                for (int k = 0; k < s->cores && !o.weight_sharing; k++) {
-                    int r0, r1, v0, v1;
-                    CU_ASSERT_EQUAL(bk_conv_share(c, k, s->cores, &r0, &r1, &v0, &v1), 0);
-                }
+                for (int k = 0; k < s->cores && !o.weight_sharing; k++)
+                    CU_ASSERT_EQUAL(bk_conv_share(c, k, s->cores).bcast, 0);
             }
             ir_graph_free(g);
         }

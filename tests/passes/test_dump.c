@@ -86,9 +86,11 @@ static void test_small_cnn(void) {
     ir_graph_free(g);
 }
 
-static void fake_sched(const void *sched, FILE *f) {
-    fprintf(f, "    tile %d rows\n", *(const int *)sched);
-}
+/* A stand-in for the backend's record: ir/ only carries the pointer. */
+struct BkSched {
+    int rows;
+};
+static void fake_sched(const struct BkSched *sched, FILE *f) { fprintf(f, "    tile %d rows\n", sched->rows); }
 
 /* Every attribute kind, symbolic and unknown shapes, DDR offsets and a
  * backend annotation. */
@@ -130,7 +132,7 @@ static void test_ops(void) {
     g->l[lsm].a.softmax = (IrSoftmaxAttr){.axis = 1, .coerce_2d = 1};
     int lr = tg_binary(g, IR_RESHAPE, "flatten", k, ax, sq);
     g->t[sq].ddr_offset = 4096;
-    static int rows = 3;
+    static struct BkSched rows = {3};
     g->l[lr].sched = &rows;
     g->l[lr].dump_sched = fake_sched;
     int lu = tg_unary(g, IR_UNSQUEEZE, "unsq\n\"1\"", sq, u); /* escaped */

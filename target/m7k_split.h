@@ -1,0 +1,92 @@
+/* m7k_split.h: how the kernels divide work, in one place for both sides.
+ *
+ * The kernels of target/ call these to find a core's share and a tile's
+ * input window; the backend's cost model and weight packing call the same
+ * functions, so what it prices is what the kernels do.  Plain integer
+ * arithmetic on plan values (free scalar work on the machine); nothing
+ * here touches machine data.  Needs only <stdint.h>.
+ */
+#ifndef M7K_SPLIT_H
+#define M7K_SPLIT_H
+
+#include <stdint.h>
+
+/* Every generated program carries these whole; one it does not call is not
+ * a mistake (clang warns of unused static functions in a .c file). */
+#define M7K_SPLIT static inline __attribute__((unused))
+
+M7K_SPLIT int m7k_min(int a, int b) { return a < b ? a : b; }
+M7K_SPLIT int m7k_max(int a, int b) { return a > b ? a : b; }
+M7K_SPLIT int m7k_cdiv(int a, int b) { return (a + b - 1) / b; }
+
+/* Split n items into `parts` contiguous ranges; part k gets [*lo, *hi). */
+M7K_SPLIT void m7k_range(int n, int k, int parts, int *lo, int *hi) {
+    *lo = (int)((int64_t)n * k / parts);
+    *hi = (int)((int64_t)n * (k + 1) / parts);
+}
+
+/* A conv core's share: row_parts ranges of output rows (whole pooling
+ * windows of pool_k rows) times ncores / row_parts ranges of the nvco
+ * output-channel vectors.  With one channel range every core needs every
+ * weight, so weights are broadcast (DDR read once) unless no_share; with
+ * slices, every core gets every weight chunk and computes its slice of
+ * each chunk's vectors (slice of nslices). */
+/* The parts the rows are cut into, and the output-channel ranges. */
+M7K_SPLIT int m7k_conv_row_parts(int row_parts, int ncores) { return m7k_max(1, m7k_min(row_parts, ncores)); }
+M7K_SPLIT int m7k_conv_co_parts(int row_parts, int slices, int ncores) {
+    return slices ? 1 : ncores / m7k_conv_row_parts(row_parts, ncores);
+}
+
+typedef struct {
+    int r_lo, r_hi;     /* output rows */
+    int co_lo, co_hi;   /* output-channel vectors */
+    int bcast;          /* weights come by broadcast */
+    int slice, nslices; /* the part of each chunk's vectors it computes */
+} M7kShare;
+
+M7K_SPLIT M7kShare m7k_conv_share(int ho, int pool_k, int nvco, int row_parts, int slices, int no_share,
+                                      int core, int ncores) {
+    M7kShare s = {0, 0, 0, 0, 0, 0, 1};
+    int rparts = m7k_conv_row_parts(row_parts, ncores), cparts = ncores / rparts;
+    int rp = core / cparts, cp = core % cparts, pk = pool_k > 1 ? pool_k : 1;
+    if (rp < rparts) {
+        m7k_range(ho / pk, rp, rparts, &s.r_lo, &s.r_hi);
+        s.r_lo *= pk, s.r_hi *= pk;
+    }
+    if (slices && cparts > 1) {
+        s.co_lo = 0, s.co_hi = nvco, s.bcast = !no_share;
+        s.slice = cp, s.nslices = cparts;
+        return s;
+    }
+    m7k_range(nvco, cp, cparts, &s.co_lo, &s.co_hi);
+    s.bcast = !no_share && cparts == 1;
+    return s;
+}
+
+/* Input extent of n outputs at stride s of a k-tap window dilated by d. */
+M7K_SPLIT int m7k_win_extent(int n, int s, int k, int d) { return (n - 1) * s + (k - 1) * d + 1; }
+
+/* The part of an input window (rows x cols from row ih0, column iw0) that
+ * lies inside an h x w image: rows [v0, v1), columns [u0, u1).  The rest is
+ * padding, filled from a zero row: pad_top rows above, pad_bottom below,
+ * and when rows are inside, pad_left / pad_right columns beside them (or
+ * every column, if empty). */
+typedef struct {
+    int v0, v1, u0, u1;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int empty; /* no pixel of the image: v1 <= v0 or u1 <= u0 */
+} M7kClip;
+
+M7K_SPLIT M7kClip m7k_clip(int ih0, int iw0, int rows, int cols, int h, int w) {
+    M7kClip c;
+    c.v0 = m7k_max(ih0, 0), c.v1 = m7k_min(ih0 + rows, h);
+    c.u0 = m7k_max(iw0, 0), c.u1 = m7k_min(iw0 + cols, w);
+    c.pad_top = c.v0 - ih0;
+    c.pad_bottom = ih0 + rows - c.v1;
+    c.pad_left = c.u0 - iw0;
+    c.pad_right = iw0 + cols - c.u1;
+    c.empty = c.v1 <= c.v0 || c.u1 <= c.u0;
+    return c;
+}
+
+#endif
