@@ -56,49 +56,42 @@ typedef struct {
 int64_t bk_act_bytes(const BkAct *a);
 
 
+/* Conv and FC (and depthwise, which reads the geometry): the kernel plan's
+ * fields under their own names (M7kConv, target/m7k.h: what each means),
+ * and the backend's own.  plan.c copies k, then resolves what the memory
+ * plan decides and the backend leaves 0 here: act, in, out, wts, bias,
+ * zero, stage_src, stage_bytes, ci_base, pool_scale. */
 typedef struct {
-    /* geometry (FC: h = 1, w = batch, 1x1 kernel) */
-    int n, cin, h, w, ho, wo, nvco;
-    int kh, kw, sh, sw, dh, dw, pt, pl;
-    int sub_ci, pairs;              /* channels per DMA'd sub-tile; SLDDW channel pairs */
-    int groups;                     /* grouped conv: cin and nvco are per group */
+    union {
+        M7kConv k;
+        struct { M7K_CONV_FIELDS(M7K_DECLARE_FIELD) };
+    };
+    int pairs;                      /* SLDDW channel pairs */
     int merge;                      /* ONNX groups per group run (block-diagonal weights; 1: none) */
-    int bias_px;                    /* FC: a bias per sample and column (Gemm's C matrix), [wo][nvco][32] */
     int trans_a;                    /* FC of Gemm transA: A [K, N] read planar, channel k = row k */
-    int in_gsm;                     /* input staged in GSM (offset 0) first */
     int64_t in_bytes;               /* the input's bytes (what staging copies) */
-    int64_t g_out, g_wts, g_bias;   /* per-group steps of output, weights, bias */
-    int64_t in_sn, in_ssub, in_sh, in_sw;
-    int64_t out_sn, out_sv, out_sh, out_sw;
-    /* tiling */
-    int vco, px, co_chunk, ci_chunk, th, tw, resident;
-    int row_parts;              /* cores: row_parts row ranges x cores/row_parts channel ranges */
-    int slices;                 /* channel parts: slices of broadcast chunks (else own weights) */
-    int w_parts;                /* broadcast chunks: parts (min tiles over the cores) */
-    int single_buf;             /* BkOptions.double_buffer off: one slot per stream */
-    int no_share;               /* BkOptions.weight_sharing off: every core reads its own weights */
-    int64_t am_bias, am_w0, am_w1, am_out, sm_in0, sm_in1;
-    int64_t out_tile_bytes, w_slot_bytes, sm_slot_bytes, zero_bytes;
+    int64_t zero_bytes;             /* the zero row it needs */
     int64_t w_off, b_off;           /* in the weights blob; b_off -1: no bias */
     int64_t w_bytes;
-    /* a fused k x k / stride k pooling of the output (0: none) */
-    int pool_k, pool_max;
-    /* depthwise: channel blocks, pixels per block, AM input slots */
+    /* depthwise: channel blocks, AM input slots */
     int ncb;
     int64_t am_in0, am_in1;
 } BkConv;
 
+/* Pooling: the kernel plan's fields by name (M7kPool; plan.c resolves in,
+ * out and recip), and the input window's rows (cols_in is the plan's). */
 typedef struct {
-    int n, ncb, h, w, ho, wo, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, is_max, count_include_pad;
-    int th, tw;                 /* output tile */
-    int gh, gw;                 /* input rows/columns brought: every gcd(stride, dilation)-th */
-    int rows_in, cols_in;       /* a full tile's input window in AM, in those steps */
-    int64_t am_in0, am_in1, am_out0, am_out1;
+    union {
+        M7kPool k;
+        struct { M7K_POOL_FIELDS(M7K_DECLARE_FIELD) };
+    };
+    int rows_in;                /* a full tile's input rows in AM, every gh-th */
 } BkPool;
 
-typedef struct {
-    int nb, hw, is_max, chunk;
-    int64_t am_in0, am_in1, am_out;
+/* Global pooling: M7kGPool's fields (plan.c resolves in, out, inv_hw). */
+typedef union {
+    M7kGPool k;
+    struct { M7K_GPOOL_FIELDS(M7K_DECLARE_FIELD) };
 } BkGPool;
 
 typedef struct {

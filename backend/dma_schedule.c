@@ -46,7 +46,7 @@ static void window(const BkConv *c, const M7Machine *m, BkDmaStats *st, int ih0,
         add(st, m, v1 - v0, (v1 - v0) * k.pad_left * sc, 0);
     if (k.pad_right > 0)
         add(st, m, v1 - v0, (v1 - v0) * k.pad_right * sc, 0);
-    if (c->in_sw == sc) {
+    if (c->in_sw == (uint64_t)sc) {
         add_in(st, c, m, v1 - v0, (int64_t)(v1 - v0) * (u1 - u0) * sc);
     } else {
         for (int v = v0; v < v1; v++)

@@ -1,9 +1,28 @@
 /* plan.c: the kernel plans (target/m7k.h) of a layer, from its schedule.
  * Every value a kernel reads is settled here, addresses resolved against
  * the memory plan; codegen only prints the result (codegen/plan_print.h). */
+#include <stddef.h>
 #include <string.h>
 
 #include "backend/backend.h"
+
+/* Values passed straight from the IR to a kernel. */
+_Static_assert(M7K_PAD_CONSTANT == (int)IR_PAD_CONSTANT && M7K_PAD_REFLECT == (int)IR_PAD_REFLECT &&
+                   M7K_PAD_EDGE == (int)IR_PAD_EDGE,
+               "M7kPad.mode takes IrPadMode as it is");
+/* BkConv, BkPool and BkGPool hold their plan's fields by name beside .k:
+ * each one is the same object in both views. */
+#define SAME_PLACE(T, type, name) _Static_assert(offsetof(T, name) == offsetof(T, k.name), #T "." #name);
+#define SAME_CONV(type, name) SAME_PLACE(BkConv, type, name)
+#define SAME_POOL(type, name) SAME_PLACE(BkPool, type, name)
+#define SAME_GPOOL(type, name) SAME_PLACE(BkGPool, type, name)
+M7K_CONV_FIELDS(SAME_CONV)
+M7K_POOL_FIELDS(SAME_POOL)
+M7K_GPOOL_FIELDS(SAME_GPOOL)
+#undef SAME_PLACE
+#undef SAME_CONV
+#undef SAME_POOL
+#undef SAME_GPOOL
 
 /* The kernel's activation: a standalone activation is its op; any other
  * layer's is the one fused into it. */
@@ -17,33 +36,17 @@ void bk_plan_act(const IrLayer *l, M7kAct *a) {
 
 void bk_plan_conv(const IrLayer *l, const BkSched *s, M7kConv *p) {
     const BkConv *c = &s->u.conv;
-    memset(p, 0, sizeof *p);
-    p->n = c->n, p->cin = c->cin, p->h = c->h, p->w = c->w, p->ho = c->ho, p->wo = c->wo, p->nvco = c->nvco;
-    p->kh = c->kh, p->kw = c->kw, p->sh = c->sh, p->sw = c->sw, p->dh = c->dh, p->dw = c->dw;
-    p->pt = c->pt, p->pl = c->pl;
+    *p = c->k; /* the geometry, strides, tiling and on-chip placement */
     bk_plan_act(l, &p->act);
-    p->sub_ci = c->sub_ci;
     p->in = (uint64_t)(c->in_gsm ? 0 : s->in[0].ddr); /* staged: GSM offset 0 */
-    p->in_sn = (uint64_t)c->in_sn, p->in_ssub = (uint64_t)c->in_ssub;
-    p->in_sh = (uint64_t)c->in_sh, p->in_sw = (uint64_t)c->in_sw;
-    p->out = (uint64_t)s->out.ddr, p->out_sn = (uint64_t)c->out_sn, p->out_sv = (uint64_t)c->out_sv;
-    p->out_sh = (uint64_t)c->out_sh, p->out_sw = (uint64_t)c->out_sw;
+    p->out = (uint64_t)s->out.ddr;
     p->wts = (uint64_t)c->w_off, p->bias = (uint64_t)(c->b_off >= 0 ? c->b_off : 0), p->zero = BK_BLOB_ZERO;
-    p->groups = c->groups, p->g_out = (uint64_t)c->g_out, p->g_wts = (uint64_t)c->g_wts;
-    p->g_bias = (uint64_t)c->g_bias, p->bias_px = c->bias_px;
-    if (c->pool_k > 1) {
-        p->pool_k = c->pool_k, p->pool_max = c->pool_max;
+    if (c->pool_k > 1)
         p->pool_scale = 1.0f / (float)(c->pool_k * c->pool_k);
-    }
+    else
+        p->pool_k = 0, p->pool_max = 0;
     if (c->in_gsm)
-        p->in_gsm = 1, p->stage_src = (uint64_t)s->in[0].ddr, p->stage_bytes = (uint64_t)c->in_bytes;
-    p->vco = c->vco, p->px = c->px, p->co_chunk = c->co_chunk, p->ci_chunk = c->ci_chunk;
-    p->th = c->th, p->tw = c->tw, p->row_parts = c->row_parts, p->slices = c->slices, p->w_parts = c->w_parts;
-    p->resident = c->resident, p->single_buf = c->single_buf, p->no_share = c->no_share;
-    p->am_bias = (uint64_t)c->am_bias, p->am_w0 = (uint64_t)c->am_w0, p->am_w1 = (uint64_t)c->am_w1;
-    p->am_out = (uint64_t)c->am_out, p->sm_in0 = (uint64_t)c->sm_in0, p->sm_in1 = (uint64_t)c->sm_in1;
-    p->out_tile_bytes = (uint64_t)c->out_tile_bytes, p->w_slot_bytes = (uint64_t)c->w_slot_bytes;
-    p->sm_slot_bytes = (uint64_t)c->sm_slot_bytes;
+        p->stage_src = (uint64_t)s->in[0].ddr, p->stage_bytes = (uint64_t)c->in_bytes;
 }
 
 void bk_plan_dw(const IrLayer *l, const BkSched *s, M7kDw *p) {
@@ -57,16 +60,8 @@ void bk_plan_dw(const IrLayer *l, const BkSched *s, M7kDw *p) {
 }
 
 void bk_plan_pool(const BkSched *s, M7kPool *p) {
-    const BkPool *b = &s->u.pool;
-    memset(p, 0, sizeof *p);
-    p->n = b->n, p->ncb = b->ncb, p->h = b->h, p->w = b->w, p->ho = b->ho, p->wo = b->wo;
-    p->kh = b->kh, p->kw = b->kw, p->sh = b->sh, p->sw = b->sw, p->dh = b->dh, p->dw = b->dw;
-    p->pt = b->pt, p->pl = b->pl, p->pb = b->pb, p->pr = b->pr;
-    p->is_max = b->is_max, p->count_include_pad = b->count_include_pad;
-    p->in = (uint64_t)s->in[0].ddr, p->out = (uint64_t)s->out.ddr, p->th = b->th, p->tw = b->tw;
-    p->gh = b->gh, p->gw = b->gw, p->cols_in = b->cols_in;
-    p->am_in0 = (uint64_t)b->am_in0, p->am_in1 = (uint64_t)b->am_in1;
-    p->am_out0 = (uint64_t)b->am_out0, p->am_out1 = (uint64_t)b->am_out1;
+    *p = s->u.pool.k; /* geometry, tiles, on-chip placement */
+    p->in = (uint64_t)s->in[0].ddr, p->out = (uint64_t)s->out.ddr;
 }
 
 int bk_plan_pool_recip(const BkSched *s, float **recip) {
@@ -79,12 +74,9 @@ int bk_plan_pool_recip(const BkSched *s, float **recip) {
 }
 
 void bk_plan_gpool(const BkSched *s, M7kGPool *p) {
-    const BkGPool *b = &s->u.gpool;
-    memset(p, 0, sizeof *p);
-    p->nb = b->nb, p->hw = b->hw, p->is_max = b->is_max, p->chunk = b->chunk;
+    *p = s->u.gpool.k;
     p->in = (uint64_t)s->in[0].ddr, p->out = (uint64_t)s->out.ddr;
-    p->am_in0 = (uint64_t)b->am_in0, p->am_in1 = (uint64_t)b->am_in1, p->am_out = (uint64_t)b->am_out;
-    p->inv_hw = 1.0f / (float)b->hw;
+    p->inv_hw = 1.0f / (float)p->hw;
 }
 
 void bk_plan_ew(const IrLayer *l, const BkSched *s, M7kEw *p) {
