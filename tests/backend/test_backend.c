@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tests/common/cunit_run.h"
+#include "tests/common/tgraph.h"
 #include "backend/backend.h"
 
 /* MACHINE.md defaults, by hand (the tests do not need the simulator). */
@@ -20,36 +21,19 @@ static void machine(M7Machine *m) {
     m->ddr_bw = 32e9 / 1.8e9, m->gsm_bw = 64, m->barrier_cycles = 100;
 }
 
-static unsigned rng = 7;
-static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
-    int t = ir_add_tensor(g, name, IR_F32, role);
-    ir_set_shape(&g->t[t], rank, dims);
-    if (role == IR_T_CONST) {
-        int64_t n = ir_numel(&g->t[t]);
-        g->t[t].f32 = ir_xcalloc((size_t)n, sizeof(float));
-        for (int64_t i = 0; i < n; i++)
-            g->t[t].f32[i] = (float)((rng = rng * 1103515245u + 12345u) >> 20) / 4096.0f;
-    }
-    return t;
-}
-
-/* x -> conv(cout, k x k, pad k/2) -> next; returns the output tensor. */
+/* x -> conv(cout, k x k, pad k/2, no bias) -> next; returns the output tensor. */
 static int conv(IrGraph *g, int x, int cout, int k) {
     const IrTensor *xt = &g->t[x];
     int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
-    int wt = tensor(g, "w", IR_T_CONST, 4, (int64_t[]){cout, cin, k, k});
-    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){n, cout, h, w});
-    int li = ir_add_layer(g, IR_CONV, "conv", "Conv", (int[]){x, wt}, 2, (int[]){y}, 1);
-    IrConvAttr *a = &g->l[li].a.conv;
-    a->kernel[0] = a->kernel[1] = k;
-    a->stride[0] = a->stride[1] = a->dilation[0] = a->dilation[1] = a->group = 1;
-    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = k / 2;
+    int wt = tg_tensor(g, "w", IR_T_CONST, 4, (int64_t[]){cout, cin, k, k});
+    int y = tg_act(g, "y", 4, (int64_t[]){n, cout, h, w});
+    tg_conv(g, "conv", x, wt, -1, y, 1, (int[]){k / 2, k / 2, k / 2, k / 2}, 1);
     return y;
 }
 
 static IrGraph *one_conv(int cin, int cout, int h, int w, int k) {
     IrGraph *g = ir_graph_new("t");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, cin, h, w});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, cin, h, w});
     ir_graph_add_input(g, x);
     /* a first conv makes the layer under test read blocked data */
     int y = conv(g, conv(g, x, cin, 1), cout, k);
@@ -153,7 +137,7 @@ static void test_memplan_reuse(void) {
     M7Machine m;
     machine(&m);
     IrGraph *g = ir_graph_new("chain");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 32, 8, 8});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 32, 8, 8});
     ir_graph_add_input(g, x);
     int t = x;
     for (int i = 0; i < 5; i++)
@@ -181,11 +165,11 @@ static void test_unsupported(void) {
     M7Machine m;
     machine(&m);
     IrGraph *g = ir_graph_new("bad");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
     ir_graph_add_input(g, x);
-    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
+    int y = tg_tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
     ir_add_layer(g, IR_LRN, "norm1", "LRN", (int[]){x}, 1, (int[]){y}, 1);
-    int z = tensor(g, "z", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
+    int z = tg_tensor(g, "z", IR_T_ACT, 4, (int64_t[]){1, 8, 4, 4});
     ir_add_layer(g, IR_LRN, "norm2", "LRN", (int[]){y}, 1, (int[]){z}, 1);
     ir_graph_add_output(g, z);
     IrDiag d = {0};
@@ -204,11 +188,11 @@ static void test_runtime_weights(void) {
     M7Machine m;
     machine(&m);
     IrGraph *g = ir_graph_new("rt");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 6, 6});
-    int w = tensor(g, "w", IR_T_INPUT, 4, (int64_t[]){40, 5, 3, 3});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 6, 6});
+    int w = tg_tensor(g, "w", IR_T_INPUT, 4, (int64_t[]){40, 5, 3, 3});
     ir_graph_add_input(g, x);
     ir_graph_add_input(g, w);
-    int y = tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 40, 6, 6});
+    int y = tg_tensor(g, "y", IR_T_ACT, 4, (int64_t[]){1, 40, 6, 6});
     int li = ir_add_layer(g, IR_CONV, "conv", "Conv", (int[]){x, w}, 2, (int[]){y}, 1);
     IrConvAttr *a = &g->l[li].a.conv;
     a->kernel[0] = a->kernel[1] = 3;
@@ -229,28 +213,28 @@ static void test_runtime_weights(void) {
 
     /* refusals */
     g = ir_graph_new("rt_bad");
-    int xa = tensor(g, "xa", IR_T_INPUT, 2, (int64_t[]){4, 3});
-    int b = tensor(g, "b", IR_T_INPUT, 2, (int64_t[]){4, 5});
-    int c = tensor(g, "c", IR_T_INPUT, 4, (int64_t[]){1, 5, 2, 2});
+    int xa = tg_tensor(g, "xa", IR_T_INPUT, 2, (int64_t[]){4, 3});
+    int b = tg_tensor(g, "b", IR_T_INPUT, 2, (int64_t[]){4, 5});
+    int c = tg_tensor(g, "c", IR_T_INPUT, 4, (int64_t[]){1, 5, 2, 2});
     ir_graph_add_input(g, xa);
     ir_graph_add_input(g, b);
     ir_graph_add_input(g, c);
-    int ya = tensor(g, "ya", IR_T_ACT, 2, (int64_t[]){3, 5});
-    int cm = tensor(g, "cm", IR_T_INPUT, 2, (int64_t[]){2, 5}); /* 2 rows: not broadcastable to 3 */
+    int ya = tg_tensor(g, "ya", IR_T_ACT, 2, (int64_t[]){3, 5});
+    int cm = tg_tensor(g, "cm", IR_T_INPUT, 2, (int64_t[]){2, 5}); /* 2 rows: not broadcastable to 3 */
     ir_graph_add_input(g, cm);
     li = ir_add_layer(g, IR_GEMM, "gemm_c", "Gemm", (int[]){xa, b, cm}, 3, (int[]){ya}, 1);
     g->l[li].a.gemm = (IrGemmAttr){1.0f, 1.0f, 1, 0};
-    int p[4] = {tensor(g, "s", IR_T_INPUT, 1, (int64_t[]){5}), tensor(g, "t", IR_T_CONST, 1, (int64_t[]){5}),
-                tensor(g, "mu", IR_T_CONST, 1, (int64_t[]){5}), tensor(g, "var", IR_T_CONST, 1, (int64_t[]){5})};
+    int p[4] = {tg_tensor(g, "s", IR_T_INPUT, 1, (int64_t[]){5}), tg_tensor(g, "t", IR_T_CONST, 1, (int64_t[]){5}),
+                tg_tensor(g, "mu", IR_T_CONST, 1, (int64_t[]){5}), tg_tensor(g, "var", IR_T_CONST, 1, (int64_t[]){5})};
     ir_graph_add_input(g, p[0]);
-    int yb = tensor(g, "yb", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
+    int yb = tg_tensor(g, "yb", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
     ir_add_layer(g, IR_BATCHNORM, "bn_mixed", "BatchNormalization", (int[]){c, p[0], p[1], p[2], p[3]}, 5,
                  (int[]){yb}, 1);
-    int wr = tensor(g, "wr", IR_T_ACT, 4, (int64_t[]){5, 5, 1, 1}); /* weights computed by a layer */
-    int w0 = tensor(g, "w0", IR_T_INPUT, 4, (int64_t[]){5, 5, 1, 1});
+    int wr = tg_tensor(g, "wr", IR_T_ACT, 4, (int64_t[]){5, 5, 1, 1}); /* weights computed by a layer */
+    int w0 = tg_tensor(g, "w0", IR_T_INPUT, 4, (int64_t[]){5, 5, 1, 1});
     ir_graph_add_input(g, w0);
     ir_add_layer(g, IR_RELU, "relu_w", "Relu", (int[]){w0}, 1, (int[]){wr}, 1);
-    int yc = tensor(g, "yc", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
+    int yc = tg_tensor(g, "yc", IR_T_ACT, 4, (int64_t[]){1, 5, 2, 2});
     li = ir_add_layer(g, IR_CONV, "conv_wr", "Conv", (int[]){yb, wr}, 2, (int[]){yc}, 1);
     a = &g->l[li].a.conv;
     a->kernel[0] = a->kernel[1] = 1;
@@ -313,9 +297,9 @@ static void test_constant_output(void) {
     M7Machine m;
     machine(&m);
     IrGraph *g = ir_graph_new("const");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 4, 4});
     ir_graph_add_input(g, x);
-    int y = tensor(g, "shape_of_x", IR_T_CONST, 1, (int64_t[]){4});
+    int y = tg_tensor(g, "shape_of_x", IR_T_CONST, 1, (int64_t[]){4});
     ir_graph_add_output(g, y);
     IrDiag d = {0};
     CU_ASSERT_EQUAL(backend_run(g, &m, &d), -1);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tests/common/cunit_run.h"
+#include "tests/common/tgraph.h"
 #include "codegen/codegen.h"
 #include "ir/dump.h"
 #include "ir/eval.h"
@@ -20,90 +21,11 @@
 static const char *runtime_inc, *sim_inc, *driver_c, *libsim, *libruntime;
 static char tmpdir[256];
 
-/* ---- graph building ------------------------------------------------------- */
+/* ---- graphs: tests/common/tgraph.h; input data from here -------------------- */
 static unsigned rng = 12345;
 static float frand(void) {
     rng = rng * 1103515245u + 12345u;
     return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static int tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
-    int t = ir_add_tensor(g, name, IR_F32, role);
-    ir_set_shape(&g->t[t], rank, dims);
-    if (role == IR_T_CONST) {
-        int64_t n = ir_numel(&g->t[t]);
-        g->t[t].f32 = ir_xmalloc((size_t)n * sizeof(float));
-        for (int64_t i = 0; i < n; i++)
-            g->t[t].f32[i] = frand() * 0.5f;
-    }
-    return t;
-}
-
-static int gconv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act,
-                 int group) {
-    const IrTensor *xt = &g->t[x];
-    int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
-    int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
-    char nm[64];
-    snprintf(nm, sizeof nm, "%s_w", name);
-    int wt = tensor(g, nm, IR_T_CONST, 4, (int64_t[]){cout, cin / group, k, k});
-    snprintf(nm, sizeof nm, "%s_b", name);
-    int b = tensor(g, nm, IR_T_CONST, 1, (int64_t[]){cout});
-    snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){n, cout, ho, wo});
-    int li = ir_add_layer(g, IR_CONV, name, "Conv", (int[]){x, wt, b}, 3, (int[]){y}, 1);
-    IrConvAttr *a = &g->l[li].a.conv;
-    a->kernel[0] = a->kernel[1] = k;
-    a->stride[0] = a->stride[1] = stride;
-    a->dilation[0] = a->dilation[1] = 1;
-    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = pad;
-    a->group = group;
-    g->l[li].act.kind = act;
-    return y;
-}
-
-static int conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act) {
-    return gconv(g, name, x, cout, k, stride, pad, act, 1);
-}
-
-static int pool(IrGraph *g, const char *name, IrOp op, int x, int k, int stride, int pad) {
-    const IrTensor *xt = &g->t[x];
-    int64_t ho = (xt->dims[2] + 2 * pad - k) / stride + 1, wo = (xt->dims[3] + 2 * pad - k) / stride + 1;
-    char nm[64];
-    snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
-    int li = ir_add_layer(g, op, name, op == IR_MAXPOOL ? "MaxPool" : "AveragePool", (int[]){x}, 1,
-                          (int[]){y}, 1);
-    IrPoolAttr *a = &g->l[li].a.pool;
-    a->kernel[0] = a->kernel[1] = k;
-    a->stride[0] = a->stride[1] = stride;
-    a->pad[0] = a->pad[1] = a->pad[2] = a->pad[3] = pad;
-    a->dilation[0] = a->dilation[1] = 1;
-    return y;
-}
-
-static int unary(IrGraph *g, const char *name, IrOp op, int x, int rank, const int64_t *dims) {
-    char nm[64];
-    snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, rank, dims);
-    int li = ir_add_layer(g, op, name, ir_op_name(op), (int[]){x}, 1, (int[]){y}, 1);
-    if (op == IR_SOFTMAX)
-        g->l[li].a.softmax.axis = 1;
-    return y;
-}
-
-static int fc(IrGraph *g, const char *name, int x, int m, IrActKind act) {
-    const IrTensor *xt = &g->t[x];
-    char nm[64];
-    snprintf(nm, sizeof nm, "%s_w", name);
-    int wt = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){m, xt->dims[1]});
-    snprintf(nm, sizeof nm, "%s_b", name);
-    int b = tensor(g, nm, IR_T_CONST, 1, (int64_t[]){m});
-    snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){xt->dims[0], m});
-    int li = ir_add_layer(g, IR_FC, name, "Gemm", (int[]){x, wt, b}, 3, (int[]){y}, 1);
-    g->l[li].act.kind = act;
-    return y;
 }
 
 /* ---- compile, run, compare ------------------------------------------------------ */
@@ -241,15 +163,15 @@ static double run_case(IrGraph *g, const char *tag, const char *mach, char **rep
  * global avgpool, flatten, fc(37->10), softmax: odd channels and sizes. */
 static void test_small_cnn(void) {
     IrGraph *g = ir_graph_new("small_cnn");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 11, 9});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 11, 9});
     ir_graph_add_input(g, x);
-    int t = conv(g, "conv1", x, 13, 3, 1, 1, IR_ACT_RELU);
-    t = pool(g, "pool1", IR_MAXPOOL, t, 2, 2, 0);
-    t = conv(g, "conv2", t, 37, 3, 1, 1, IR_ACT_RELU);
-    t = unary(g, "gap", IR_GLOBAL_AVGPOOL, t, 4, (int64_t[]){1, 37, 1, 1});
-    t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 37});
-    t = fc(g, "fc", t, 10, IR_ACT_NONE);
-    t = unary(g, "prob", IR_SOFTMAX, t, 2, (int64_t[]){1, 10});
+    int t = tg_add_conv(g, "conv1", x, 13, 3, 1, 1, IR_ACT_RELU, 1);
+    t = tg_add_pool(g, "pool1", IR_MAXPOOL, t, 2, 2, 0);
+    t = tg_add_conv(g, "conv2", t, 37, 3, 1, 1, IR_ACT_RELU, 1);
+    t = tg_add_unary(g, "gap", IR_GLOBAL_AVGPOOL, t, 4, (int64_t[]){1, 37, 1, 1});
+    t = tg_add_unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 37});
+    t = tg_add_fc(g, "fc", t, 10, IR_ACT_NONE);
+    t = tg_add_unary(g, "prob", IR_SOFTMAX, t, 2, (int64_t[]){1, 10});
     ir_graph_add_output(g, t);
     double err = run_case(g, "small_cnn", NULL, NULL);
     printf("\n  small_cnn: max relative error %.3g\n", err);
@@ -261,16 +183,16 @@ static void test_small_cnn(void) {
  * 4-D output (converted back to NCHW) and an FC on a flattened conv. */
 static void test_batch_add_avgpool(void) {
     IrGraph *g = ir_graph_new("resid");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 13, 10});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 13, 10});
     ir_graph_add_input(g, x);
-    int a = conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU);
-    int b = conv(g, "c2", a, 40, 3, 1, 1, IR_ACT_NONE);
+    int a = tg_add_conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU, 1);
+    int b = tg_add_conv(g, "c2", a, 40, 3, 1, 1, IR_ACT_NONE, 1);
     int64_t dims[4] = {2, 40, 7, 5};
     char nm[] = "add_y";
-    int s = tensor(g, nm, IR_T_ACT, 4, dims);
+    int s = tg_tensor(g, nm, IR_T_ACT, 4, dims);
     int li = ir_add_layer(g, IR_ADD, "add", "Add", (int[]){a, b}, 2, (int[]){s}, 1);
     g->l[li].act.kind = IR_ACT_RELU;
-    int p = pool(g, "avg", IR_AVGPOOL, s, 3, 2, 1);
+    int p = tg_add_pool(g, "avg", IR_AVGPOOL, s, 3, 2, 1);
     ir_graph_add_output(g, p);
     double err = run_case(g, "resid", NULL, NULL);
     printf("\n  resid: max relative error %.3g\n", err);
@@ -280,11 +202,11 @@ static void test_batch_add_avgpool(void) {
 
 static void test_fc_batch(void) {
     IrGraph *g = ir_graph_new("mlp");
-    int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){3, 50});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){3, 50});
     ir_graph_add_input(g, x);
-    int t = fc(g, "fc1", x, 70, IR_ACT_RELU);
-    t = fc(g, "fc2", t, 9, IR_ACT_NONE);
-    t = unary(g, "sig", IR_SIGMOID, t, 2, (int64_t[]){3, 9});
+    int t = tg_add_fc(g, "fc1", x, 70, IR_ACT_RELU);
+    t = tg_add_fc(g, "fc2", t, 9, IR_ACT_NONE);
+    t = tg_add_unary(g, "sig", IR_SIGMOID, t, 2, (int64_t[]){3, 9});
     ir_graph_add_output(g, t);
     double err = run_case(g, "mlp", NULL, NULL);
     printf("\n  mlp: max relative error %.3g\n", err);
@@ -296,11 +218,11 @@ static void test_fc_batch(void) {
  * over the flattened blocked pool output. */
 static void test_convert_pool_fc(void) {
     IrGraph *g = ir_graph_new("pool_fc");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 37, 6, 5});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 37, 6, 5});
     ir_graph_add_input(g, x);
-    int t = pool(g, "mp", IR_MAXPOOL, x, 3, 2, 1);
-    t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){2, 37 * 3 * 3});
-    t = fc(g, "fc", t, 33, IR_ACT_RELU);
+    int t = tg_add_pool(g, "mp", IR_MAXPOOL, x, 3, 2, 1);
+    t = tg_add_unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){2, 37 * 3 * 3});
+    t = tg_add_fc(g, "fc", t, 33, IR_ACT_RELU);
     ir_graph_add_output(g, t);
     double err = run_case(g, "pool_fc", NULL, NULL);
     printf("\n  pool_fc: max relative error %.3g\n", err);
@@ -316,7 +238,7 @@ static int dpool(IrGraph *g, const char *name, int x, int kh, int kw, int sh, in
     int64_t wo = (xt->dims[3] + 2 * pw - (kw - 1) * dw - 1) / sw + 1;
     char nm[64];
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
+    int y = tg_tensor(g, nm, IR_T_ACT, 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
     int li = ir_add_layer(g, IR_MAXPOOL, name, "MaxPool", (int[]){x}, 1, (int[]){y}, 1);
     IrPoolAttr *a = &g->l[li].a.pool;
     a->kernel[0] = kh, a->kernel[1] = kw, a->stride[0] = sh, a->stride[1] = sw;
@@ -332,9 +254,9 @@ static int dpool(IrGraph *g, const char *name, int x, int kh, int kw, int sh, in
  * average pool counting its padding, tiled along W too. */
 static void test_pool_dilated(void) {
     IrGraph *g = ir_graph_new("pool_dil");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 11, 13});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 11, 13});
     ir_graph_add_input(g, x);
-    int t = conv(g, "c1", x, 40, 1, 1, 0, IR_ACT_NONE);
+    int t = tg_add_conv(g, "c1", x, 40, 1, 1, 0, IR_ACT_NONE, 1);
     t = dpool(g, "p1", t, 3, 2, 2, 2, 2, 4, 1, 2);
     t = dpool(g, "p2", t, 2, 3, 1, 1, 3, 2, 0, 1);
     ir_graph_add_output(g, t);
@@ -345,10 +267,10 @@ static void test_pool_dilated(void) {
     CU_ASSERT(p->gh == 2 && p->gw == 2 && p->dh == 2 && p->dw == 4);
     ir_graph_free(g);
     g = ir_graph_new("pool_wide");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 3, 700});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 3, 700});
     ir_graph_add_input(g, x);
     t = dpool(g, "p", x, 2, 4, 1, 3, 2, 3, 1, 5);
-    t = pool(g, "avg", IR_AVGPOOL, t, 3, 2, 1); /* padding counted, across column tiles */
+    t = tg_add_pool(g, "avg", IR_AVGPOOL, t, 3, 2, 1); /* padding counted, across column tiles */
     g->l[1].a.pool.count_include_pad = 1;
     ir_graph_add_output(g, t);
     err = run_case(g, "pool_wide", "am_bytes=65536", NULL);
@@ -384,25 +306,25 @@ static int producer(const IrGraph *g, int t) { return g->t[t].producer; }
  * and once overran the other input slot while a DMA filled it (SM race). */
 static void test_grouped(void) {
     IrGraph *g = ir_graph_new("grouped");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 6, 9, 8});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 6, 9, 8});
     ir_graph_add_input(g, x);
-    int t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
-    t = conv(g, "c2", t, 20, 1, 1, 0, IR_ACT_NONE);
-    t = gconv(g, "g3", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
-    t = gconv(g, "dw1", t, 64, 3, 1, 1, IR_ACT_RELU, 64);
-    t = gconv(g, "dw2", t, 64, 3, 2, 1, IR_ACT_NONE, 64);
-    t = conv(g, "c3", t, 40, 1, 1, 0, IR_ACT_NONE);
-    t = gconv(g, "dw3", t, 40, 5, 1, 2, IR_ACT_NONE, 40);
+    int t = tg_add_conv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
+    t = tg_add_conv(g, "c2", t, 20, 1, 1, 0, IR_ACT_NONE, 1);
+    t = tg_add_conv(g, "g3", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    t = tg_add_conv(g, "dw1", t, 64, 3, 1, 1, IR_ACT_RELU, 64);
+    t = tg_add_conv(g, "dw2", t, 64, 3, 2, 1, IR_ACT_NONE, 64);
+    t = tg_add_conv(g, "c3", t, 40, 1, 1, 0, IR_ACT_NONE, 1);
+    t = tg_add_conv(g, "dw3", t, 40, 5, 1, 2, IR_ACT_NONE, 40);
     ir_graph_add_output(g, t);
     double err = run_case(g, "grouped", NULL, NULL);
     printf("\n  grouped: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
     ir_graph_free(g);
     g = ir_graph_new("grouped_mid");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 5, 4});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 5, 4});
     ir_graph_add_input(g, x);
-    t = conv(g, "c1", x, 40, 1, 1, 0, IR_ACT_NONE);
-    t = gconv(g, "g2", t, 64, 3, 1, 1, IR_ACT_NONE, 2);
+    t = tg_add_conv(g, "c1", x, 40, 1, 1, 0, IR_ACT_NONE, 1);
+    t = tg_add_conv(g, "g2", t, 64, 3, 1, 1, IR_ACT_NONE, 2);
     ir_graph_add_output(g, t);
     err = run_case(g, "grouped_mid", NULL, NULL);
     printf("\n  grouped_mid: max relative error %.3g\n", err);
@@ -414,12 +336,12 @@ static void test_grouped(void) {
      * k = 4), 6 groups of 8 -> 16 (k 2, 6), 48 groups of 2 -> 2 (k 16, 48),
      * the last with weights fed at run time */
     g = ir_graph_new("grouped_merged");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 4, 7, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 4, 7, 6});
     ir_graph_add_input(g, x);
-    t = gconv(g, "m1", x, 8, 3, 1, 1, IR_ACT_RELU, 4);
-    t = conv(g, "c2", t, 48, 1, 1, 0, IR_ACT_NONE);
-    t = gconv(g, "m3", t, 96, 3, 1, 1, IR_ACT_NONE, 6);
-    t = gconv(g, "m4", t, 96, 3, 2, 1, IR_ACT_NONE, 48);
+    t = tg_add_conv(g, "m1", x, 8, 3, 1, 1, IR_ACT_RELU, 4);
+    t = tg_add_conv(g, "c2", t, 48, 1, 1, 0, IR_ACT_NONE, 1);
+    t = tg_add_conv(g, "m3", t, 96, 3, 1, 1, IR_ACT_NONE, 6);
+    t = tg_add_conv(g, "m4", t, 96, 3, 2, 1, IR_ACT_NONE, 48);
     weights_to_inputs(g, producer(g, t));
     ir_graph_add_output(g, t);
     err = run_case(g, "grouped_merged", NULL, NULL);
@@ -443,27 +365,27 @@ static void test_grouped(void) {
  * packing steps are regions of their own with no useful FLOPs. */
 static void test_runtime_weights(void) {
     IrGraph *g = ir_graph_new("rtw");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 9, 8});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 9, 8});
     ir_graph_add_input(g, x);
-    int t = conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU);
+    int t = tg_add_conv(g, "c1", x, 40, 3, 2, 1, IR_ACT_RELU, 1);
     weights_to_inputs(g, producer(g, t));
-    t = conv(g, "c2", t, 96, 3, 1, 1, IR_ACT_NONE);
+    t = tg_add_conv(g, "c2", t, 96, 3, 1, 1, IR_ACT_NONE, 1);
     weights_to_inputs(g, producer(g, t));
-    t = gconv(g, "dw", t, 96, 3, 1, 1, IR_ACT_NONE, 96);
+    t = tg_add_conv(g, "dw", t, 96, 3, 1, 1, IR_ACT_NONE, 96);
     weights_to_inputs(g, producer(g, t));
     int64_t d4[4] = {2, 96, 5, 4};
     int p[4];
     for (int k = 0; k < 4; k++)
-        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){96});
+        p[k] = tg_tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){96});
     for (int c = 0; c < 96; c++) /* a positive variance */
         g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
-    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int y = tg_tensor(g, "bn_y", IR_T_ACT, 4, d4);
     int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){t, p[0], p[1], p[2], p[3]}, 5,
                           (int[]){y}, 1);
     g->l[li].a.bn.eps = 1e-3f;
     weights_to_inputs(g, li);
-    t = unary(g, "flat", IR_FLATTEN, y, 2, (int64_t[]){2, 96 * 5 * 4});
-    t = fc(g, "fc", t, 11, IR_ACT_NONE);
+    t = tg_add_unary(g, "flat", IR_FLATTEN, y, 2, (int64_t[]){2, 96 * 5 * 4});
+    t = tg_add_fc(g, "fc", t, 11, IR_ACT_NONE);
     weights_to_inputs(g, producer(g, t));
     ir_graph_add_output(g, t);
     char *rep = NULL;
@@ -483,11 +405,11 @@ static void test_runtime_weights(void) {
     ir_graph_free(g);
     /* grouped convs, from NCHW and from blocked data */
     g = ir_graph_new("rtgroup");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 6, 9, 8});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 6, 9, 8});
     ir_graph_add_input(g, x);
-    t = gconv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
+    t = tg_add_conv(g, "g1", x, 64, 3, 1, 1, IR_ACT_RELU, 2);
     weights_to_inputs(g, producer(g, t));
-    t = gconv(g, "g2", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
+    t = tg_add_conv(g, "g2", t, 64, 3, 2, 1, IR_ACT_NONE, 2);
     weights_to_inputs(g, producer(g, t));
     ir_graph_add_output(g, t);
     err = run_case(g, "rtgroup", NULL, NULL);
@@ -504,15 +426,15 @@ static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdi
     int64_t n = g->t[a].dims[0], k = g->t[a].dims[1];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_B", name);
-    int b = tensor(g, nm, IR_T_CONST, 2, trans_b ? (int64_t[]){m, k} : (int64_t[]){k, m});
+    int b = tg_tensor(g, nm, IR_T_CONST, 2, trans_b ? (int64_t[]){m, k} : (int64_t[]){k, m});
     if (rt & 1)
         to_input(g, b);
     snprintf(nm, sizeof nm, "%s_C", name);
-    int c = tensor(g, nm, IR_T_CONST, cdims == 1 ? 1 : 2, cdims == 1 ? (int64_t[]){1} : (int64_t[]){1, m});
+    int c = tg_tensor(g, nm, IR_T_CONST, cdims == 1 ? 1 : 2, cdims == 1 ? (int64_t[]){1} : (int64_t[]){1, m});
     if (rt & 2)
         to_input(g, c);
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
+    int y = tg_tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
     int li = ir_add_layer(g, IR_GEMM, name, "Gemm", (int[]){a, b, c}, 3, (int[]){y}, 1);
     g->l[li].a.gemm = (IrGemmAttr){alpha, beta, 0, trans_b};
     return y;
@@ -522,7 +444,7 @@ static int gemm(IrGraph *g, const char *name, int a, int m, int trans_b, int cdi
  * bias; alpha and beta on constants (scaled at compile time). */
 static void test_runtime_gemm(void) {
     IrGraph *g = ir_graph_new("rtgemm");
-    int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){3, 45});
+    int x = tg_tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){3, 45});
     ir_graph_add_input(g, x);
     int t = gemm(g, "g1", x, 37, 0, 2, 1, 0.5f, 1.0f);
     t = gemm(g, "g2", t, 9, 1, 1, 3, 1.0f, 3.0f);
@@ -541,15 +463,15 @@ static int gemm_t(IrGraph *g, const char *name, int a, int m, int trans_a, int64
     int64_t n = g->t[a].dims[trans_a ? 1 : 0], k = g->t[a].dims[trans_a ? 0 : 1];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_B", name);
-    int b = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){k, m});
+    int b = tg_tensor(g, nm, IR_T_CONST, 2, (int64_t[]){k, m});
     if (rt & 1)
         to_input(g, b);
     snprintf(nm, sizeof nm, "%s_C", name);
-    int c = tensor(g, nm, IR_T_CONST, 2, (int64_t[]){cr, cc});
+    int c = tg_tensor(g, nm, IR_T_CONST, 2, (int64_t[]){cr, cc});
     if (rt & 2)
         to_input(g, c);
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
+    int y = tg_tensor(g, nm, IR_T_ACT, 2, (int64_t[]){n, m});
     int li = ir_add_layer(g, IR_GEMM, name, "Gemm", (int[]){a, b, c}, 3, (int[]){y}, 1);
     g->l[li].a.gemm = (IrGemmAttr){alpha, beta, trans_a, 0};
     return y;
@@ -562,7 +484,7 @@ static int gemm_t(IrGraph *g, const char *name, int a, int m, int trans_a, int64
  * [37, 64] output needs no conversion to NCHW. */
 static void test_gemm_forms(void) {
     IrGraph *g = ir_graph_new("gemmforms");
-    int x = tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){45, 5});
+    int x = tg_tensor(g, "a", IR_T_INPUT, 2, (int64_t[]){45, 5});
     ir_graph_add_input(g, x);
     int t = gemm_t(g, "g1", x, 37, 1, 5, 37, 3, 0.5f, 2.0f);
     t = gemm_t(g, "g2", t, 9, 1, 37, 1, 0, 1.0f, 1.0f);
@@ -585,23 +507,23 @@ static void test_gemm_forms(void) {
  * constant given first, on 45 channels. */
 static void test_affine(void) {
     IrGraph *g = ir_graph_new("affine");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 45, 5, 7});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 45, 5, 7});
     ir_graph_add_input(g, x);
     int64_t d4[4] = {2, 45, 5, 7};
     int p[4];
     for (int k = 0; k < 4; k++)
-        p[k] = tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){45});
+        p[k] = tg_tensor(g, "bn_p", IR_T_CONST, 1, (int64_t[]){45});
     for (int c = 0; c < 45; c++) /* a positive variance */
         g->t[p[3]].f32[c] = 0.5f + g->t[p[3]].f32[c] * g->t[p[3]].f32[c];
-    int y = tensor(g, "bn_y", IR_T_ACT, 4, d4);
+    int y = tg_tensor(g, "bn_y", IR_T_ACT, 4, d4);
     int li = ir_add_layer(g, IR_BATCHNORM, "bn", "BatchNormalization", (int[]){x, p[0], p[1], p[2], p[3]}, 5,
                           (int[]){y}, 1);
     g->l[li].a.bn.eps = 1e-5f;
-    int cadd = tensor(g, "cadd", IR_T_CONST, 4, (int64_t[]){1, 45, 1, 1});
-    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    int cadd = tg_tensor(g, "cadd", IR_T_CONST, 4, (int64_t[]){1, 45, 1, 1});
+    int y2 = tg_tensor(g, "add_y", IR_T_ACT, 4, d4);
     ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, cadd}, 2, (int[]){y2}, 1);
-    int cmul = tensor(g, "cmul", IR_T_CONST, 1, (int64_t[]){1});
-    int y3 = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    int cmul = tg_tensor(g, "cmul", IR_T_CONST, 1, (int64_t[]){1});
+    int y3 = tg_tensor(g, "mul_y", IR_T_ACT, 4, d4);
     li = ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){cmul, y2}, 2, (int[]){y3}, 1);
     g->l[li].act.kind = IR_ACT_RELU;
     ir_graph_add_output(g, y3);
@@ -615,24 +537,24 @@ static void test_affine(void) {
  * boundaries), a zero pad and a pad of 1.5, then a conv reading it all. */
 static void test_concat_pad(void) {
     IrGraph *g = ir_graph_new("concat");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 6, 5});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 6, 5});
     ir_graph_add_input(g, x);
-    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
-    int b = conv(g, "b", x, 24, 1, 1, 0, IR_ACT_NONE);
-    int c = conv(g, "c", x, 33, 3, 1, 1, IR_ACT_RELU);
-    int y = tensor(g, "cat_y", IR_T_ACT, 4, (int64_t[]){2, 97, 6, 5});
+    int a = tg_add_conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE, 1);
+    int b = tg_add_conv(g, "b", x, 24, 1, 1, 0, IR_ACT_NONE, 1);
+    int c = tg_add_conv(g, "c", x, 33, 3, 1, 1, IR_ACT_RELU, 1);
+    int y = tg_tensor(g, "cat_y", IR_T_ACT, 4, (int64_t[]){2, 97, 6, 5});
     int li = ir_add_layer(g, IR_CONCAT, "cat", "Concat", (int[]){a, b, c}, 3, (int[]){y}, 1);
     g->l[li].a.axis = 1;
-    int p = tensor(g, "pad_y", IR_T_ACT, 4, (int64_t[]){2, 97, 9, 7});
+    int p = tg_tensor(g, "pad_y", IR_T_ACT, 4, (int64_t[]){2, 97, 9, 7});
     li = ir_add_layer(g, IR_PAD, "pad", "Pad", (int[]){y}, 1, (int[]){p}, 1);
     int64_t pads[8] = {0, 0, 2, 1, 0, 0, 1, 1};
     memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
     g->l[li].a.pad.value = 1.5f;
-    int p2 = tensor(g, "pad2_y", IR_T_ACT, 4, (int64_t[]){2, 97, 10, 7});
+    int p2 = tg_tensor(g, "pad2_y", IR_T_ACT, 4, (int64_t[]){2, 97, 10, 7});
     li = ir_add_layer(g, IR_PAD, "pad2", "Pad", (int[]){p}, 1, (int[]){p2}, 1);
     int64_t pads2[8] = {0, 0, 0, 0, 0, 0, 1, 0};
     memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
-    int t = conv(g, "d", p2, 35, 3, 1, 0, IR_ACT_NONE);
+    int t = tg_add_conv(g, "d", p2, 35, 3, 1, 0, IR_ACT_NONE, 1);
     ir_graph_add_output(g, t);
     double err = run_case(g, "concat", NULL, NULL);
     printf("\n  concat: max relative error %.3g\n", err);
@@ -644,20 +566,20 @@ static void test_concat_pad(void) {
  * 2, pads up to size - 1 on every side, then a conv reading the borders. */
 static void test_pad_modes(void) {
     IrGraph *g = ir_graph_new("padmodes");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 5});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 5});
     ir_graph_add_input(g, x);
-    int a = conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE);
-    int r = tensor(g, "reflect_y", IR_T_ACT, 4, (int64_t[]){2, 40, 7, 12});
+    int a = tg_add_conv(g, "a", x, 40, 3, 1, 1, IR_ACT_NONE, 1);
+    int r = tg_tensor(g, "reflect_y", IR_T_ACT, 4, (int64_t[]){2, 40, 7, 12});
     int li = ir_add_layer(g, IR_PAD, "reflect", "Pad", (int[]){a}, 1, (int[]){r}, 1);
     int64_t pads[8] = {0, 0, 2, 4, 0, 0, 1, 3};
     memcpy(g->l[li].a.pad.pads, pads, sizeof pads);
     g->l[li].a.pad.mode = IR_PAD_REFLECT;
-    int e = tensor(g, "edge_y", IR_T_ACT, 4, (int64_t[]){2, 40, 10, 13});
+    int e = tg_tensor(g, "edge_y", IR_T_ACT, 4, (int64_t[]){2, 40, 10, 13});
     li = ir_add_layer(g, IR_PAD, "edge", "Pad", (int[]){r}, 1, (int[]){e}, 1);
     int64_t pads2[8] = {0, 0, 0, 1, 0, 0, 3, 0};
     memcpy(g->l[li].a.pad.pads, pads2, sizeof pads2);
     g->l[li].a.pad.mode = IR_PAD_EDGE;
-    ir_graph_add_output(g, conv(g, "d", e, 8, 3, 1, 0, IR_ACT_NONE));
+    ir_graph_add_output(g, tg_add_conv(g, "d", e, 8, 3, 1, 0, IR_ACT_NONE, 1));
     double err = run_case(g, "padmodes", NULL, NULL);
     printf("\n  pad modes: max relative error %.3g\n", err);
     CU_ASSERT(err >= 0 && err < 1e-4);
@@ -668,15 +590,15 @@ static void test_pad_modes(void) {
  * the pixels by Mul and Add (batch 2, 40 channels). */
 static void test_broadcast(void) {
     IrGraph *g = ir_graph_new("se");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 7, 6});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 7, 6});
     ir_graph_add_input(g, x);
-    int c1 = conv(g, "c1", x, 40, 3, 1, 1, IR_ACT_RELU);
-    int gp = unary(g, "gap", IR_GLOBAL_AVGPOOL, c1, 4, (int64_t[]){2, 40, 1, 1});
-    int sg = unary(g, "sig", IR_SIGMOID, gp, 4, (int64_t[]){2, 40, 1, 1});
+    int c1 = tg_add_conv(g, "c1", x, 40, 3, 1, 1, IR_ACT_RELU, 1);
+    int gp = tg_add_unary(g, "gap", IR_GLOBAL_AVGPOOL, c1, 4, (int64_t[]){2, 40, 1, 1});
+    int sg = tg_add_unary(g, "sig", IR_SIGMOID, gp, 4, (int64_t[]){2, 40, 1, 1});
     int64_t d4[4] = {2, 40, 7, 6};
-    int y = tensor(g, "mul_y", IR_T_ACT, 4, d4);
+    int y = tg_tensor(g, "mul_y", IR_T_ACT, 4, d4);
     ir_add_layer(g, IR_MUL, "mul", "Mul", (int[]){sg, c1}, 2, (int[]){y}, 1);
-    int y2 = tensor(g, "add_y", IR_T_ACT, 4, d4);
+    int y2 = tg_tensor(g, "add_y", IR_T_ACT, 4, d4);
     ir_add_layer(g, IR_ADD, "add", "Add", (int[]){y, gp}, 2, (int[]){y2}, 1);
     ir_graph_add_output(g, y2);
     double err = run_case(g, "se", NULL, NULL);
@@ -689,21 +611,21 @@ static void test_broadcast(void) {
  * opset-11 export of a channel softmax), then a conv on the NCHW result. */
 static void test_transpose_softmax(void) {
     IrGraph *g = ir_graph_new("transpose");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
-    int c = conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE);
-    int t1 = tensor(g, "t1", IR_T_ACT, 4, (int64_t[]){2, 5, 6, 37});
+    int c = tg_add_conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
+    int t1 = tg_tensor(g, "t1", IR_T_ACT, 4, (int64_t[]){2, 5, 6, 37});
     int li = ir_add_layer(g, IR_TRANSPOSE, "tr1", "Transpose", (int[]){c}, 1, (int[]){t1}, 1);
     g->l[li].a.perm.n = 4;
     memcpy(g->l[li].a.perm.v, (int[]){0, 2, 3, 1}, 4 * sizeof(int));
-    int sm = tensor(g, "sm", IR_T_ACT, 4, (int64_t[]){2, 5, 6, 37});
+    int sm = tg_tensor(g, "sm", IR_T_ACT, 4, (int64_t[]){2, 5, 6, 37});
     li = ir_add_layer(g, IR_SOFTMAX, "softmax", "Softmax", (int[]){t1}, 1, (int[]){sm}, 1);
     g->l[li].a.softmax.axis = 3;
-    int t2 = tensor(g, "t2", IR_T_ACT, 4, (int64_t[]){2, 37, 5, 6});
+    int t2 = tg_tensor(g, "t2", IR_T_ACT, 4, (int64_t[]){2, 37, 5, 6});
     li = ir_add_layer(g, IR_TRANSPOSE, "tr2", "Transpose", (int[]){sm}, 1, (int[]){t2}, 1);
     g->l[li].a.perm.n = 4;
     memcpy(g->l[li].a.perm.v, (int[]){0, 3, 1, 2}, 4 * sizeof(int));
-    int y = conv(g, "c2", t2, 10, 1, 1, 0, IR_ACT_NONE);
+    int y = tg_add_conv(g, "c2", t2, 10, 1, 1, 0, IR_ACT_NONE, 1);
     ir_graph_add_output(g, y);
     double err = run_case(g, "transpose", NULL, NULL);
     printf("\n  transpose: max relative error %.3g\n", err);
@@ -715,12 +637,12 @@ static void test_transpose_softmax(void) {
  * conv on it, squeezed back to 2-D. */
 static void test_reshape(void) {
     IrGraph *g = ir_graph_new("reshape");
-    int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){2, 20});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){2, 20});
     ir_graph_add_input(g, x);
-    int f = fc(g, "fc", x, 60, IR_ACT_RELU);
-    int r = unary(g, "unflatten", IR_RESHAPE, f, 4, (int64_t[]){2, 15, 2, 2});
-    int c = conv(g, "c", r, 33, 2, 1, 0, IR_ACT_NONE);
-    int q = unary(g, "squeeze", IR_SQUEEZE, c, 2, (int64_t[]){2, 33});
+    int f = tg_add_fc(g, "fc", x, 60, IR_ACT_RELU);
+    int r = tg_add_unary(g, "unflatten", IR_RESHAPE, f, 4, (int64_t[]){2, 15, 2, 2});
+    int c = tg_add_conv(g, "c", r, 33, 2, 1, 0, IR_ACT_NONE, 1);
+    int q = tg_add_unary(g, "squeeze", IR_SQUEEZE, c, 2, (int64_t[]){2, 33});
     int l = g->t[q].producer;
     g->l[l].a.axes.n = 2, g->l[l].a.axes.v[0] = 2, g->l[l].a.axes.v[1] = 3;
     ir_graph_add_output(g, q);
@@ -761,7 +683,7 @@ static int transpose(IrGraph *g, const char *name, int x, const int *perm) {
         d[j] = g->t[x].dims[perm[j]];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, r, d);
+    int y = tg_tensor(g, nm, IR_T_ACT, r, d);
     int li = ir_add_layer(g, IR_TRANSPOSE, name, "Transpose", (int[]){x}, 1, (int[]){y}, 1);
     g->l[li].a.perm.n = r;
     memcpy(g->l[li].a.perm.v, perm, (size_t)r * sizeof *perm);
@@ -771,7 +693,7 @@ static int transpose(IrGraph *g, const char *name, int x, const int *perm) {
 static int binary(IrGraph *g, const char *name, IrOp op, int a, int b, int rank, const int64_t *dims) {
     char nm[64];
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, rank, dims);
+    int y = tg_tensor(g, nm, IR_T_ACT, rank, dims);
     ir_add_layer(g, op, name, op == IR_ADD ? "Add" : op == IR_MUL ? "Mul" : op == IR_SUB ? "Sub" : "Div", (int[]){a, b}, 2,
                  (int[]){y}, 1);
     return y;
@@ -785,14 +707,14 @@ static int concat(IrGraph *g, const char *name, const int *x, int n, int axis) {
         d[axis] += g->t[x[k]].dims[axis];
     char nm[64];
     snprintf(nm, sizeof nm, "%s_y", name);
-    int y = tensor(g, nm, IR_T_ACT, r, d);
+    int y = tg_tensor(g, nm, IR_T_ACT, r, d);
     int li = ir_add_layer(g, IR_CONCAT, name, "Concat", x, n, (int[]){y}, 1);
     g->l[li].a.axis = axis;
     return y;
 }
 
 static int softmax(IrGraph *g, const char *name, int x, int axis) {
-    int y = unary(g, name, IR_SOFTMAX, x, g->t[x].rank, g->t[x].dims);
+    int y = tg_add_unary(g, name, IR_SOFTMAX, x, g->t[x].rank, g->t[x].dims);
     g->l[g->t[y].producer].a.softmax.axis = axis;
     return y;
 }
@@ -803,34 +725,34 @@ static void test_moves_transpose(void) {
     static const char *const elem[] = {"moves (strided DMA)", "4-byte rows", NULL};
     static const char *const rows[] = {"moves (strided DMA)", "contiguous rows", NULL};
     IrGraph *g = ir_graph_new("tr6");
-    int x = tensor(g, "x", IR_T_INPUT, 6, (int64_t[]){2, 3, 1, 4, 5, 2});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 6, (int64_t[]){2, 3, 1, 4, 5, 2});
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, transpose(g, "t", x, (int[]){0, 3, 1, 5, 2, 4}));
     check_case(g, "tr6", NULL, elem);
 
     g = ir_graph_new("tr8"); /* IR_MAX_RANK */
-    x = tensor(g, "x", IR_T_INPUT, 8, (int64_t[]){2, 1, 3, 2, 2, 3, 1, 2});
+    x = tg_tensor(g, "x", IR_T_INPUT, 8, (int64_t[]){2, 1, 3, 2, 2, 3, 1, 2});
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, transpose(g, "t", x, (int[]){7, 0, 6, 1, 5, 2, 4, 3}));
     check_case(g, "tr8", NULL, elem);
 
     g = ir_graph_new("tr3");
-    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){4, 6, 33});
+    x = tg_tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){4, 6, 33});
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, transpose(g, "t", x, (int[]){1, 0, 2}));
     check_case(g, "tr3", "cores=3", rows);
 
     g = ir_graph_new("trblk"); /* blocked source, channels last: a block's lanes are one DMA row */
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
-    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
     ir_graph_add_output(g, transpose(g, "t", c, (int[]){2, 0, 3, 1}));
     check_case(g, "trblk", NULL, rows);
 
     g = ir_graph_new("trblk2"); /* channels moved inward but not last: a DMA row per value */
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
-    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
     ir_graph_add_output(g, transpose(g, "t", c, (int[]){0, 2, 1, 3}));
     check_case(g, "trblk2", "cores=2", elem);
 }
@@ -841,22 +763,22 @@ static void test_moves_transpose(void) {
 static void test_moves_concat(void) {
     static const char *const want[] = {"moves (strided DMA)", NULL};
     IrGraph *g = ir_graph_new("catmix");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 6, 7});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 5, 6, 7});
     ir_graph_add_input(g, x);
-    int c = conv(g, "c", x, 40, 3, 1, 1, IR_ACT_RELU);
+    int c = tg_add_conv(g, "c", x, 40, 3, 1, 1, IR_ACT_RELU, 1);
     int cat = concat(g, "cat", (int[]){x, c}, 2, 1);
-    ir_graph_add_output(g, conv(g, "c2", cat, 9, 1, 1, 0, IR_ACT_NONE));
+    ir_graph_add_output(g, tg_add_conv(g, "c2", cat, 9, 1, 1, 0, IR_ACT_NONE, 1));
     check_case(g, "catmix", NULL, want);
 
     g = ir_graph_new("cath");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 7, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 7, 6});
     ir_graph_add_input(g, x);
-    int a = conv(g, "a", x, 37, 3, 1, 1, IR_ACT_NONE), b = conv(g, "b", x, 37, 1, 1, 0, IR_ACT_RELU);
+    int a = tg_add_conv(g, "a", x, 37, 3, 1, 1, IR_ACT_NONE, 1), b = tg_add_conv(g, "b", x, 37, 1, 1, 0, IR_ACT_RELU, 1);
     ir_graph_add_output(g, concat(g, "cat", (int[]){a, b, a}, 3, 2));
     check_case(g, "cath", "cores=3", want);
 
     g = ir_graph_new("cat1");
-    int u = tensor(g, "u", IR_T_INPUT, 1, (int64_t[]){3}), v = tensor(g, "v", IR_T_INPUT, 1, (int64_t[]){5});
+    int u = tg_tensor(g, "u", IR_T_INPUT, 1, (int64_t[]){3}), v = tg_tensor(g, "v", IR_T_INPUT, 1, (int64_t[]){5});
     ir_graph_add_input(g, u);
     ir_graph_add_input(g, v);
     ir_graph_add_output(g, concat(g, "cat", (int[]){v, u, v}, 3, 0));
@@ -874,26 +796,26 @@ static void test_broadcast_general(void) {
     static const char *const both[] = {"in0 broadcast first by", "in1 broadcast first by", "out: NCHW", NULL};
     static const char *const plain[] = {"backend: eltwise", "out: NCHW", NULL};
     IrGraph *g = ir_graph_new("bcblk");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
-    int y = tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){5, 1});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    int y = tg_tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){5, 1});
     ir_graph_add_input(g, x);
     ir_graph_add_input(g, y);
-    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
     int m = binary(g, "mul", IR_MUL, y, c, 4, (int64_t[]){2, 37, 5, 6});
-    ir_graph_add_output(g, conv(g, "c2", m, 8, 1, 1, 0, IR_ACT_NONE));
+    ir_graph_add_output(g, tg_add_conv(g, "c2", m, 8, 1, 1, 0, IR_ACT_NONE, 1));
     check_case(g, "bcblk", NULL, blk);
 
     g = ir_graph_new("gate"); /* a computed [N, 1, H, W] gate over every channel: blocked to blocked */
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
-    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
-    int gt = conv(g, "gc", x, 1, 1, 1, 0, IR_ACT_SIGMOID);
+    c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
+    int gt = tg_add_conv(g, "gc", x, 1, 1, 1, 0, IR_ACT_SIGMOID, 1);
     ir_graph_add_output(g, binary(g, "mul", IR_MUL, c, gt, 4, (int64_t[]){2, 37, 5, 6}));
     check_case(g, "gate", NULL, blk);
 
     g = ir_graph_new("bc2");
-    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 1, 5});
-    y = tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){4, 1});
+    x = tg_tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 1, 5});
+    y = tg_tensor(g, "y", IR_T_INPUT, 2, (int64_t[]){4, 1});
     ir_graph_add_input(g, x);
     ir_graph_add_input(g, y);
     ir_graph_add_output(g, binary(g, "mul", IR_MUL, x, y, 3, (int64_t[]){3, 4, 5}));
@@ -916,8 +838,8 @@ static void test_broadcast_general(void) {
     };
     for (int i = 0; i < (int)(sizeof rc / sizeof rc[0]); i++) {
         g = ir_graph_new(rc[i].tag);
-        x = tensor(g, "x", IR_T_INPUT, rc[i].rx, rc[i].dx);
-        y = tensor(g, "y", IR_T_INPUT, rc[i].ry, rc[i].dy);
+        x = tg_tensor(g, "x", IR_T_INPUT, rc[i].rx, rc[i].dx);
+        y = tg_tensor(g, "y", IR_T_INPUT, rc[i].ry, rc[i].dy);
         ir_graph_add_input(g, x);
         ir_graph_add_input(g, y);
         ir_graph_add_output(g, binary(g, i % 2 ? "mul" : "add", i % 2 ? IR_MUL : IR_ADD, y, x, rc[i].rx, rc[i].dx));
@@ -926,11 +848,11 @@ static void test_broadcast_general(void) {
 
     g = ir_graph_new("ewplain");
     int64_t d[3] = {3, 4, 37};
-    x = tensor(g, "x", IR_T_INPUT, 3, d);
-    y = tensor(g, "y", IR_T_INPUT, 3, d);
+    x = tg_tensor(g, "x", IR_T_INPUT, 3, d);
+    y = tg_tensor(g, "y", IR_T_INPUT, 3, d);
     ir_graph_add_input(g, x);
     ir_graph_add_input(g, y);
-    int r = unary(g, "relu", IR_RELU, y, 3, d);
+    int r = tg_add_unary(g, "relu", IR_RELU, y, 3, d);
     ir_graph_add_output(g, binary(g, "add", IR_ADD, x, r, 3, d));
     check_case(g, "ewplain", NULL, plain);
 }
@@ -943,23 +865,23 @@ static void test_sub_div(void) {
     static const char *const blk[] = {"out: blocked", NULL};
     IrGraph *g = ir_graph_new("subdiv");
     int64_t d[3] = {3, 4, 37};
-    int x = tensor(g, "x", IR_T_INPUT, 3, d), y = tensor(g, "y", IR_T_INPUT, 3, d);
-    int z = tensor(g, "z", IR_T_INPUT, 1, (int64_t[]){37});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 3, d), y = tg_tensor(g, "y", IR_T_INPUT, 3, d);
+    int z = tg_tensor(g, "z", IR_T_INPUT, 1, (int64_t[]){37});
     ir_graph_add_input(g, x);
     ir_graph_add_input(g, y);
     ir_graph_add_input(g, z);
     int a = binary(g, "sub", IR_SUB, x, y, 3, d);
-    int b = binary(g, "div", IR_DIV, a, unary(g, "sy", IR_SIGMOID, y, 3, d), 3, d);
+    int b = binary(g, "div", IR_DIV, a, tg_add_unary(g, "sy", IR_SIGMOID, y, 3, d), 3, d);
     int c = binary(g, "rsub", IR_SUB, z, b, 3, d);
-    ir_graph_add_output(g, binary(g, "rdiv", IR_DIV, c, unary(g, "sz", IR_SIGMOID, z, 1, (int64_t[]){37}), 3, d));
+    ir_graph_add_output(g, binary(g, "rdiv", IR_DIV, c, tg_add_unary(g, "sz", IR_SIGMOID, z, 1, (int64_t[]){37}), 3, d));
     check_case(g, "subdiv", NULL, want);
 
     g = ir_graph_new("subdivblk");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
     int64_t d4[4] = {2, 37, 5, 6};
-    int c1 = conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE), c2 = conv(g, "c2", x, 37, 1, 1, 0, IR_ACT_NONE);
-    int c3 = conv(g, "c3", x, 37, 1, 1, 0, IR_ACT_SIGMOID);
+    int c1 = tg_add_conv(g, "c1", x, 37, 3, 1, 1, IR_ACT_NONE, 1), c2 = tg_add_conv(g, "c2", x, 37, 1, 1, 0, IR_ACT_NONE, 1);
+    int c3 = tg_add_conv(g, "c3", x, 37, 1, 1, 0, IR_ACT_SIGMOID, 1);
     ir_graph_add_output(g, binary(g, "div", IR_DIV, binary(g, "sub", IR_SUB, c2, c1, 4, d4), c3, 4, d4));
     check_case(g, "subdivblk", "cores=3", blk);
 }
@@ -970,30 +892,30 @@ static void test_sub_div(void) {
 static void test_softmax_axes(void) {
     static const char *const want[] = {"softmax down the rows", NULL};
     IrGraph *g = ir_graph_new("smh");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 5, 6});
     ir_graph_add_input(g, x);
-    int c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    int c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
     ir_graph_add_output(g, softmax(g, "sm", c, 2));
     check_case(g, "smh", NULL, want);
 
     g = ir_graph_new("smc");
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 3, 3});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 40, 3, 3});
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, softmax(g, "sm", x, 1));
     check_case(g, "smc", NULL, want);
 
     g = ir_graph_new("smflat"); /* opset < 13 over a conv output: the flattened C*H*W per image */
     static const char *const flat[] = {"in0 converted to NCHW first by", NULL};
-    x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 3, 4});
+    x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 3, 4});
     ir_graph_add_input(g, x);
-    c = conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE);
+    c = tg_add_conv(g, "c", x, 37, 3, 1, 1, IR_ACT_NONE, 1);
     int sm = softmax(g, "sm", c, 1);
     g->l[g->t[sm].producer].a.softmax.coerce_2d = 1;
     ir_graph_add_output(g, sm);
     check_case(g, "smflat", "cores=3", flat);
 
     g = ir_graph_new("sm0");
-    x = tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 4, 50});
+    x = tg_tensor(g, "x", IR_T_INPUT, 3, (int64_t[]){3, 4, 50});
     ir_graph_add_input(g, x);
     ir_graph_add_output(g, softmax(g, "sm", x, 0));
     check_case(g, "sm0", "cores=3", want);
@@ -1006,14 +928,14 @@ static void test_softmax_axes(void) {
 static void test_flatten_readers(void) {
     static const char *const want[] = {"backend: to NCHW", NULL};
     IrGraph *g = ir_graph_new("flatsm");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 4});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 4, 4});
     ir_graph_add_input(g, x);
-    int c = conv(g, "c", x, 5, 1, 1, 0, IR_ACT_NONE);
-    int f = unary(g, "flat", IR_FLATTEN, c, 2, (int64_t[]){2, 80});
+    int c = tg_add_conv(g, "c", x, 5, 1, 1, 0, IR_ACT_NONE, 1);
+    int f = tg_add_unary(g, "flat", IR_FLATTEN, c, 2, (int64_t[]){2, 80});
     int sm = softmax(g, "sm", f, 1);
-    int y = fc(g, "fc", f, 7, IR_ACT_NONE);
+    int y = tg_add_fc(g, "fc", f, 7, IR_ACT_NONE);
     int64_t d[2] = {2, 7};
-    ir_graph_add_output(g, binary(g, "add", IR_ADD, y, fc(g, "fc2", sm, 7, IR_ACT_NONE), 2, d));
+    ir_graph_add_output(g, binary(g, "add", IR_ADD, y, tg_add_fc(g, "fc2", sm, 7, IR_ACT_NONE), 2, d));
     check_case(g, "flatsm", NULL, want);
 }
 
@@ -1023,22 +945,22 @@ static void test_core_counts(void) {
     static const char *mach[] = {"cores=1", "cores=2", "cores=7,am_bytes=98304,sm_bytes=16384"};
     for (int i = 0; i < 3; i++) {
         IrGraph *g = ir_graph_new("cores");
-        int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 11, 13});
+        int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){2, 3, 11, 13});
         ir_graph_add_input(g, x);
-        int a = conv(g, "a", x, 45, 3, 2, 1, IR_ACT_RELU);
-        int b = gconv(g, "dw", a, 45, 3, 1, 1, IR_ACT_NONE, 45);
+        int a = tg_add_conv(g, "a", x, 45, 3, 2, 1, IR_ACT_RELU, 1);
+        int b = tg_add_conv(g, "dw", a, 45, 3, 1, 1, IR_ACT_NONE, 45);
         int64_t d4[4] = {2, 45, 6, 7};
-        int s1 = tensor(g, "sum", IR_T_ACT, 4, d4);
+        int s1 = tg_tensor(g, "sum", IR_T_ACT, 4, d4);
         ir_add_layer(g, IR_ADD, "add", "Add", (int[]){a, b}, 2, (int[]){s1}, 1);
-        int p = pool(g, "mp", IR_MAXPOOL, s1, 2, 2, 0);
-        int c = conv(g, "c", p, 20, 1, 1, 0, IR_ACT_NONE);
-        int cat = tensor(g, "cat", IR_T_ACT, 4, (int64_t[]){2, 65, 3, 3});
+        int p = tg_add_pool(g, "mp", IR_MAXPOOL, s1, 2, 2, 0);
+        int c = tg_add_conv(g, "c", p, 20, 1, 1, 0, IR_ACT_NONE, 1);
+        int cat = tg_tensor(g, "cat", IR_T_ACT, 4, (int64_t[]){2, 65, 3, 3});
         int li = ir_add_layer(g, IR_CONCAT, "concat", "Concat", (int[]){p, c}, 2, (int[]){cat}, 1);
         g->l[li].a.axis = 1;
-        int gp = unary(g, "gap", IR_GLOBAL_AVGPOOL, cat, 4, (int64_t[]){2, 65, 1, 1});
-        int fl = unary(g, "flat", IR_FLATTEN, gp, 2, (int64_t[]){2, 65});
-        int f = fc(g, "fc", fl, 17, IR_ACT_NONE);
-        int y = unary(g, "prob", IR_SOFTMAX, f, 2, (int64_t[]){2, 17});
+        int gp = tg_add_unary(g, "gap", IR_GLOBAL_AVGPOOL, cat, 4, (int64_t[]){2, 65, 1, 1});
+        int fl = tg_add_unary(g, "flat", IR_FLATTEN, gp, 2, (int64_t[]){2, 65});
+        int f = tg_add_fc(g, "fc", fl, 17, IR_ACT_NONE);
+        int y = tg_add_unary(g, "prob", IR_SOFTMAX, f, 2, (int64_t[]){2, 17});
         ir_graph_add_output(g, y);
         double err = run_case(g, "cores", mach[i], NULL);
         printf("\n  cores (%s): max relative error %.3g\n", mach[i], err);
@@ -1052,10 +974,10 @@ static void test_core_counts(void) {
  * private weights). */
 static void test_split_2d(void) {
     IrGraph *g = ir_graph_new("split2d");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 6, 224});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 8, 6, 224});
     ir_graph_add_input(g, x);
-    int t = conv(g, "c0", x, 128, 1, 1, 0, IR_ACT_NONE);
-    t = conv(g, "c1", t, 128, 3, 1, 1, IR_ACT_RELU);
+    int t = tg_add_conv(g, "c0", x, 128, 1, 1, 0, IR_ACT_NONE, 1);
+    t = tg_add_conv(g, "c1", t, 128, 3, 1, 1, IR_ACT_RELU, 1);
     ir_graph_add_output(g, t);
     double err = run_case(g, "split2d", NULL, NULL);
     const BkConv *c = &g->l[1].sched->u.conv;
@@ -1070,10 +992,10 @@ static void test_split_2d(void) {
  * of rows and columns), on 3 cores. */
 static void test_split_everything(void) {
     IrGraph *g = ir_graph_new("split");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 70, 19, 23});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 70, 19, 23});
     ir_graph_add_input(g, x);
-    int t = conv(g, "c1", x, 96, 3, 1, 1, IR_ACT_RELU);
-    t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
+    int t = tg_add_conv(g, "c1", x, 96, 3, 1, 1, IR_ACT_RELU, 1);
+    t = tg_add_conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE, 1);
     ir_graph_add_output(g, t);
     double err = run_case(g, "split", "am_bytes=131072,sm_bytes=4096,cores=3", NULL);
     printf("\n  split: max relative error %.3g\n", err);
@@ -1094,14 +1016,14 @@ static void test_options_off(void) {
         for (int v = 1; v < 4; v++) {
             BkOptions o = {.double_buffer = !(v & 1), .weight_sharing = !(v & 2)};
             IrGraph *g = ir_graph_new("options");
-            int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 19, 23});
+            int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 5, 19, 23});
             ir_graph_add_input(g, x);
-            int t = conv(g, "c1", x, 70, 3, 1, 1, IR_ACT_RELU);
-            t = gconv(g, "dw", t, 70, 3, 1, 1, IR_ACT_NONE, 70);
-            t = conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE);
-            t = pool(g, "mp", IR_MAXPOOL, t, 3, 2, 1); /* padded: a pool of its own */
-            t = unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 100 * 10 * 12});
-            t = fc(g, "fc", t, 40, IR_ACT_NONE);
+            int t = tg_add_conv(g, "c1", x, 70, 3, 1, 1, IR_ACT_RELU, 1);
+            t = tg_add_conv(g, "dw", t, 70, 3, 1, 1, IR_ACT_NONE, 70);
+            t = tg_add_conv(g, "c2", t, 100, 3, 1, 1, IR_ACT_NONE, 1);
+            t = tg_add_pool(g, "mp", IR_MAXPOOL, t, 3, 2, 1); /* padded: a pool of its own */
+            t = tg_add_unary(g, "flat", IR_FLATTEN, t, 2, (int64_t[]){1, 100 * 10 * 12});
+            t = tg_add_fc(g, "fc", t, 40, IR_ACT_NONE);
             ir_graph_add_output(g, t);
             char tag[32];
             snprintf(tag, sizeof tag, "options%d_%d", i, v);
@@ -1154,12 +1076,12 @@ static void test_vgg_layers(void) {
         char tag[64];
         snprintf(tag, sizeof tag, "vgg_%d_%d", c, hw);
         IrGraph *g = ir_graph_new(tag);
-        int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, c, hw, hw});
+        int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, c, hw, hw});
         ir_graph_add_input(g, x);
-        int t = conv(g, "pre", x, c, 1, 1, 0, IR_ACT_NONE);
-        t = conv(g, "conv3x3", t, c, 3, 1, 1, IR_ACT_RELU);
-        t = pool(g, "pool", IR_MAXPOOL, t, 2, 2, 0); /* fused into conv3x3 */
-        t = conv(g, "post", t, 32, 1, 1, 0, IR_ACT_NONE);
+        int t = tg_add_conv(g, "pre", x, c, 1, 1, 0, IR_ACT_NONE, 1);
+        t = tg_add_conv(g, "conv3x3", t, c, 3, 1, 1, IR_ACT_RELU, 1);
+        t = tg_add_pool(g, "pool", IR_MAXPOOL, t, 2, 2, 0); /* fused into conv3x3 */
+        t = tg_add_conv(g, "post", t, 32, 1, 1, 0, IR_ACT_NONE, 1);
         ir_graph_add_output(g, t);
         char *rep = NULL;
         double err = run_case(g, tag, NULL, &rep);
@@ -1186,10 +1108,10 @@ static void test_fc_layers(void) {
         char tag[64];
         snprintf(tag, sizeof tag, "fc_b%d", batch[i]);
         IrGraph *g = ir_graph_new(tag);
-        int x = tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){batch[i], 4096});
+        int x = tg_tensor(g, "x", IR_T_INPUT, 2, (int64_t[]){batch[i], 4096});
         ir_graph_add_input(g, x);
-        int t = fc(g, "fc", x, 4096, IR_ACT_RELU);
-        t = fc(g, "fc2", t, 10, IR_ACT_NONE);
+        int t = tg_add_fc(g, "fc", x, 4096, IR_ACT_RELU);
+        t = tg_add_fc(g, "fc2", t, 10, IR_ACT_NONE);
         ir_graph_add_output(g, t);
         char *rep = NULL;
         double err = run_case(g, tag, NULL, &rep);
@@ -1206,9 +1128,9 @@ static void test_fc_layers(void) {
  * three files (nor temporaries) behind; --dump-ir shows the decisions. */
 static void test_emit_errors_and_dump(void) {
     IrGraph *g = ir_graph_new("emit");
-    int x = tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 8, 8});
+    int x = tg_tensor(g, "x", IR_T_INPUT, 4, (int64_t[]){1, 3, 8, 8});
     ir_graph_add_input(g, x);
-    int t = conv(g, "c1", x, 32, 3, 1, 1, IR_ACT_RELU);
+    int t = tg_add_conv(g, "c1", x, 32, 3, 1, 1, IR_ACT_RELU, 1);
     ir_graph_add_output(g, t);
     M7Machine m;
     default_machine(&m);

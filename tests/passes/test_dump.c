@@ -14,7 +14,7 @@
 
 #include "ir/dump.h"
 #include "passes/passes.h"
-#include "tests/passes/tgraph.h"
+#include "tests/common/tgraph.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must name tests/passes/golden"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
-#include "tests/passes/tgraph.h"
+#include "tests/common/tgraph.h"
 
 #define NCHW(n, c, h, w) 4, (int64_t[]){n, c, h, w}
 #define VEC(n) 1, (int64_t[]){n}

@@ -1,9 +1,10 @@
 /* tgraph.c: test graph builders and helpers (see tgraph.h). */
-#include "tests/passes/tgraph.h"
+#include "tests/common/tgraph.h"
 
 #include "ir/eval.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +174,59 @@ int tg_eval(const IrGraph *g, const float *const *inputs, float **outputs) {
     ir_diag_print(&d, stderr);
     ir_diag_free(&d);
     return rc;
+}
+
+int tg_tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims) {
+    if (role == IR_T_CONST)
+        return tg_const(g, name, rank, dims, 12345u + 7919u * (unsigned)g->n_t, -0.5f, 0.5f);
+    return tensor(g, name, role, rank, dims);
+}
+
+/* NAME_SUFFIX */
+static const char *named(char *buf, size_t n, const char *name, const char *suffix) {
+    snprintf(buf, n, "%s_%s", name, suffix);
+    return buf;
+}
+
+int tg_add_conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act,
+                int group) {
+    const IrTensor *xt = &g->t[x];
+    int64_t n = xt->dims[0], cin = xt->dims[1], h = xt->dims[2], w = xt->dims[3];
+    int64_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+    char nm[96];
+    int wt = tg_tensor(g, named(nm, sizeof nm, name, "w"), IR_T_CONST, 4, (int64_t[]){cout, cin / group, k, k});
+    int b = tg_tensor(g, named(nm, sizeof nm, name, "b"), IR_T_CONST, 1, (int64_t[]){cout});
+    int y = tg_act(g, named(nm, sizeof nm, name, "y"), 4, (int64_t[]){n, cout, ho, wo});
+    int li = tg_conv(g, name, x, wt, b, y, stride, (int[]){pad, pad, pad, pad}, group);
+    g->l[li].act.kind = act;
+    return y;
+}
+
+int tg_add_pool(IrGraph *g, const char *name, IrOp op, int x, int k, int stride, int pad) {
+    const IrTensor *xt = &g->t[x];
+    int64_t ho = (xt->dims[2] + 2 * pad - k) / stride + 1, wo = (xt->dims[3] + 2 * pad - k) / stride + 1;
+    char nm[96];
+    int y = tg_act(g, named(nm, sizeof nm, name, "y"), 4, (int64_t[]){xt->dims[0], xt->dims[1], ho, wo});
+    tg_pool(g, op, name, x, y, k, stride, (int[]){pad, pad, pad, pad}, 0);
+    return y;
+}
+
+int tg_add_unary(IrGraph *g, const char *name, IrOp op, int x, int rank, const int64_t *dims) {
+    char nm[96];
+    int y = tg_act(g, named(nm, sizeof nm, name, "y"), rank, dims);
+    int li = ir_add_layer(g, op, name, ir_op_name(op), (int[]){x}, 1, (int[]){y}, 1);
+    if (op == IR_SOFTMAX)
+        g->l[li].a.softmax.axis = 1;
+    return y;
+}
+
+int tg_add_fc(IrGraph *g, const char *name, int x, int m, IrActKind act) {
+    const IrTensor *xt = &g->t[x];
+    char nm[96];
+    int wt = tg_tensor(g, named(nm, sizeof nm, name, "w"), IR_T_CONST, 2, (int64_t[]){m, xt->dims[1]});
+    int b = tg_tensor(g, named(nm, sizeof nm, name, "b"), IR_T_CONST, 1, (int64_t[]){m});
+    int y = tg_act(g, named(nm, sizeof nm, name, "y"), 2, (int64_t[]){xt->dims[0], m});
+    int li = ir_add_layer(g, IR_FC, name, "Gemm", (int[]){x, wt, b}, 3, (int[]){y}, 1);
+    g->l[li].act.kind = act;
+    return y;
 }

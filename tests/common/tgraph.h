@@ -1,5 +1,5 @@
-/* tgraph.h: hand-built graphs for the pass and dump tests, run with the
- * reference executor (ir_eval). */
+/* tgraph.h: hand-built graphs for the tests (passes, dump, backend,
+ * codegen), and the reference executor (ir_eval) to run them. */
 #ifndef M7CC_TGRAPH_H
 #define M7CC_TGRAPH_H
 
@@ -12,6 +12,22 @@ int tg_act(IrGraph *g, const char *name, int rank, const int64_t *dims);
 int tg_const(IrGraph *g, const char *name, int rank, const int64_t *dims, unsigned seed,
              float lo, float hi);
 int tg_const_i64(IrGraph *g, const char *name, int n, const int64_t *v);
+
+/* A tensor of any role with its shape; a constant is filled with
+ * deterministic pseudo-random values in [-0.5, 0.5) (seeded by its index).
+ * Not added to the graph's inputs (tg_input does that). */
+int tg_tensor(IrGraph *g, const char *name, IrTensorRole role, int rank, const int64_t *dims);
+
+/* Layers that make their own weights (NAME_w, NAME_b: tg_tensor) and output
+ * (NAME_y, its shape inferred), returning the output tensor: a k x k conv of
+ * cout channels with symmetric padding (group 1: dense) and a fused
+ * activation; a k x k pool; a unary op of the given output shape (softmax
+ * over axis 1); an FC (Gemm of x [N, K] and W [m, K]). */
+int tg_add_conv(IrGraph *g, const char *name, int x, int cout, int k, int stride, int pad, IrActKind act,
+                int group);
+int tg_add_pool(IrGraph *g, const char *name, IrOp op, int x, int k, int stride, int pad);
+int tg_add_unary(IrGraph *g, const char *name, IrOp op, int x, int rank, const int64_t *dims);
+int tg_add_fc(IrGraph *g, const char *name, int x, int m, IrActKind act);
 
 /* Layers with their attributes. */
 int tg_conv(IrGraph *g, const char *name, int x, int w, int b, int y, int stride,
