@@ -372,14 +372,9 @@ int bk_gemm_c_form(const IrGraph *g, const IrLayer *l);
  * in the blob, src the float index in the input tensor. */
 typedef void (*BkWeightFn)(void *ctx, int k, int64_t dst, int64_t src);
 void bk_weight_map(const IrGraph *g, const IrLayer *l, BkWeightFn fn, void *ctx);
-/* One 2-D DMA of a packing step (byte addresses in DDR). */
-typedef struct {
-    int64_t dst, src, dst_stride, src_stride;
-    uint32_t rows, row_bytes;
-} BkDmaDesc;
 /* The transfers that pack layer l's run-time weights (conv, depthwise, FC);
  * *out is malloc'd (NULL if none); returns the count. */
-int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, BkDmaDesc **out);
+int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, M7kDmaDesc **out);
 /* 1 if layer l has a packing step (run-time conv/FC weights or BN params). */
 int bk_has_rt_pack(const IrGraph *g, const IrLayer *l);
 

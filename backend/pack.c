@@ -173,27 +173,26 @@ void bk_pack_weights(const IrGraph *g, float *blob) {
 typedef struct {
     const IrGraph *g;
     const IrLayer *l;
-    BkDmaDesc *d;
+    M7kDmaDesc *d;
     int64_t n, cap;
     int last_k;
 } Runs;
 
 /* Extends the current run by element (k, dst, src) or starts a new one. */
-static void add_elem(void *ctx, int k, int64_t dst, int64_t src) {
+static void add_elem(void *ctx, int k, int64_t dst_elem, int64_t src_elem) {
     Runs *r = ctx;
     const IrTensor *t = &r->g->t[r->l->in[k]];
     if (!bk_is_runtime(r->g, r->l->in[k]))
         return;
-    dst *= 4;
-    src = t->ddr_offset + src * 4;
+    uint64_t dst = (uint64_t)dst_elem * 4, src = (uint64_t)(t->ddr_offset + src_elem * 4);
     if (r->n > 0 && r->last_k == k) {
-        BkDmaDesc *c = &r->d[r->n - 1];
+        M7kDmaDesc *c = &r->d[r->n - 1];
         if (c->rows == 1 && dst > c->dst && src >= c->src) {
             c->dst_stride = dst - c->dst, c->src_stride = src - c->src, c->rows = 2;
             return;
         }
-        if (c->rows > 1 && c->rows < (1u << 20) && dst == c->dst + (int64_t)c->rows * c->dst_stride &&
-            src == c->src + (int64_t)c->rows * c->src_stride) {
+        if (c->rows > 1 && c->rows < (1u << 20) && dst == c->dst + c->rows * c->dst_stride &&
+            src == c->src + c->rows * c->src_stride) {
             c->rows++;
             return;
         }
@@ -202,17 +201,17 @@ static void add_elem(void *ctx, int k, int64_t dst, int64_t src) {
         r->cap = r->cap ? 2 * r->cap : 64;
         r->d = ir_xrealloc(r->d, (size_t)r->cap * sizeof *r->d);
     }
-    r->d[r->n++] = (BkDmaDesc){dst, src, 0, 0, 1, 4};
+    r->d[r->n++] = (M7kDmaDesc){dst, src, 0, 0, 1, 4};
     r->last_k = k;
 }
 
-int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, BkDmaDesc **out) {
+int64_t bk_rt_pack_dma(const IrGraph *g, const IrLayer *l, M7kDmaDesc **out) {
     const BkSched *s = l->sched;
     Runs r = {g, l, NULL, 0, 0, -1};
     if (s && (s->kind == BK_KIND_CONV || s->kind == BK_KIND_DW))
         bk_weight_map(g, l, add_elem, &r);
     for (int64_t i = 0; i < r.n; i++) { /* contiguous rows: one long row */
-        BkDmaDesc *c = &r.d[i];
+        M7kDmaDesc *c = &r.d[i];
         if (c->rows == 1)
             c->dst_stride = c->src_stride = 4;
         else if (c->dst_stride == 4 && c->src_stride == 4)

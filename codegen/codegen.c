@@ -167,14 +167,12 @@ static void emit_pack(Gen *G, const char *id, const IrLayer *l, const BkSched *s
         pp_pack_bn(f, decl(d, sizeof d, "M7kPackBn", id, "pack"), &p, NULL);
         return;
     }
-    BkDmaDesc *dma;
+    M7kDmaDesc *dma;
     int64_t n = bk_rt_pack_dma(g, l, &dma);
     fprintf(f, "static const M7kDmaDesc %s_dmas[%lld] = {\n", id, (long long)(n > 0 ? n : 1));
     for (int64_t i = 0; i < n; i++) {
-        M7kDmaDesc e = {(uint64_t)dma[i].dst, (uint64_t)dma[i].src, (uint64_t)dma[i].dst_stride,
-                        (uint64_t)dma[i].src_stride, dma[i].rows, dma[i].row_bytes};
         fputs("    ", f);
-        pp_dma_desc(f, &e);
+        pp_dma_desc(f, &dma[i]);
         fputs(",\n", f);
     }
     if (n == 0)

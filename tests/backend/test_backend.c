@@ -202,7 +202,7 @@ static void test_runtime_weights(void) {
     IrDiag d = {0};
     CU_ASSERT_EQUAL_FATAL(backend_run(g, &m, &d), 0);
     CU_ASSERT(bk_has_rt_pack(g, &g->l[li]));
-    BkDmaDesc *dm;
+    M7kDmaDesc *dm;
     int64_t n = bk_rt_pack_dma(g, &g->l[li], &dm), bytes = 0;
     for (int64_t i = 0; i < n; i++)
         bytes += (int64_t)dm[i].rows * dm[i].row_bytes;
