@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "simulator/m7sim.h"
-#include "tests/sim/microkernels.h"
+#include "tests/simulator/microkernels.h"
 
 static M7Sim *make(const char *overrides, uint64_t ddr) {
     M7Machine m;

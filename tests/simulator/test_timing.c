@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "simulator/m7sim.h"
-#include "tests/sim/microkernels.h"
+#include "tests/simulator/microkernels.h"
 
 static M7Sim *make(const char *overrides, uint64_t ddr) {
     M7Machine m;

@@ -2,7 +2,7 @@
  * the way generated code is (only m7rt.h calls, plain C integer loops).
  * Their parameters are file-scope variables (a generated kernel has them
  * as constants).  Used by test_timing.c and bench/sim. */
-#include "tests/sim/microkernels.h"
+#include "tests/simulator/microkernels.h"
 
 long mk_n, mk_param;
 m7_addr mk_dst, mk_src;
