@@ -130,10 +130,12 @@ M7Sim *m7sim_new(const M7Machine *m, uint64_t ddr_bytes, char *err, size_t errle
         c->sm = calloc(1, c->sm_bytes);
         c->W = m->window;
         c->win = calloc((size_t)c->W, sizeof *c->win);
+        c->am_line_done = calloc(c->am_bytes / M7_VEC_BYTES + 1, sizeof *c->am_line_done);
+        c->sm_word_done = calloc(c->sm_bytes / 4 + 1, sizeof *c->sm_word_done);
         c->ring = calloc(rs, sizeof(Slot));
         c->ring_mask = rs - 1;
         c->ch_free = calloc((size_t)m->dma_channels, sizeof *c->ch_free);
-        if (!c->am || !c->sm || !c->win || !c->ring || !c->ch_free)
+        if (!c->am || !c->sm || !c->win || !c->am_line_done || !c->sm_word_done || !c->ring || !c->ch_free)
             goto oom;
         c->cap[U_VMAC] = (uint64_t)m->n_vmac;
         c->cap[U_VLS] = (uint64_t)m->n_vls;
@@ -180,6 +182,7 @@ void m7sim_free(M7Sim *s) {
         for (int i = 0; i < s->ncores; i++) {
             Core *c = &s->core[i];
             free(c->am), free(c->sm), free(c->win), free(c->ring), free(c->ch_free);
+            free(c->am_line_done), free(c->sm_word_done);
             free(c->act), free(c->reg), free(c->ev);
         }
     }
@@ -354,6 +357,8 @@ static void reset(M7Sim *s) {
         Core *c = &s->core[i];
         c->floor = c->last_complete = 0;
         memset(c->win, 0, (size_t)c->W * sizeof *c->win);
+        memset(c->am_line_done, 0, (c->am_bytes / M7_VEC_BYTES + 1) * sizeof *c->am_line_done);
+        memset(c->sm_word_done, 0, (c->sm_bytes / 4 + 1) * sizeof *c->sm_word_done);
         c->widx = 0;
         memset(c->ring, 0, rs * sizeof(Slot));
         memset(&c->k, 0, sizeof c->k);

@@ -60,6 +60,9 @@ typedef struct Core {
     uint64_t floor, last_complete;
     uint64_t first_issue; /* earliest issue since the region began */
     uint64_t *win;     /* issue cycles of the last W instructions */
+    /* when the last store to each AM line (128 B) and SM word (4 B) completes:
+     * a load of it issues no earlier (MACHINE.md 5.4) */
+    uint64_t *am_line_done, *sm_word_done;
     int widx, W;
     Slot *ring;
     uint64_t ring_mask;

@@ -175,3 +175,16 @@ void mk_gemm(void) {
     for (int j = 0; j < 24; j++)
         m7_vst(M7_AM(262144 + 128 * (uint64_t)j), acc[j]);
 }
+
+/* A value passed through memory: each step loads what the last stored. */
+void mk_am_chain(void) {
+    m7_vec x = m7_vsplat(1.0f);
+    m7_vst(M7_AM(0), m7_vzero());
+    for (long i = 0; i < mk_n; i++)
+        m7_vst(M7_AM(0), m7_vfma(x, x, m7_vld(M7_AM(0))));
+}
+
+void mk_sm_chain(void) {
+    for (long i = 0; i < mk_n; i++)
+        m7_sst(M7_SM(0), m7_sld(M7_SM(0)));
+}

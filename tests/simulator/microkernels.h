@@ -28,5 +28,7 @@ void mk_tiles(void);        /* MK_TILES tiles: DMA then compute, single or doubl
 void mk_imbalance(void);    /* core c: (c+1) x mk_n chained FMAs, then a barrier if mk_param */
 void mk_stream(void);       /* mk_n steps of a load and an FMA using it */
 void mk_gemm(void);         /* mk_n steps of a conv inner loop (38 instructions) */
+void mk_am_chain(void);     /* mk_n steps of load, FMA, store back to the same AM line */
+void mk_sm_chain(void);     /* mk_n steps of an SM word loaded and stored back */
 
 #endif

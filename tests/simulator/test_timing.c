@@ -189,6 +189,32 @@ static void test_window(void) {
     m7sim_free(s);
 }
 
+/* ---- memory dependencies: a load waits for the store before it to the
+ * same AM line or SM word (MACHINE.md 5.4).  Through AM each step costs
+ * lat_vload + lat_fma + lat_vstore = 9 + 6 + 4 = 19 cycles; through SM
+ * lat_sload twice (load, store) = 12; whatever the window. */
+
+static void test_store_load(void) {
+    static const char *const machines[] = {"cores=1,window=1", "cores=1"};
+    for (int i = 0; i < 2; i++) {
+        M7Sim *s = make(machines[i], 4096);
+        mk_n = 100;
+        uint64_t a = run(s, mk_am_chain);
+        mk_n = 200;
+        uint64_t b = run(s, mk_am_chain);
+        CU_ASSERT_EQUAL(b - a, 100 * 19);
+        float out[32];
+        memcpy(out, m7sim_host_ptr(s, M7_AM(0), 0, 128), 128);
+        CU_ASSERT_EQUAL(out[0], 200.0f);
+        mk_n = 100;
+        a = run(s, mk_sm_chain);
+        mk_n = 200;
+        b = run(s, mk_sm_chain);
+        CU_ASSERT_EQUAL(b - a, 100 * 12);
+        m7sim_free(s);
+    }
+}
+
 int main(void) {
     static const TestCase tests[] = {
         {"dependent FMA chain: 6 cycles per FMA", test_fma_chain},
@@ -200,6 +226,7 @@ int main(void) {
         {"double vs single buffering", test_double_buffering},
         {"barrier aligns cores", test_barrier},
         {"scheduling window", test_window},
+        {"a load waits for the store to its line or word", test_store_load},
         {NULL, NULL},
     };
     return cunit_run("timing", tests);
