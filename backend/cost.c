@@ -198,7 +198,6 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
  * its transfers' setup and row overheads one after the other while the
  * data phases share the core's link, so the busiest core takes the longer
  * of the two sums (per channel, per link) plus one setup. */
-#define BK_MOVE_CHANNELS 8 /* = M7K_MOVE_CHANNELS */
 void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *transfers, int64_t *bytes) {
     int64_t total = bk_moves_dmas(mv);
     double worst = 0;
@@ -219,7 +218,7 @@ void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *
             }
             base += cnt;
         }
-        int nch = n < BK_MOVE_CHANNELS ? (int)n : BK_MOVE_CHANNELS;
+        int nch = n < M7K_MOVE_CHANNELS ? (int)n : M7K_MOVE_CHANNELS;
         double link = (double)by / (m->ddr_bw / m->cores);
         /* the link idles until the first transfer's setup and rows are done */
         double t = n ? dmax(ovh / nch, ovh / n + link) : 0;

@@ -124,14 +124,19 @@ static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, u
         for (uint32_t r = 0; r < rows; r++)
             memmove(dp + r * ds, sp + r * ss, rb);
 
-    /* Timing (5.4): fenced after every earlier instruction, after the
-     * channel's previous transfer; the data phase shares the core's link. */
+    /* Timing (MACHINE.md 5.5): fenced after every earlier instruction, after
+     * the channel's previous transfer.  Only the setup latency overlaps
+     * other channels' transfers: the per-row overheads and the bytes occupy
+     * the core's link, and a DDR->DDR copy moves its bytes twice over it
+     * (read and write). */
     uint64_t bytes = (uint64_t)rows * rb;
     int ddr = dm == M7_MEM_DDR || sm == M7_MEM_DDR;
     double bw = ddr ? (bcast ? s->m.ddr_bw : s->m.ddr_bw / s->ncores) : s->m.gsm_bw;
+    uint64_t link_bytes = dm == M7_MEM_DDR && sm == M7_MEM_DDR ? 2 * bytes : bytes;
     uint64_t start = max2(max2(c->last_complete, c->floor), c->ch_free[ch]);
-    uint64_t ready = start + (uint64_t)s->m.dma_setup + (uint64_t)rows * (uint64_t)s->m.dma_row_overhead;
-    uint64_t end = max2(ready, c->link_free[!ddr]) + (uint64_t)ceil((double)bytes / bw);
+    uint64_t ready = start + (uint64_t)s->m.dma_setup;
+    uint64_t end = max2(ready, c->link_free[!ddr]) + (uint64_t)rows * (uint64_t)s->m.dma_row_overhead +
+                   (uint64_t)ceil((double)link_bytes / bw);
     c->link_free[!ddr] = end;
     c->ch_free[ch] = end;
     if (end > c->dma_end_region)

@@ -81,6 +81,15 @@ void mk_two_channels(void) {
     m7_dma_wait(1);
 }
 
+void mk_small_rows(void) {
+    if (m7_core_id() != 0)
+        return;
+    for (int k = 0; k < 16; k++) /* 16 KiB each, to its own AM and from its own DDR */
+        m7_dma((int)(k % mk_param), M7_AM((uint64_t)k * 16384), M7_DDR((uint64_t)k * 16384), 1024, 16, 16, 16);
+    for (int ch = 0; ch < mk_param; ch++)
+        m7_dma_wait(ch);
+}
+
 static void compute_tile(uint64_t base, m7_vec *acc) {
     for (int v = 0; v < MK_TILE / 128; v++) {
         m7_vec x = m7_vld(M7_AM(base + 128 * (uint64_t)v));

@@ -117,13 +117,41 @@ static void test_dma_cost(void) {
     m7sim_free(s);
 }
 
-/* Two transfers on two channels share the core's bandwidth. */
+/* Two transfers on two channels share the core's link: only their setup
+ * overlaps, each one's row overhead and bytes hold the link (MACHINE.md
+ * 5.5). */
 
 static void test_dma_share(void) {
     M7Sim *s = make("cores=1", 1 << 20);
     double bw = 32e9 / 1.8e9;
     uint64_t one = (uint64_t)ceil(32768 / bw);
-    CU_ASSERT_EQUAL(run(s, mk_two_channels), 204 + 2 * one);
+    CU_ASSERT_EQUAL(run(s, mk_two_channels), 200 + 2 * (4 + one));
+    m7sim_free(s);
+}
+
+/* Small rows spread over channels are no cheaper than on one, but for the
+ * setup latency they overlap: 16 transfers of 1024 rows x 16 B, on 1
+ * channel 16 x (200 + 1024 x 4 + 16384 / share), on 8 channels 200 + 16 x
+ * (1024 x 4 + 16384 / share). */
+
+static void test_dma_small_rows(void) {
+    M7Sim *s = make("", 1 << 20);
+    uint64_t data = (uint64_t)ceil(16384 / (32e9 / 1.8e9 / 4)), link = 1024 * 4 + data;
+    mk_param = 1;
+    CU_ASSERT_EQUAL(run(s, mk_small_rows), 16 * (200 + link));
+    mk_param = 8;
+    CU_ASSERT_EQUAL(run(s, mk_small_rows), 200 + 16 * link);
+    m7sim_free(s);
+}
+
+/* A DDR->DDR copy reads and writes DDR: its bytes cross the core's share
+ * twice. */
+
+static void test_dma_ddr_to_ddr(void) {
+    M7Sim *s = make("", 1 << 20);
+    mk_n = 1, mk_param = 65536;
+    mk_dst = M7_DDR(0), mk_src = M7_DDR(1 << 19);
+    CU_ASSERT_EQUAL(run(s, mk_dma), 200 + 4 + (uint64_t)ceil(2 * 65536 / (32e9 / 1.8e9 / 4)));
     m7sim_free(s);
 }
 
@@ -223,6 +251,8 @@ int main(void) {
         {"broadcast-bound loop: 2 per cycle", test_bcast_throughput},
         {"DMA cost per MACHINE.md 3", test_dma_cost},
         {"DMA channels share the core's bandwidth", test_dma_share},
+        {"small DMA rows cost the same on 1 or 8 channels but for setup", test_dma_small_rows},
+        {"a DDR->DDR copy counts both directions", test_dma_ddr_to_ddr},
         {"double vs single buffering", test_double_buffering},
         {"barrier aligns cores", test_barrier},
         {"scheduling window", test_window},
