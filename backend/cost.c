@@ -194,17 +194,19 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
 }
 
 /* Moves: the kernel gives core k the DMAs [total*k/cores, total*(k+1)/cores)
- * of the list, round-robin over M7K_MOVE_CHANNELS channels.  A channel runs
- * its transfers' setup and row overheads one after the other while the
- * data phases share the core's link, so the busiest core takes the longer
- * of the two sums (per channel, per link) plus one setup. */
+ * of the list, round-robin over M7K_MOVE_CHANNELS channels, DDR to DDR.
+ * Setups overlap across channels; each transfer's row overheads and its
+ * bytes, read and written, hold the core's link (docs/machine.md 5.5).  So
+ * the busiest core takes one setup plus all the link work, or, when there
+ * are few channels for many transfers, the busiest channel's share of
+ * setups and link work. */
 void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *transfers, int64_t *bytes) {
     int64_t total = bk_moves_dmas(mv);
     double worst = 0;
     *transfers = 0, *bytes = 0;
     for (int core = 0; core < m->cores; core++) {
         int64_t lo = total * core / m->cores, hi = total * (core + 1) / m->cores, base = 0, n = 0, by = 0;
-        double ovh = 0;
+        double setups = 0, rows = 0;
         for (int k = 0; k < mv->n; k++) {
             const BkMove *mm = &mv->m[k];
             int64_t cnt = 1;
@@ -214,14 +216,14 @@ void bk_cost_moves(const BkMoves *mv, const M7Machine *m, double *dma, int64_t *
             if (b > a) {
                 n += b - a;
                 by += (b - a) * (int64_t)mm->rows * mm->row_bytes;
-                ovh += (double)(b - a) * (m->dma_setup + (double)mm->rows * m->dma_row_overhead);
+                setups += (double)(b - a) * m->dma_setup;
+                rows += (double)(b - a) * mm->rows;
             }
             base += cnt;
         }
         int nch = n < M7K_MOVE_CHANNELS ? (int)n : M7K_MOVE_CHANNELS;
-        double link = (double)by / (m->ddr_bw / m->cores);
-        /* the link idles until the first transfer's setup and rows are done */
-        double t = n ? dmax(ovh / nch, ovh / n + link) : 0;
+        double link = rows * m->dma_row_overhead + 2.0 * (double)by / (m->ddr_bw / m->cores);
+        double t = n ? dmax((setups + link) / nch, (double)m->dma_setup + link) : 0;
         worst = dmax(worst, t);
         *transfers = n > *transfers ? n : *transfers;
         *bytes = by > *bytes ? by : *bytes;
