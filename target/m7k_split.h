@@ -70,7 +70,8 @@ M7K_SPLIT int m7k_win_extent(int n, int s, int k, int d) { return (n - 1) * s + 
  * lies inside an h x w image: rows [v0, v1), columns [u0, u1).  The rest is
  * padding, filled from a zero row: pad_top rows above, pad_bottom below,
  * and when rows are inside, pad_left / pad_right columns beside them (or
- * every column, if empty). */
+ * every column, if empty).  A window wholly outside the image is all
+ * padding (v0 = v1 or u0 = u1), never more rows or columns than it has. */
 typedef struct {
     int v0, v1, u0, u1;
     int pad_top, pad_bottom, pad_left, pad_right;
@@ -79,12 +80,12 @@ typedef struct {
 
 M7K_SPLIT M7kClip m7k_clip(int ih0, int iw0, int rows, int cols, int h, int w) {
     M7kClip c;
-    c.v0 = m7k_max(ih0, 0), c.v1 = m7k_min(ih0 + rows, h);
-    c.u0 = m7k_max(iw0, 0), c.u1 = m7k_min(iw0 + cols, w);
-    c.pad_top = c.v0 - ih0;
-    c.pad_bottom = ih0 + rows - c.v1;
-    c.pad_left = c.u0 - iw0;
-    c.pad_right = iw0 + cols - c.u1;
+    c.pad_top = m7k_min(rows, m7k_max(0, -ih0));
+    c.pad_bottom = m7k_min(rows - c.pad_top, m7k_max(0, ih0 + rows - h));
+    c.pad_left = m7k_min(cols, m7k_max(0, -iw0));
+    c.pad_right = m7k_min(cols - c.pad_left, m7k_max(0, iw0 + cols - w));
+    c.v0 = ih0 + c.pad_top, c.v1 = ih0 + rows - c.pad_bottom;
+    c.u0 = iw0 + c.pad_left, c.u1 = iw0 + cols - c.pad_right;
     c.empty = c.v1 <= c.v0 || c.u1 <= c.u0;
     return c;
 }
