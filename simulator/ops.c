@@ -124,24 +124,14 @@ static inline float *sm_at(Core *c, m7_addr a, uint64_t len, const char *what) {
     return (float *)(c->sm + off);
 }
 
-/* Memory dependencies (MACHINE.md 5.4): a load of bytes [a, a + len) is
- * ready to issue once the last store to any AM line (SM word) it touches
- * has completed; a store records its completion on what it wrote.  a is
- * checked already. */
-static inline uint64_t mem_ready(const uint64_t *done, uint64_t off, uint64_t len, uint64_t unit) {
-    uint64_t t = 0;
-    for (uint64_t i = off / unit; i <= (off + len - 1) / unit; i++)
-        t = max2(t, done[i]);
-    return t;
-}
-static inline void mem_written(uint64_t *done, uint64_t off, uint64_t len, uint64_t unit, uint64_t t) {
-    for (uint64_t i = off / unit; i <= (off + len - 1) / unit; i++)
-        done[i] = max2(done[i], t);
-}
-#define AM_READY(c, a, len) mem_ready((c)->am_line_done, M7_ADDR_OFF(a), (len), M7_VEC_BYTES)
-#define AM_WRITTEN(c, a, len, t) mem_written((c)->am_line_done, M7_ADDR_OFF(a), (len), M7_VEC_BYTES, (t))
-#define SM_READY(c, a, len) mem_ready((c)->sm_word_done, M7_ADDR_OFF(a), (len), 4)
-#define SM_WRITTEN(c, a, len, t) mem_written((c)->sm_word_done, M7_ADDR_OFF(a), (len), 4, (t))
+/* Memory dependencies (MACHINE.md 5.4): a load is ready to issue once the
+ * last store to each AM line (128 B) or SM word (4 B) it reads has
+ * completed; a store records its completion on what it writes.  Addresses
+ * are checked already; aligned accesses touch one line or word, pairs two
+ * (the unaligned and masked forms name each line they touch). */
+static inline uint64_t *am_line(Core *c, uint64_t off) { return &c->am_line_done[off / M7_VEC_BYTES]; }
+static inline uint64_t *sm_word(Core *c, uint64_t off) { return &c->sm_word_done[off / 4]; }
+static inline void written(uint64_t *done, uint64_t t) { *done = max2(*done, t); }
 
 /* a is a checked AM or SM address: a quick reject against the span of
  * the active transfers, then the exact check. */
@@ -212,7 +202,7 @@ m7_vec m7_vld(m7_addr a) {
     const float *p = am_at(c, a, M7_VEC_BYTES, M7_VEC_BYTES, "m7_vld");
     race(c, a, M7_VEC_BYTES, 0, "m7_vld");
     memcpy(L(r), p, M7_VEC_BYTES);
-    R(r) = op(c, U_VLS, AM_READY(c, a, M7_VEC_BYTES), c->lat_vload);
+    R(r) = op(c, U_VLS, *am_line(c, M7_ADDR_OFF(a)), c->lat_vload);
     return r;
 }
 
@@ -222,7 +212,8 @@ void m7_vld2(m7_addr a, m7_vec *lo, m7_vec *hi) {
     race(c, a, 2 * M7_VEC_BYTES, 0, "m7_vld2");
     memcpy(L(*lo), p, M7_VEC_BYTES);
     memcpy(L(*hi), p + M7_LANES, M7_VEC_BYTES);
-    R(*lo) = R(*hi) = op(c, U_VLS, AM_READY(c, a, 2 * M7_VEC_BYTES), c->lat_vload);
+    const uint64_t *d = am_line(c, M7_ADDR_OFF(a));
+    R(*lo) = R(*hi) = op(c, U_VLS, max2(d[0], d[1]), c->lat_vload);
 }
 
 /* Unaligned: two aligned loads and a VIEU lane shift merging them. */
@@ -232,9 +223,9 @@ m7_vec m7_vld_u(m7_addr a) {
     const float *p = am_at(c, a, M7_VEC_BYTES, 4, "m7_vld_u");
     race(c, a, M7_VEC_BYTES, 0, "m7_vld_u");
     memcpy(L(r), p, M7_VEC_BYTES);
-    uint64_t off = M7_ADDR_OFF(a), lo = off & ~(uint64_t)(M7_VEC_BYTES - 1);
-    uint64_t t0 = op(c, U_VLS, mem_ready(c->am_line_done, lo, 1, M7_VEC_BYTES), c->lat_vload);
-    uint64_t t1 = op(c, U_VLS, mem_ready(c->am_line_done, off + M7_VEC_BYTES - 1, 1, M7_VEC_BYTES), c->lat_vload);
+    uint64_t off = M7_ADDR_OFF(a);
+    uint64_t t0 = op(c, U_VLS, *am_line(c, off), c->lat_vload);
+    uint64_t t1 = op(c, U_VLS, *am_line(c, off + M7_VEC_BYTES - 1), c->lat_vload);
     R(r) = op(c, U_VIEU, max2(t0, t1), c->lat_vint);
     return r;
 }
@@ -244,7 +235,7 @@ void m7_vst(m7_addr a, m7_vec v) {
     float *p = am_at(c, a, M7_VEC_BYTES, M7_VEC_BYTES, "m7_vst");
     race(c, a, M7_VEC_BYTES, 1, "m7_vst");
     memcpy(p, L(v), M7_VEC_BYTES);
-    AM_WRITTEN(c, a, M7_VEC_BYTES, op(c, U_VLS, R(v), c->lat_vstore));
+    written(am_line(c, M7_ADDR_OFF(a)), op(c, U_VLS, R(v), c->lat_vstore));
 }
 
 void m7_vst2(m7_addr a, m7_vec lo, m7_vec hi) {
@@ -253,7 +244,8 @@ void m7_vst2(m7_addr a, m7_vec lo, m7_vec hi) {
     race(c, a, 2 * M7_VEC_BYTES, 1, "m7_vst2");
     memcpy(p, L(lo), M7_VEC_BYTES);
     memcpy(p + M7_LANES, L(hi), M7_VEC_BYTES);
-    AM_WRITTEN(c, a, 2 * M7_VEC_BYTES, op(c, U_VLS, max2(R(lo), R(hi)), c->lat_vstore));
+    uint64_t *d = am_line(c, M7_ADDR_OFF(a)), t = op(c, U_VLS, max2(R(lo), R(hi)), c->lat_vstore);
+    written(&d[0], t), written(&d[1], t);
 }
 
 /* Masked store of n lanes: a VIEU op builds the mask (and shifts the lanes
@@ -272,8 +264,8 @@ void m7_vst_n(m7_addr a, m7_vec v, int n) {
     int lines = (off / M7_VEC_BYTES != (off + len - 1) / M7_VEC_BYTES) ? 2 : 1;
     uint64_t m = op(c, U_VIEU, R(v), c->lat_vint);
     for (int i = 0; i < lines; i++) {
-        uint64_t line = i ? off + len - 1 : off; /* the first and, when two, the last line */
-        mem_written(c->am_line_done, line, 1, M7_VEC_BYTES, op(c, U_VLS, m, c->lat_vstore));
+        uint64_t *d = am_line(c, i ? off + len - 1 : off); /* the first and, when two, the last line */
+        written(d, op(c, U_VLS, m, c->lat_vstore));
     }
 }
 
@@ -398,7 +390,7 @@ m7_scalar m7_sld(m7_addr a) {
     Core *c = m7sim_cur;
     const float *p = sm_at(c, a, 4, "m7_sld");
     race(c, a, 4, 0, "m7_sld");
-    m7_scalar s = {*p, op(c, U_SLD, SM_READY(c, a, 4), c->lat_sload)};
+    m7_scalar s = {*p, op(c, U_SLD, *sm_word(c, M7_ADDR_OFF(a)), c->lat_sload)};
     return s;
 }
 
@@ -408,7 +400,8 @@ void m7_sld2(m7_addr a, m7_scalar *x, m7_scalar *y) {
     race(c, a, 8, 0, "m7_sld2");
     x->m7_private_value = p[0];
     y->m7_private_value = p[1];
-    x->m7_private_ready = y->m7_private_ready = op(c, U_SLD, SM_READY(c, a, 8), c->lat_sload);
+    const uint64_t *d = sm_word(c, M7_ADDR_OFF(a));
+    x->m7_private_ready = y->m7_private_ready = op(c, U_SLD, max2(d[0], d[1]), c->lat_sload);
 }
 
 void m7_sst(m7_addr a, m7_scalar s) {
@@ -416,7 +409,7 @@ void m7_sst(m7_addr a, m7_scalar s) {
     float *p = sm_at(c, a, 4, "m7_sst");
     race(c, a, 4, 1, "m7_sst");
     *p = s.m7_private_value;
-    SM_WRITTEN(c, a, 4, op(c, U_SLD, s.m7_private_ready, c->lat_sload));
+    written(sm_word(c, M7_ADDR_OFF(a)), op(c, U_SLD, s.m7_private_ready, c->lat_sload));
 }
 
 m7_vec m7_vbcast(m7_scalar s) {
