@@ -64,10 +64,8 @@ static M7K_LIB M7kWin m7k_conv_win(const M7kConv *p, int nr, int nc) {
 
 /* The tile sequence of a core: item t -> (image, first output row, first col). */
 typedef struct {
-    int r_lo, r_hi, nht, nwt, ntiles;
-    int co_lo, co_hi;
-    int bcast;                      /* one channel range: weights broadcast */
-    int slice, nslices;             /* this core computes slice `slice` of each chunk's vectors */
+    M7kShare sh;                    /* the core's rows, channel vectors, slice; broadcast or not */
+    int nht, nwt, ntiles;           /* row tiles, column tiles, tiles in all (n x nht x nwt) */
 } M7kConvWork;
 
 static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, int *n, int *r0, int *nr,
@@ -75,8 +73,8 @@ static M7K_LIB void m7k_tile_of(const M7kConv *p, const M7kConvWork *wk, int t, 
     int per_n = wk->nht * wk->nwt;
     *n = t / per_n;
     int ht = t % per_n / wk->nwt, wt = t % wk->nwt;
-    *r0 = wk->r_lo + ht * p->th;
-    *nr = m7k_min(p->th, wk->r_hi - *r0);
+    *r0 = wk->sh.r_lo + ht * p->th;
+    *nr = m7k_min(p->th, wk->sh.r_hi - *r0);
     *c0 = wt * p->tw;
     *nc = m7k_min(p->tw, p->wo - *c0);
 }
@@ -139,7 +137,7 @@ static M7K_LIB void m7k_conv_load_tile(const M7kConv *p, const M7kConvWork *wk, 
  * with the fewest tiles has (w_parts, the same on every core). */
 static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int k, int nkc, int part, int parts) {
     int cc = k / nkc, kc = k % nkc;
-    int v0 = wk->co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->co_hi - v0);
+    int v0 = wk->sh.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk->sh.co_hi - v0);
     int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
     uint64_t kk = (uint64_t)p->kh * p->kw * 128;
     uint64_t src = p->wts + (uint64_t)v0 * p->cin * kk + (uint64_t)nv * ci0 * kk;
@@ -150,7 +148,7 @@ static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int
         hi = bytes;
     if (hi <= lo)
         return;
-    if (wk->bcast)
+    if (wk->sh.bcast)
         m7_dma_bcast(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
     else
         m7_dma(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
@@ -253,31 +251,24 @@ static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int n
             }
 }
 
-/* A core's share (m7k_split.h): its rows, channel vectors and slice. */
-static M7K_LIB void m7k_conv_share_of(const M7kConv *p, M7kConvWork *wk) {
-    M7kShare s = m7k_conv_share(p->ho, p->pool_k, p->nvco, p->row_parts, p->slices, p->no_share, m7_core_id(),
-                                m7_core_count());
-    wk->r_lo = s.r_lo, wk->r_hi = s.r_hi, wk->co_lo = s.co_lo, wk->co_hi = s.co_hi;
-    wk->bcast = s.bcast, wk->slice = s.slice, wk->nslices = s.nslices;
-}
-
 static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     M7kConvWork wk;
-    m7k_conv_share_of(p, &wk);
+    wk.sh = m7k_conv_share(p->ho, p->pool_k, p->nvco, p->row_parts, p->slices, p->no_share, m7_core_id(),
+                           m7_core_count());
     int pk = p->pool_k > 1 ? p->pool_k : 1;
-    wk.nht = m7k_cdiv(wk.r_hi - wk.r_lo, p->th);
+    wk.nht = m7k_cdiv(wk.sh.r_hi - wk.sh.r_lo, p->th);
     wk.nwt = m7k_cdiv(p->wo, p->tw);
     wk.ntiles = p->n * wk.nht * wk.nwt;
-    int ncc = m7k_cdiv(wk.co_hi - wk.co_lo, p->co_chunk);
+    int ncc = m7k_cdiv(wk.sh.co_hi - wk.sh.co_lo, p->co_chunk);
     int nkc = m7k_cdiv(p->cin, p->ci_chunk);
     int nchunks = ncc * nkc;
-    if (!wk.bcast && (wk.ntiles == 0 || ncc == 0))
+    if (!wk.sh.bcast && (wk.ntiles == 0 || ncc == 0))
         return; /* nothing for this core, and no collective to take part in */
     int kk = p->kh * p->kw;
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
     if (p->bias) {
         uint64_t bytes = (uint64_t)p->nvco * 128 * (p->bias_px ? (uint64_t)p->wo : 1);
-        if (wk.bcast)
+        if (wk.sh.bcast)
             m7_dma_bcast(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
         else
             m7_dma(M7K_CH_CONST, M7_AM(p->am_bias), M7_DDR(p->bias), 1, (uint32_t)bytes, bytes, bytes);
@@ -290,12 +281,12 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
     int total = nchunks * wk.ntiles, nstored = 0;
     for (int k = 0; k < nchunks; k++) {
         int cc = k / nkc, kc = k % nkc;
-        int parts = wk.bcast ? m7k_max(p->w_parts, 1) : wk.ntiles; /* private: ntiles > 0 */
+        int parts = wk.sh.bcast ? m7k_max(p->w_parts, 1) : wk.ntiles; /* private: ntiles > 0 */
         int sb = p->single_buf;
         if (k + 1 < nchunks && parts == 1 && !sb)
             m7k_conv_load_w(p, &wk, k + 1, nkc, 0, 1);
         m7_dma_wait(M7K_CH_W + (k & 1));
-        int v0 = wk.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.co_hi - v0);
+        int v0 = wk.sh.co_lo + cc * p->co_chunk, nv = m7k_min(p->co_chunk, wk.sh.co_hi - v0);
         int ci0 = kc * p->ci_chunk, nci = m7k_min(p->ci_chunk, p->cin - ci0);
         uint64_t wj = (uint64_t)nci * kk * 128;
         m7_addr wbase = M7_AM((k & 1) ? p->am_w1 : p->am_w0);
@@ -323,7 +314,7 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
             m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
             uint64_t ovj = (uint64_t)p->th * p->tw * 128;
             int s_lo, s_hi; /* this core's vectors of the chunk */
-            m7k_range(nv, wk.slice, wk.nslices, &s_lo, &s_hi);
+            m7k_range(nv, wk.sh.slice, wk.sh.nslices, &s_lo, &s_hi);
             for (int j0 = s_lo; j0 < s_hi; j0 += p->vco) {
                 int vb = m7k_min(p->vco, s_hi - j0);
                 m7_addr bias = p->bias ? M7_AM(p->am_bias + (uint64_t)(v0 + j0) * 128) : 0;
