@@ -347,6 +347,8 @@ void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to);
 /* After memplan: the moves of every conversion step (BkConvert.mv) and of
  * every TO_NCHW layer (BkSched.mv), at their DDR addresses. */
 void bk_convert_moves(IrGraph *g);
+/* The moves of a TO_NCHW layer: its blocked in[0] as NCHW at out.ddr. */
+void bk_to_nchw_moves(const BkSched *s, BkMoves *mv);
 void bk_moves_free(BkMoves *mv);
 
 /* dma_schedule.c: the transfers one core issues for a conv layer. */

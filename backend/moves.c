@@ -231,6 +231,12 @@ void bk_moves_convert(BkMoves *mv, const BkAct *from, const BkAct *to) {
     bk_moves_zero_pad(mv, &d);
 }
 
+void bk_to_nchw_moves(const BkSched *s, BkMoves *mv) {
+    BkAct plain = s->in[0]; /* the blocked input, as NCHW at the output's address */
+    plain.layout = BK_LAYOUT_NCHW, plain.ddr = s->out.ddr;
+    bk_moves_convert(mv, &s->in[0], &plain);
+}
+
 static void convert_moves(BkConvert *cv) {
     bk_moves_free(&cv->mv);
     if (cv->present && cv->kind != BK_CONVERT_UPSAMPLE)
@@ -244,11 +250,9 @@ void bk_convert_moves(IrGraph *g) {
             continue;
         convert_moves(&s->pre);
         convert_moves(&s->post);
-        if (s->kind == BK_KIND_TO_NCHW) { /* the blocked input, as NCHW at the output's address */
-            BkAct plain = s->in[0];
-            plain.layout = BK_LAYOUT_NCHW, plain.ddr = s->out.ddr;
+        if (s->kind == BK_KIND_TO_NCHW) {
             bk_moves_free(&s->mv);
-            bk_moves_convert(&s->mv, &s->in[0], &plain);
+            bk_to_nchw_moves(s, &s->mv);
         }
     }
 }

@@ -630,11 +630,9 @@ int bk_tile(IrGraph *g, const M7Machine *m, const BkOptions *o, IrDiag *d) {
         case BK_KIND_MOVES:
             bk_cost_moves(&s->mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
             break;
-        case BK_KIND_TO_NCHW: { /* moves of a conversion (bk_convert_moves builds them at their addresses) */
+        case BK_KIND_TO_NCHW: { /* the moves' shape (bk_convert_moves places them once addresses exist) */
             BkMoves mv = {0, NULL};
-            BkAct plain = s->in[0];
-            plain.layout = BK_LAYOUT_NCHW;
-            bk_moves_convert(&mv, &s->in[0], &plain);
+            bk_to_nchw_moves(s, &mv);
             bk_cost_moves(&mv, m, &s->cyc_dma, &s->dma_transfers, &s->dma_bytes);
             bk_moves_free(&mv);
             break;
