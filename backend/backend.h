@@ -309,8 +309,59 @@ M7kShare bk_conv_share(const BkConv *c, int core, int ncores);
 /* dma_cost.c: cycles of one DDR (bcast: a broadcast) or GSM transfer. */
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
 double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
+/* mk_sched.c: the conv micro-kernel's inner loop, modulo-scheduled.
+ * A step of the loop is one tap of one input channel (two = 0) or of a
+ * channel pair (two = 1: one SLDDW gives both): H = 1 + two weight vectors
+ * per output vector (VLD w[h][j]), one scalar load per pixel (SLD s[q]),
+ * H broadcasts per pixel (x[h][q]) and vb x pb x H FMAs into the
+ * accumulators a[j][q].  Op o of step i issues at cycle
+ * (i + o.stage) * ii + o.slot of the loop; every value lives at most ii
+ * cycles, so each has one C variable (no register copies).  op[] is the
+ * loop body in emitted order (by slot; in a slot, readers before writers).
+ * codegen prints it as prologue, kernel and epilogue passes; the cost model
+ * prices exactly that sequence. */
+typedef enum { BK_MK_FMA, BK_MK_BCAST, BK_MK_SLD, BK_MK_VLD } BkMkKind;
+typedef struct {
+    uint8_t kind, h, j, q;      /* q: the pixel; of a VLD, its pixel group */
+    int16_t stage, slot;
+} BkMkOp;
+#define BK_MK_MAXWG 4
+#define BK_MK_MAXOPS (2 * M7K_MAXV * BK_MK_MAXWG + 3 * M7K_MAXP + 2 * M7K_MAXACC)
+typedef struct {
+    int vb, pb, two;
+    int wg;                     /* pixel groups: a weight is loaded once per group (w[h][j][g]) */
+    int ii, stages, vregs;      /* initiation interval (cycles a step), stages, vector registers */
+    int n;
+    BkMkOp op[BK_MK_MAXOPS];
+} BkMkLoop;
+/* The schedule of a block shape on machine m (computed once, then kept). */
+const BkMkLoop *bk_mk_loop(const M7Machine *m, int vb, int pb, int two);
+/* The pixel group whose weight copies pixel q's FMAs read. */
+static inline int bk_mk_wgroup(const BkMkLoop *L, int q) { return q * L->wg / L->pb; }
+/* The passes codegen emits for a loop of n steps (n >= 1): prologue passes
+ * p = 0..stages-2 run the ops of stage <= p on step p - stage (those with
+ * step >= n skipped); kernel pass k = 0..n-stages runs every op, on step
+ * k + stages-1 - stage; epilogue pass e = 0..stages-2 runs when
+ * n >= stages-1-e, the ops of stage > e, on step n + e - stage. */
+static inline int bk_mk_prologue_step(const BkMkOp *o, int p) { return o->stage <= p ? p - o->stage : -1; }
+static inline int bk_mk_epilogue_runs(const BkMkLoop *L, int n, int e) { return n >= L->stages - 1 - e; }
+/* How a call starts and ends (codegen emits the layer's one form). */
+typedef enum { BK_MK_INIT_ZERO, BK_MK_INIT_LOAD } BkMkInit; /* 0, or a load of the bias or partial sums */
+typedef enum { BK_MK_ACT_NONE, BK_MK_ACT_RELU, BK_MK_ACT_OTHER } BkMkAct;
+BkMkAct bk_mk_act(int m7k_act);
+/* Cycles one call of a vb x pb block over nci channels and kk taps adds
+ * to a run of such calls (its instructions as emitted, timed by the rules
+ * of docs/machine.md 5.3). */
+double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, int kk, BkMkInit init,
+                         BkMkAct act);
+/* The block shapes (vb, pb) a conv's driver calls on any core:
+ * shapes[vb] has bit pb set. */
+void bk_conv_mk_shapes(const BkConv *c, int ncores, uint32_t shapes[M7K_MAXV + 1]);
+/* Whether a conv's steps take channel pairs (SLDDW): 32-channel subs, and
+ * every group's channels start on an even one. */
+int bk_conv_pairs(const BkConv *c);
+
 /* cost.c: predicted cycles. */
-double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs);
 void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double *dma,
                   int64_t *transfers, int64_t *bytes);
 void bk_cost_simple(BkSched *s, const M7Machine *m);

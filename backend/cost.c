@@ -5,36 +5,21 @@
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 
-/* One step of the micro-kernel (one channel, or a channel pair, one tap):
- * the busiest unit, or the FMA chain of one accumulator, bounds it. */
-static double step_cycles(const M7Machine *m, int vb, int pb, int h) {
-    double fma = (double)h * vb * pb, vls = (double)h * vb, sld = pb, bc = (double)h * pb;
-    double c = fma / m->n_vmac;
-    c = dmax(c, vls / m->n_vls);
-    c = dmax(c, sld / m->n_sld);
-    c = dmax(c, bc / m->n_bcast);
-    c = dmax(c, (fma + vls + sld + bc) / m->issue_width);
-    return dmax(c, (double)h * m->lat_fma);
-}
-
-double bk_mk_cycles(const M7Machine *m, int vb, int pb, int nci, int kk, int pairs) {
-    int npair = pairs ? nci / 2 : 0, nsingle = nci - 2 * npair;
-    double c = kk * (npair * step_cycles(m, vb, pb, 2) + nsingle * step_cycles(m, vb, pb, 1));
-    /* accumulators in and out through the VLS units, and the pipeline fill */
-    c += 2.0 * vb * pb / m->n_vls + m->lat_sload + m->lat_bcast + m->lat_fma;
-    return c;
-}
-
-/* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci channels. */
-static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, int nv, int nci) {
+/* Compute cycles of one output tile of nr x nc pixels, nv vectors, nci
+ * channels: its micro-kernel calls as emitted (mk_sched.c); the first
+ * channel chunk starts from the bias, the last applies the activation. */
+static double tile_compute(const BkConv *c, const M7Machine *m, int nr, int nc, int nv, int nci, int first,
+                           int last) {
     double t = 0;
     int kk = c->kh * c->kw;
+    BkMkInit init = first && c->b_off < 0 ? BK_MK_INIT_ZERO : BK_MK_INIT_LOAD;
+    BkMkAct act = last ? bk_mk_act(c->act.act) : BK_MK_ACT_NONE;
     for (int j0 = 0; j0 < nv; j0 += c->vco) {
         int vb = nv - j0 < c->vco ? nv - j0 : c->vco;
         int full = nc / c->px, rem = nc % c->px;
-        double row = full * bk_mk_cycles(m, vb, c->px, nci, kk, c->pairs);
+        double row = full * bk_mk_call_cycles(m, vb, c->px, c->pairs, nci, kk, init, act);
         if (rem)
-            row += bk_mk_cycles(m, vb, rem, nci, kk, c->pairs);
+            row += bk_mk_call_cycles(m, vb, rem, c->pairs, nci, kk, init, act);
         t += nr * row;
         if (c->pool_k > 1) /* pooling in AM: k^2 loads and a store per pooled vector */
             t += (double)vb * (nr / c->pool_k) * (nc / c->pool_k) * (c->pool_k * c->pool_k + 1) / m->n_vls;
@@ -57,13 +42,14 @@ void bk_cost_conv(const BkSched *s, const M7Machine *m, double *compute, double 
         nv = s_hi - s_lo;
         for (int ci0 = 0; ci0 < c->cin; ci0 += c->ci_chunk) {
             int nci = c->cin - ci0 < c->ci_chunk ? c->cin - ci0 : c->ci_chunk;
-            double full = tile_compute(c, m, c->th, c->tw, nv, nci);
+            int fi = ci0 == 0, la = ci0 + nci >= c->cin;
+            double full = tile_compute(c, m, c->th, c->tw, nv, nci, fi, la);
             double t = 0;
             if (nht > 0 && nwt > 0) {
                 t += (double)(nht - 1) * (nwt - 1) * full;
-                t += (double)(nht - 1) * tile_compute(c, m, c->th, clast, nv, nci);
-                t += (double)(nwt - 1) * tile_compute(c, m, rlast, c->tw, nv, nci);
-                t += tile_compute(c, m, rlast, clast, nv, nci);
+                t += (double)(nht - 1) * tile_compute(c, m, c->th, clast, nv, nci, fi, la);
+                t += (double)(nwt - 1) * tile_compute(c, m, rlast, c->tw, nv, nci, fi, la);
+                t += tile_compute(c, m, rlast, clast, nv, nci, fi, la);
             }
             comp += c->n * t;
         }

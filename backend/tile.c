@@ -160,7 +160,7 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                                 t.sub_ci = t.ci_chunk;
                                 t.in_ssub = (int64_t)t.sub_ci * 4;
                             }
-                            t.pairs = t.sub_ci % 2 == 0;
+                            t.pairs = bk_conv_pairs(&t);
                             int ntiles = c->n * ((rows_core + t.th - 1) / t.th) * ((c->wo + t.tw - 1) / t.tw);
                             int64_t am, sm;
                             if (conv_fit(&t, m, ntiles, &am, &sm)) {
@@ -229,6 +229,7 @@ static int conv_setup(IrGraph *g, IrLayer *l, BkSched *s, int merge, IrDiag *d) 
     c->groups = onnx_groups / c->merge;
     c->nvco = (y->c / c->groups + 31) / 32;
     c->b_off = l->n_in > 2 && l->in[2] >= 0 ? 0 : -1;
+    bk_plan_act(l, &c->act); /* the micro-kernel's last call applies it: priced */
     c->dh = c->dw = c->sh = c->sw = 1;
     c->kh = c->kw = 1;
     int64_t wd[4];

@@ -8,7 +8,9 @@ output checked against PyTorch) and prints one row per layer: shape, FLOPs,
 cycles, efficiency, roofline bound, DMA bytes, predicted vs measured cycles;
 then the totals the project's targets are stated in.  Variants rerun the
 whole thing with one machine or compiler setting changed, to show what each
-buys.
+buys; the window variants run the default program on a machine that may
+issue up to 8 or 48 instructions out of program order (docs/machine.md 5.3):
+with a good emitted schedule they add little.
 
     /usr/bin/python3 bench/vgg16.py [--variants] [--build DIR]
 """
@@ -60,7 +62,7 @@ def parse_dump(text):
     return layers
 
 
-def run_variant(m7cc, flags, label, args):
+def run_variant(m7cc, flags, label, args, run_flags=()):
     model = os.path.join(MODELS, "vgg16.onnx")
     inp = os.path.join(MODELS, "vgg16_input_0.pb")
     ref = os.path.join(MODELS, "vgg16_output_0.pb")
@@ -70,12 +72,13 @@ def run_variant(m7cc, flags, label, args):
     compile_s, compile_mb = timed([m7cc, model, "-o", exe] + flags)
     report = exe + ".json"
     run_s, run_mb = timed([exe, "-i", inp, "--expect", ref, "--json", report, "--quiet",
-                           "--threads", str(args.threads)], stdout=subprocess.DEVNULL)
+                           "--threads", str(args.threads)] + list(run_flags), stdout=subprocess.DEVNULL)
     with open(exe + ".ir.txt") as f:
         layers = parse_dump(f.read())
     with open(report) as f:
         rep = json.load(f)
-    return {"label": label or "default", "flags": flags, "layers": layers, "rep": rep,
+    return {"label": label or "default", "flags": flags + [f"run: {' '.join(run_flags)}"] * bool(run_flags),
+            "layers": layers, "rep": rep,
             "compile_s": compile_s, "compile_mb": compile_mb, "run_s": run_s, "run_mb": run_mb}
 
 
@@ -117,7 +120,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--variants", action="store_true",
-                    help="also one core, no double buffering, no weight sharing")
+                    help="also one core, no double buffering, no weight sharing, and the default program "
+                         "run with a scheduling window of 8 and 48 (what a reordering machine would add)")
     ap.add_argument("--threads", type=int, default=2, help="simulator host threads")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
@@ -131,15 +135,17 @@ def main():
     model_name = re.search(r"model name\s*:\s*(.*)", cpu)
     print(f"machine: {model_name.group(1) if model_name else '?'}, {os.cpu_count()} cores; "
           f"command: /usr/bin/python3 bench/vgg16.py{' --variants' if args.variants else ''}")
-    variants = [([], "")]
+    variants = [([], "", [])]
     if args.variants:
-        variants += [(["--machine", "cores=1"], "1core"),
-                     (["--no-double-buffer"], "nodb"),
-                     (["--no-weight-sharing"], "noshare")]
+        variants += [(["--machine", "cores=1"], "1core", []),
+                     (["--no-double-buffer"], "nodb", []),
+                     (["--no-weight-sharing"], "noshare", []),
+                     ([], "window8", ["--machine", "window=8"]),
+                     ([], "window48", ["--machine", "window=48"])]
     summary = []
-    for flags, label in variants:
+    for flags, label, run_flags in variants:
         try:
-            v = run_variant(m7cc, flags, label, args)
+            v = run_variant(m7cc, flags, label, args, run_flags)
         except subprocess.CalledProcessError as e:
             print(f"\n## variant {label}: {' '.join(map(str, e.cmd))} failed (exit {e.returncode})")
             continue

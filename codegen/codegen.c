@@ -3,6 +3,7 @@
  * kernel function bracketed by region markers and followed by a barrier;
  * layout conversions are regions of their own. */
 #include "codegen/codegen.h"
+#include "codegen/mk_print.h"
 #include "codegen/plan_print.h"
 
 #include <errno.h>
@@ -63,9 +64,12 @@ static const char *decl(char *buf, size_t n, const char *type, const char *id, c
 
 static void emit_conv(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
     M7kConv p;
-    char d[160];
+    char d[160], mk[120];
     bk_plan_conv(l, s, &p);
-    pp_conv(G->f, decl(d, sizeof d, "M7kConv", id, "plan"), &p, NULL);
+    snprintf(mk, sizeof mk, "%s_mk", id);
+    cg_print_conv_mk_decl(G->f, id);
+    pp_conv(G->f, decl(d, sizeof d, "M7kConv", id, "plan"), &p, mk);
+    cg_print_conv_mk(G->f, id, &s->u.conv, &p, G->m, s->cores);
 }
 
 static void emit_dw(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {

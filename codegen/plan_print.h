@@ -2,7 +2,8 @@
  * field by field from the plan's X-macro list (so no field name is written
  * twice).  Fields that are zero are left out (a designated initialiser
  * makes them zero).  `table` names the array a plan's table field points
- * at (M7kPool.recip, M7kMoves.m, M7kPackDma.d); NULL for other plans. */
+ * at (M7kPool.recip, M7kMoves.m, M7kPackDma.d) or the function M7kConv.mk
+ * names; NULL for other plans. */
 #ifndef M7CC_PLAN_PRINT_H
 #define M7CC_PLAN_PRINT_H
 

@@ -16,7 +16,7 @@ void m7_machine_default(M7Machine *m) {
     m->lanes = 32;
     m->vregs = 64;
     m->issue_width = 11;
-    m->window = 48;
+    m->window = 1;
     m->n_vmac = 3;
     m->n_vls = 2;
     m->n_bcast = 2;

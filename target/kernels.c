@@ -154,62 +154,16 @@ static M7K_LIB void m7k_conv_load_w(const M7kConv *p, const M7kConvWork *wk, int
         m7_dma(M7K_CH_W + (k & 1), dst + lo, M7_DDR(src + lo), 1, (uint32_t)(hi - lo), 0, 0);
 }
 
-/* The micro-kernel: vb x pb accumulators over nci channels and all taps. */
-static M7K_LIB void m7k_conv_mk(const M7kConv *p, const M7kWin *win, int vb, int pb, m7_addr x0, int cioff,
-                        m7_addr w0, uint64_t wj, int nci, m7_addr o0, uint64_t ovj, m7_addr bias,
-                        int first, int last) {
-    m7_vec acc[M7K_MAXACC], wv[2][M7K_MAXV], xv[2][M7K_MAXP];
-    int kk = p->kh * p->kw, pairs = p->sub_ci % 2 == 0 && cioff % 2 == 0;
-    for (int j = 0; j < vb; j++)
-        for (int q = 0; q < pb; q++) {
-            m7_vec *a = &acc[j * pb + q];
-            if (!first)
-                *a = m7_vld(o0 + j * ovj + (uint64_t)q * 128);
-            else /* bias: this block's first pixel's, pixels apart by nvco vectors if bias_px */
-                *a = bias ? m7_vld(bias + (uint64_t)j * 128 + (p->bias_px ? (uint64_t)q * p->nvco * 128 : 0))
-                          : m7_vzero();
-        }
-    for (int ci = 0; ci < nci;) {
-        int two = pairs && ci + 1 < nci;
-        int cs = cioff + ci; /* channel within the SM slot */
-        m7_addr xs = x0 + (uint64_t)(cs / p->sub_ci) * win->sub_bytes + (uint64_t)(cs % p->sub_ci) * 4;
-        m7_addr ws = w0 + (uint64_t)ci * kk * 128;
-        for (int ky = 0; ky < p->kh; ky++)
-            for (int kx = 0; kx < p->kw; kx++) {
-                int tap = ky * p->kw + kx;
-                m7_addr xt = xs + (uint64_t)(ky * p->dh) * win->sr + (uint64_t)(kx * p->dw) * win->sc;
-                /* weights first: with the issue window they are the loads
-                 * that must start earliest (latency 9) */
-                for (int j = 0; j < vb; j++) {
-                    wv[0][j] = m7_vld(ws + j * wj + (uint64_t)tap * 128);
-                    if (two)
-                        wv[1][j] = m7_vld(ws + j * wj + (uint64_t)(kk + tap) * 128);
-                }
-                for (int q = 0; q < pb; q++) {
-                    m7_addr a = xt + (uint64_t)(q * p->sw) * win->sc;
-                    if (two) {
-                        m7_scalar s0, s1;
-                        m7_sld2(a, &s0, &s1);
-                        xv[0][q] = m7_vbcast(s0);
-                        xv[1][q] = m7_vbcast(s1);
-                    } else {
-                        xv[0][q] = m7_vbcast(m7_sld(a));
-                    }
-                }
-                for (int h = 0; h <= two; h++)
-                    for (int q = 0; q < pb; q++)
-                        for (int j = 0; j < vb; j++)
-                            acc[j * pb + q] = m7_vfma(wv[h][j], xv[h][q], acc[j * pb + q]);
-            }
-        ci += two ? 2 : 1;
-    }
-    for (int j = 0; j < vb; j++)
-        for (int q = 0; q < pb; q++) {
-            m7_vec v = acc[j * pb + q];
-            if (last)
-                v = m7k_act(&p->act, v);
-            m7_vst(o0 + j * ovj + (uint64_t)q * 128, v);
-        }
+/* Step i of a micro-kernel call (codegen emits the micro-kernels, one per
+ * block shape, modulo-scheduled by the backend): the SM address of pixel 0's
+ * scalar (the first of a pair) and of vector 0's weight; the loop's steps
+ * start at channel ch0 and take `per` channels each, all taps of a channel
+ * (or pair) before the next. */
+static M7K_LIB void m7k_mk_at(const M7kMkCall *c, int ch0, int per, int i, m7_addr *xa, m7_addr *wa) {
+    int kk = c->kh * c->kw, ch = ch0 + i / kk * per, tap = i % kk, cs = c->cioff + ch;
+    *xa = c->x0 + (uint64_t)(cs / c->sub_ci) * c->sub_bytes + (uint64_t)(cs % c->sub_ci) * 4 +
+          (uint64_t)(tap / c->kw * c->dh) * c->sr + (uint64_t)(tap % c->kw * c->dw) * c->sc;
+    *wa = c->w0 + ((uint64_t)ch * kk + tap) * 128;
 }
 
 /* DMA of a finished output tile from AM to DDR (blocked layout). */
@@ -231,24 +185,36 @@ static M7K_LIB void m7k_conv_store(const M7kConv *p, int ch, m7_addr src, int v0
 }
 
 /* Pools a finished nr x nc tile in place: pooled pixel (r, c) goes to
- * position r * tw + c, never past a position still to be read. */
+ * position r * tw + c, never past a position still to be read.  In issue
+ * order the loads of a window run `ahead` windows before its max (or sum),
+ * so the reduction never waits for a load (MACHINE.md 5.3). */
+#define M7K_POOL_AHEAD_REGS 32 /* k <= 4 (backend/fuse.c): (ahead + 1) k^2 <= 32 */
 static M7K_LIB void m7k_conv_pool(const M7kConv *p, m7_addr obase, int nv, int nr, int nc) {
-    int k = p->pool_k;
+    int k = p->pool_k, kk = k * k, pr = nr / k, pc = nc / k, n = nv * pr * pc;
+    int ahead = m7k_max(1, m7k_min(4, M7K_POOL_AHEAD_REGS / kk - 1));
     uint64_t jb = (uint64_t)p->th * p->tw * 128;
-    for (int j = 0; j < nv; j++)
-        for (int r = 0; r < nr / k; r++)
-            for (int c = 0; c < nc / k; c++) {
-                m7_addr w = obase + j * jb + ((uint64_t)r * k * p->tw + (uint64_t)c * k) * 128;
-                m7_vec acc = m7_vld(w);
-                for (int dy = 0; dy < k; dy++)
-                    for (int dx = dy ? 0 : 1; dx < k; dx++) {
-                        m7_vec v = m7_vld(w + ((uint64_t)dy * p->tw + dx) * 128);
-                        acc = p->pool_max ? m7_vmax(acc, v) : m7_vadd(acc, v);
-                    }
-                if (!p->pool_max)
-                    acc = m7_vmul(acc, m7_vsplat(p->pool_scale));
-                m7_vst(obase + j * jb + ((uint64_t)r * p->tw + c) * 128, acc);
-            }
+    m7_vec win[M7K_POOL_AHEAD_REGS];
+    for (int w = 0; w < n + ahead; w++) {
+        if (w < n) { /* window w's loads */
+            int j = w / (pr * pc), r = w / pc % pr, c = w % pc;
+            m7_addr a = obase + j * jb + ((uint64_t)r * k * p->tw + (uint64_t)c * k) * 128;
+            m7_vec *d = &win[w % (ahead + 1) * kk];
+            for (int dy = 0; dy < k; dy++)
+                for (int dx = 0; dx < k; dx++)
+                    d[dy * k + dx] = m7_vld(a + ((uint64_t)dy * p->tw + dx) * 128);
+        }
+        int u = w - ahead; /* window u's reduction and store */
+        if (u < 0)
+            continue;
+        int j = u / (pr * pc), r = u / pc % pr, c = u % pc;
+        m7_vec *d = &win[u % (ahead + 1) * kk];
+        m7_vec acc = d[0];
+        for (int t = 1; t < kk; t++)
+            acc = p->pool_max ? m7_vmax(acc, d[t]) : m7_vadd(acc, d[t]);
+        if (!p->pool_max)
+            acc = m7_vmul(acc, m7_vsplat(p->pool_scale));
+        m7_vst(obase + j * jb + ((uint64_t)r * p->tw + c) * 128, acc);
+    }
 }
 
 static M7K_LIB void m7k_conv_group(const M7kConv *p) {
@@ -266,6 +232,10 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
         return; /* nothing for this core, and no collective to take part in */
     int kk = p->kh * p->kw;
     M7kWin win = m7k_conv_win(p, p->th, p->tw);
+    M7kMkCall call = {0};
+    call.ovj = (uint64_t)p->th * p->tw * 128, call.bias_q = p->bias_px ? (uint64_t)p->nvco * 128 : 0;
+    call.sr = win.sr, call.sc = win.sc, call.sub_bytes = win.sub_bytes, call.px_step = (uint64_t)p->sw * win.sc;
+    call.sub_ci = p->sub_ci, call.kh = p->kh, call.kw = p->kw, call.dh = p->dh, call.dw = p->dw;
     if (p->bias) {
         uint64_t bytes = (uint64_t)p->nvco * 128 * (p->bias_px ? (uint64_t)p->wo : 1);
         if (wk.sh.bcast)
@@ -312,6 +282,8 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                 m7_dma_wait(M7K_CH_OUT + os); /* its last store has left */
             }
             m7_addr xbase = M7_SM((it & 1) ? p->sm_in1 : p->sm_in0);
+            call.nci = nci, call.cioff = (p->ci_base + ci0) % p->sub_ci, call.wj = wj;
+            call.first = kc == 0, call.last = kc == nkc - 1;
             uint64_t ovj = (uint64_t)p->th * p->tw * 128;
             int s_lo, s_hi; /* this core's vectors of the chunk */
             m7k_range(nv, wk.sh.slice, wk.sh.nslices, &s_lo, &s_hi);
@@ -324,8 +296,8 @@ static M7K_LIB void m7k_conv_group(const M7kConv *p) {
                         m7_addr x0 = xbase + (uint64_t)(r * p->sh) * win.sr + (uint64_t)(q0 * p->sw) * win.sc;
                         m7_addr o0 = obase + j0 * ovj + ((uint64_t)r * p->tw + q0) * 128;
                         m7_addr b0 = bias && p->bias_px ? bias + (uint64_t)(c0 + q0) * p->nvco * 128 : bias;
-                        m7k_conv_mk(p, &win, vb, pb, x0, (p->ci_base + ci0) % p->sub_ci, wbase + j0 * wj,
-                                    wj, nci, o0, ovj, b0, kc == 0, kc == nkc - 1);
+                        call.x0 = x0, call.w0 = wbase + j0 * wj, call.o0 = o0, call.bias = b0;
+                        p->mk(vb, pb, &call);
                     }
             }
             if (kc == nkc - 1) {

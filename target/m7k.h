@@ -55,6 +55,21 @@ typedef int64_t M7kLoopCounts[M7K_MOVE_LOOPS];
 typedef uint64_t M7kLoopStrides[M7K_MOVE_LOOPS];
 typedef const float *M7kFloatTable;
 
+/* One call of a conv layer's micro-kernel: a block of vb output vectors x pb
+ * output pixels of one row, accumulated over nci input channels and every
+ * tap.  The driver (m7k_conv_group) fills it; codegen emits, per layer, a
+ * function for each block shape the layer uses, modulo-scheduled by the
+ * backend (backend/mk_sched.c), and a dispatcher of type M7kConvMk that the
+ * plan's `mk` names. */
+typedef struct {
+    uint64_t x0, w0, o0, bias;      /* AM/SM addresses: pixel 0's first channel, vector 0's weights, outputs, bias (0: none) */
+    uint64_t wj, ovj, bias_q;       /* bytes to the next vector's weights, output vector, pixel's bias (FC) */
+    uint64_t sr, sc, sub_bytes, px_step; /* SM: input row, column, 32-channel sub, next output pixel */
+    int nci, cioff, sub_ci, kh, kw, dh, dw;
+    int first, last;                /* first: start from the bias (or 0), else from o0; last: activation */
+} M7kMkCall;
+typedef void (*M7kConvMk)(int vb, int pb, const M7kMkCall *c);
+
 #define M7K_DECLARE_FIELD(type, name) type name;
 
 /* A fused activation: y = act(x). */
@@ -87,7 +102,8 @@ typedef struct { M7K_ACT_FIELDS(M7K_DECLARE_FIELD) } M7kAct;
  *   stay in AM across ci chunks; single_buf: one slot per stream (w1 = w0,
  *   in1 = in0), each DMA after the compute it would overwrite; no_share:
  *   every core reads its own weights, never a broadcast
- * - on-chip placement: byte offsets in AM and SM */
+ * - on-chip placement: byte offsets in AM and SM
+ * - mk: the layer's micro-kernels (a function codegen emits) */
 #define M7K_CONV_FIELDS(X)                                                                                 \
     X(int, n) X(int, cin) X(int, h) X(int, w) X(int, ho) X(int, wo) X(int, nvco)                           \
     X(int, kh) X(int, kw) X(int, sh) X(int, sw) X(int, dh) X(int, dw) X(int, pt) X(int, pl)                \
@@ -105,7 +121,8 @@ typedef struct { M7K_ACT_FIELDS(M7K_DECLARE_FIELD) } M7kAct;
     X(int, row_parts) X(int, slices) X(int, w_parts) X(int, resident) X(int, single_buf) X(int, no_share)  \
     X(uint64_t, am_bias) X(uint64_t, am_w0) X(uint64_t, am_w1) X(uint64_t, am_out)                         \
     X(uint64_t, sm_in0) X(uint64_t, sm_in1)                                                                \
-    X(uint64_t, out_tile_bytes) X(uint64_t, w_slot_bytes) X(uint64_t, sm_slot_bytes)
+    X(uint64_t, out_tile_bytes) X(uint64_t, w_slot_bytes) X(uint64_t, sm_slot_bytes)                      \
+    X(M7kConvMk, mk)
 typedef struct { M7K_CONV_FIELDS(M7K_DECLARE_FIELD) } M7kConv;
 
 /* Depthwise conv: geo holds the geometry, input strides, th, tw = wo and

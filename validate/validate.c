@@ -500,6 +500,19 @@ static void footprint(V *v, CXCursor c, const char *op, int arg, uint64_t bytes)
                 (unsigned long long)cap);
 }
 
+/* A call through a pointer of type M7kConvMk (target/m7k.h): the one
+ * indirect call the kernel library makes, to the micro-kernels codegen
+ * emitted for a conv plan. */
+static int mk_pointer_call(CXCursor c) {
+    Kids k = kids(c);
+    if (k.n < 1)
+        return 0;
+    CXString s = clang_getTypeSpelling(clang_getCursorType(k.c[0]));
+    int ok = strstr(clang_getCString(s), "M7kConvMk") != NULL;
+    clang_disposeString(s);
+    return ok;
+}
+
 /* Checks a call; returns 1 when it is m7_vsplat. */
 static int call(V *v, CXCursor c) {
     static const struct {
@@ -508,6 +521,8 @@ static int call(V *v, CXCursor c) {
     } ops[] = {{"m7_vld", 128}, {"m7_vld_u", 128}, {"m7_vld2", 256}, {"m7_vst", 128},
                {"m7_vst2", 256}, {"m7_vst_n", 0}, {"m7_sld", 4}, {"m7_sld2", 8}, {"m7_sst", 4}};
     CXCursor fn = clang_getCursorReferenced(c);
+    if (clang_getCursorKind(fn) != CXCursor_FunctionDecl && mk_pointer_call(c))
+        return 0; /* a conv plan's micro-kernels: the file's own function, by the plan's mk */
     if (clang_getCursorKind(fn) != CXCursor_FunctionDecl) {
         problem(v, clang_getCursorLocation(c), "call",
                 "indirect call through a pointer: kernels call runtime operations and their own functions");

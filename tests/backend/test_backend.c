@@ -12,7 +12,7 @@
 static void machine(M7Machine *m) {
     memset(m, 0, sizeof *m);
     m->cores = 4, m->clock_ghz = 1.8, m->lanes = 32, m->vregs = 64, m->issue_width = 11;
-    m->window = 48, m->n_vmac = 3, m->n_vls = 2, m->n_bcast = 2, m->n_sld = 1, m->n_vieu = 1;
+    m->window = 1, m->n_vmac = 3, m->n_vls = 2, m->n_bcast = 2, m->n_sld = 1, m->n_vieu = 1;
     m->lat_vload = 9, m->lat_vstore = 4, m->lat_fma = 6, m->lat_bcast = 4, m->lat_sload = 6;
     m->lat_vint = 2, m->lat_reduce = 20, m->reduce_busy = 5;
     m->am_bytes = 768 * 1024, m->sm_bytes = 64 * 1024, m->gsm_bytes = 6 << 20;
@@ -119,16 +119,29 @@ static void test_cannot_fit(void) {
     ir_diag_free(&d);
 }
 
-/* The micro-kernel cost: 4x6 with channel pairs is FMA-bound, 16 cycles a
- * step; 1x12 is bound by the broadcasts (24 per step, 2 a cycle). */
+/* The micro-kernel schedules reach their bounds: 4x6 and 4x7 with channel
+ * pairs are FMA-bound (48 / 3 and 56 / 3 cycles a step), 1x12 is bound by
+ * its scalar loads and broadcasts (12 a step, 1 and 2 a cycle), 2x2 by the
+ * accumulator chain (two dependent FMAs of 6 cycles).  A call costs ii
+ * cycles per step more for every step more, and beyond its steps little more
+ * than loading and storing its accumulators (two a cycle) and the pipeline
+ * fill; every block fits the registers. */
 static void test_mk_cost(void) {
     M7Machine m;
     machine(&m);
-    double fill = 2.0 * 24 / 2 + 6 + 4 + 6;
-    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 4, 6, 32, 9, 1), 16 * 16 * 9 + fill, 1e-9);
-    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 1, 12, 32, 9, 1) - (2.0 * 12 / 2 + 16), 16 * 12 * 9, 1e-9);
-    /* a 2x2 block is latency-bound: 2 dependent FMAs of 6 cycles a step */
-    CU_ASSERT_DOUBLE_EQUAL(bk_mk_cycles(&m, 2, 2, 2, 1, 1) - (4 + 16), 12, 1e-9);
+    static const int want[][3] = {{4, 6, 16}, {4, 7, 19}, {1, 12, 12}, {2, 2, 12}};
+    for (int i = 0; i < 4; i++) {
+        const BkMkLoop *L = bk_mk_loop(&m, want[i][0], want[i][1], 1);
+        CU_ASSERT_EQUAL(L->ii, want[i][2]);
+        double c32 = bk_mk_call_cycles(&m, L->vb, L->pb, 1, 32, 9, BK_MK_INIT_LOAD, BK_MK_ACT_RELU);
+        double c64 = bk_mk_call_cycles(&m, L->vb, L->pb, 1, 64, 9, BK_MK_INIT_LOAD, BK_MK_ACT_RELU);
+        CU_ASSERT_DOUBLE_EQUAL(c64 - c32, 16.0 * 9 * L->ii, 1e-9);
+        CU_ASSERT(c32 >= 16.0 * 9 * L->ii && c32 <= 16.0 * 9 * L->ii + 2 * L->vb * L->pb + 40);
+    }
+    for (int vb = 1; vb <= M7K_MAXV; vb++)
+        for (int pb = 1; pb <= M7K_MAXP && vb * pb <= M7K_MAXACC; pb++)
+            for (int two = 0; two < 2; two++)
+                CU_ASSERT(bk_mk_loop(&m, vb, pb, two)->vregs <= m.vregs - 2);
 }
 
 /* A chain of convs: buffers are reused, so the arena peak is two buffers

@@ -28,33 +28,57 @@ void mk_indep(void) {
         m7_vst(M7_AM(128 * j), acc[j]);
 }
 
+/* Software-pipelined as the machine issues in order (MACHINE.md 5.3): the
+ * loads of step i + 5 go before the FMAs of step i (5 steps of 2 cycles
+ * cover the load latency of 9). */
 void mk_loads(void) {
-    m7_vec acc[8];
+    enum { AHEAD = 5 };
+    m7_vec acc[8], v[AHEAD + 1][4];
     for (int j = 0; j < 8; j++)
         acc[j] = m7_vzero();
-    for (long i = 0; i < mk_n; i++) {
-        uint64_t p = (uint64_t)(i % 64) * 512;
-        m7_vec a = m7_vld(M7_AM(p)), b = m7_vld(M7_AM(p + 128));
-        m7_vec c = m7_vld(M7_AM(p + 256)), d = m7_vld(M7_AM(p + 384));
+    for (long i = -AHEAD; i < mk_n; i++) {
+        long l = i + AHEAD; /* the step whose operands load now */
+        if (l < mk_n) {
+            uint64_t p = (uint64_t)(l % 64) * 512;
+            m7_vec *d = v[l % (AHEAD + 1)];
+            for (int k = 0; k < 4; k++)
+                d[k] = m7_vld(M7_AM(p + 128 * (uint64_t)k));
+        }
+        if (i < 0)
+            continue;
+        const m7_vec *o = v[i % (AHEAD + 1)];
         int j = (int)(i % 4) * 2;
-        acc[j] = m7_vfma(a, b, acc[j]);
-        acc[j + 1] = m7_vfma(c, d, acc[j + 1]);
+        acc[j] = m7_vfma(o[0], o[1], acc[j]);
+        acc[j + 1] = m7_vfma(o[2], o[3], acc[j + 1]);
     }
     for (int j = 0; j < 8; j++)
         m7_vst(M7_AM(128 * j), acc[j]);
 }
 
+/* Pipelined: the pair load of step i + 10, the broadcasts of step i + 4
+ * (6 steps after their load, one a cycle), the FMAs of step i (4 after). */
 void mk_bcast(void) {
+    enum { LD = 10, BC = 4 };
     m7_vec w = m7_vsplat(0.5f);
-    m7_vec acc[MK_NB];
+    m7_vec acc[MK_NB], x[BC + 1][2];
+    m7_scalar s[LD + 1][2];
     for (int j = 0; j < MK_NB; j++)
         acc[j] = m7_vzero();
-    for (long i = 0; i < mk_n; i++) {
-        m7_scalar a, b;
-        m7_sld2(M7_SM((uint64_t)(i % 1024) * 8), &a, &b);
+    for (long i = -LD; i < mk_n; i++) {
+        if (i + LD < mk_n) {
+            long l = i + LD;
+            m7_sld2(M7_SM((uint64_t)(l % 1024) * 8), &s[l % (LD + 1)][0], &s[l % (LD + 1)][1]);
+        }
+        long b = i + BC;
+        if (b >= 0 && b < mk_n) {
+            x[b % (BC + 1)][0] = m7_vbcast(s[b % (LD + 1)][0]);
+            x[b % (BC + 1)][1] = m7_vbcast(s[b % (LD + 1)][1]);
+        }
+        if (i < 0)
+            continue;
         int j = (int)(i % (MK_NB / 2)) * 2;
-        acc[j] = m7_vfma(m7_vbcast(a), w, acc[j]);
-        acc[j + 1] = m7_vfma(m7_vbcast(b), w, acc[j + 1]);
+        acc[j] = m7_vfma(x[i % (BC + 1)][0], w, acc[j]);
+        acc[j + 1] = m7_vfma(x[i % (BC + 1)][1], w, acc[j + 1]);
     }
     for (int j = 0; j < MK_NB; j++)
         m7_vst(M7_AM(128 * j), acc[j]);
@@ -90,11 +114,17 @@ void mk_small_rows(void) {
         m7_dma_wait(ch);
 }
 
+/* Each vector is loaded two vectors ahead of its 24 FMAs (8 cycles each). */
 static void compute_tile(uint64_t base, m7_vec *acc) {
-    for (int v = 0; v < MK_TILE / 128; v++) {
-        m7_vec x = m7_vld(M7_AM(base + 128 * (uint64_t)v));
+    enum { N = MK_TILE / 128 };
+    m7_vec x[3];
+    x[0] = m7_vld(M7_AM(base));
+    x[1] = m7_vld(M7_AM(base + 128));
+    for (int v = 0; v < N; v++) {
+        if (v + 2 < N)
+            x[(v + 2) % 3] = m7_vld(M7_AM(base + 128 * (uint64_t)(v + 2)));
         for (int j = 0; j < MK_PER_VEC; j++)
-            acc[(v * MK_PER_VEC + j) % MK_NACC] = m7_vfma(x, x, acc[(v * MK_PER_VEC + j) % MK_NACC]);
+            acc[(v * MK_PER_VEC + j) % MK_NACC] = m7_vfma(x[v % 3], x[v % 3], acc[(v * MK_PER_VEC + j) % MK_NACC]);
     }
 }
 

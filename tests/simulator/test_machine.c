@@ -15,7 +15,7 @@ static void test_defaults(void) {
     m7_machine_default(&m);
     CU_ASSERT_EQUAL(m.cores, 4);
     CU_ASSERT_EQUAL(m.issue_width, 11);
-    CU_ASSERT_EQUAL(m.window, 48);
+    CU_ASSERT_EQUAL(m.window, 1);
     CU_ASSERT_EQUAL(m.n_vmac, 3);
     CU_ASSERT_EQUAL(m.lat_fma, 6);
     CU_ASSERT_EQUAL(m.lat_vload, 9);
