@@ -309,35 +309,58 @@ M7kShare bk_conv_share(const BkConv *c, int core, int ncores);
 /* dma_cost.c: cycles of one DDR (bcast: a broadcast) or GSM transfer. */
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
 double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
-/* mk_sched.c: the conv micro-kernel's inner loop, modulo-scheduled.
- * A step of the loop is one tap of one input channel (two = 0) or of a
+/* mk_sched.c: the micro-kernels' inner loops, modulo-scheduled.
+ * A conv step (gw = 0) is one tap of one input channel (two = 0) or of a
  * channel pair (two = 1: one SLDDW gives both): H = 1 + two weight vectors
  * per output vector (VLD w[h][j]), one scalar load per pixel (SLD s[q]),
  * H broadcasts per pixel (x[h][q]) and vb x pb x H FMAs into the
- * accumulators a[j][q].  Op o of step i issues at cycle
- * (i + o.stage) * ii + o.slot of the loop; every value lives at most ii
- * cycles, so each has one C variable (no register copies).  op[] is the
- * loop body in emitted order (by slot; in a slot, readers before writers).
- * codegen prints it as prologue, kernel and epilogue passes; the cost model
- * prices exactly that sequence. */
+ * accumulators a[j][q].  A weight-gradient step (gw = 1, two = 1) is px
+ * pixels (1, or 2 so that a dY vector's 9-cycle load fits in the life of
+ * one variable) of a block of vb dY vectors x pb channel pairs: per pixel
+ * vb dY vectors (VLD w[0][j], read by both channels of every pair), one
+ * SLDDW per pair, two broadcasts per pair; q = pixel * pb + pair runs over
+ * the step's px x pb pairs, and FMAs go into a[j][2 pair + h], one
+ * accumulator per (vector, channel), px FMAs each a step.
+ * Op o of step i issues at cycle (i + o.stage) * ii + o.slot of the loop;
+ * every value lives at most ii cycles, so each has one C variable (no
+ * register copies).  op[] is the loop body in emitted order (by slot; in a
+ * slot, readers before writers).  codegen prints it as prologue, kernel and
+ * epilogue passes; the cost model prices exactly that sequence. */
 typedef enum { BK_MK_FMA, BK_MK_BCAST, BK_MK_SLD, BK_MK_VLD } BkMkKind;
 typedef struct {
-    uint8_t kind, h, j, q;      /* q: the pixel; of a VLD, its pixel group */
+    uint8_t kind, h, j, q;      /* q: the pixel (conv) or pair (dW); of a VLD, its group of them */
     int16_t stage, slot;
 } BkMkOp;
 #define BK_MK_MAXWG 4
-#define BK_MK_MAXOPS (2 * M7K_MAXV * BK_MK_MAXWG + 3 * M7K_MAXP + 2 * M7K_MAXACC)
+#define BK_MK_MAXACC M7K_MAXACC /* accumulators of a block, either form */
+#define BK_MK_MAXQ (2 * M7K_MAXP) /* q's of a step: pixels (conv), pixels x pairs (dW) */
+#define BK_MK_MAXOPS (2 * M7K_MAXV * BK_MK_MAXWG + 3 * BK_MK_MAXQ + 2 * BK_MK_MAXACC)
 typedef struct {
-    int vb, pb, two;
-    int wg;                     /* pixel groups: a weight is loaded once per group (w[h][j][g]) */
+    int gw, vb, pb, two, px;
+    int wg;                     /* groups of q: a vector is loaded once per group (w[h][j][g]) */
     int ii, stages, vregs;      /* initiation interval (cycles a step), stages, vector registers */
     int n;
     BkMkOp op[BK_MK_MAXOPS];
 } BkMkLoop;
-/* The schedule of a block shape on machine m (computed once, then kept). */
+/* The schedule of a block shape on machine m (computed once, then kept):
+ * a conv block of vb vectors x pb pixels, or a dW block of vb dY vectors
+ * x pp channel pairs, px pixels a step (NULL beyond M7K_MAXV, M7K_MAXP or
+ * M7K_MAXACC). */
 const BkMkLoop *bk_mk_loop(const M7Machine *m, int vb, int pb, int two);
-/* The pixel group whose weight copies pixel q's FMAs read. */
-static inline int bk_mk_wgroup(const BkMkLoop *L, int q) { return q * L->wg / L->pb; }
+const BkMkLoop *bk_gw_loop(const M7Machine *m, int vb, int pp, int px);
+/* The q's of a step, and the group whose vector copies q's FMAs read (dW:
+ * groups never straddle pixels, wg is a multiple of px). */
+static inline int bk_mk_nq(const BkMkLoop *L) { return L->gw ? L->px * L->pb : L->pb; }
+static inline int bk_mk_wgroup(const BkMkLoop *L, int q) { return q * L->wg / bk_mk_nq(L); }
+/* dW: the pixel (of the step) of q and of a vector group. */
+static inline int bk_gw_pixel(const BkMkLoop *L, int q) { return q / L->pb; }
+static inline int bk_gw_group_pixel(const BkMkLoop *L, int g) { return g * L->px / L->wg; }
+/* Which vector an FMA of channel h reads (dW: one for both), the
+ * accumulator columns of a vector, and the accumulator of an FMA. */
+static inline int bk_mk_vec_h(const BkMkLoop *L, int h) { return L->gw ? 0 : h; }
+static inline int bk_mk_cols(const BkMkLoop *L) { return L->gw ? 2 * L->pb : L->pb; }
+static inline int bk_mk_col(const BkMkLoop *L, int h, int q) { return L->gw ? 2 * (q % L->pb) + h : q; }
+static inline int bk_mk_acc(const BkMkLoop *L, int h, int j, int q) { return j * bk_mk_cols(L) + bk_mk_col(L, h, q); }
 /* The passes codegen emits for a loop of n steps (n >= 1): prologue passes
  * p = 0..stages-2 run the ops of stage <= p on step p - stage (those with
  * step >= n skipped); kernel pass k = 0..n-stages runs every op, on step
@@ -354,6 +377,10 @@ BkMkAct bk_mk_act(int m7k_act);
  * of docs/machine.md 5.3). */
 double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, int kk, BkMkInit init,
                          BkMkAct act);
+/* The same for a dW block of vb x pp over npix pixels: accumulators loaded,
+ * the loop of two pixels a step, an odd last pixel alone, accumulators
+ * stored. */
+double bk_gw_call_cycles(const M7Machine *m, int vb, int pp, int npix);
 /* The block shapes (vb, pb) a conv's driver calls on any core:
  * shapes[vb] has bit pb set. */
 void bk_conv_mk_shapes(const BkConv *c, int ncores, uint32_t shapes[M7K_MAXV + 1]);

@@ -82,7 +82,7 @@ static int place_late(Mrt *r, int u, int hi, int lo, int *t) {
  * outer (a weight's readers close together), pixels outer (a broadcast's
  * readers close together); or pixels outermost (a scalar pair's two
  * broadcasts close together). */
-enum { ORDER_HJQ, ORDER_HQJ, ORDER_QHJ, ORDER_N };
+enum { ORDER_HJQ, ORDER_HQJ, ORDER_QHJ, ORDER_CONV_N, ORDER_JQH = ORDER_CONV_N, ORDER_N };
 
 /* One try at a given ii: the FMAs in `order`, paced evenly over ii when
  * `pace` (so that the loads feeding them need not bunch up), each no
@@ -92,35 +92,38 @@ static int try_ii(const Facts *f, BkMkLoop *L, int ii, int order, int pace, int 
     static Mrt r;
     memset(&r, 0, sizeof r);
     r.f = f, r.ii = ii;
-    int H = 1 + L->two, vb = L->vb, pb = L->pb, nf = H * vb * pb;
-    int tf[2][M7K_MAXV][M7K_MAXP], tb[2][M7K_MAXP], first[M7K_MAXV][M7K_MAXP], last[M7K_MAXV][M7K_MAXP];
+    int H = 1 + L->two, vb = L->vb, pb = bk_mk_nq(L), nf = H * vb * pb, nacc = vb * bk_mk_cols(L);
+    int tf[2][M7K_MAXV][BK_MK_MAXQ], tb[2][BK_MK_MAXQ], first[BK_MK_MAXACC], last[BK_MK_MAXACC];
+    for (int a = 0; a < nacc; a++)
+        first[a] = -1;
     for (int k = 0; k < nf; k++) {
         int h, j, q;
-        if (order == ORDER_QHJ)
+        if (order == ORDER_JQH)
+            j = k / (pb * H), q = k / H % pb, h = k % H;
+        else if (order == ORDER_QHJ)
             q = k / (H * vb), h = k / vb % H, j = k % vb;
         else if (order == ORDER_HJQ)
             h = k / (vb * pb), j = k / pb % vb, q = k % pb;
         else
             h = k / (vb * pb), q = k / vb % pb, j = k % vb;
-        int c = pace ? k * ii / nf : 0;
-        if (h)
-            c = imax(c, last[j][q] + f->lat_fma);
+        int c = pace ? k * ii / nf : 0, a = bk_mk_acc(L, h, j, q);
+        if (first[a] >= 0) /* the accumulator's chain within the step */
+            c = imax(c, last[a] + f->lat_fma);
         int lim = c + ii;
         while (c < lim && !mrt_take(&r, c, MU_VMAC))
             c++;
         if (c == lim)
             return 0;
         tf[h][j][q] = c;
-        if (!h)
-            first[j][q] = c;
-        last[j][q] = c;
+        if (first[a] < 0)
+            first[a] = c;
+        last[a] = c;
     }
-    for (int j = 0; j < vb; j++) /* the chain into the next step */
-        for (int q = 0; q < pb; q++)
-            if (first[j][q] + ii < last[j][q] + f->lat_fma)
-                return 0;
+    for (int a = 0; a < nacc; a++) /* the chain into the next step */
+        if (first[a] + ii < last[a] + f->lat_fma)
+            return 0;
     /* then the broadcasts, the scalar loads (which feed them) and the
-     * weight loads, each as late as its first reader allows, tightest
+     * vector loads, each as late as its first reader allows, tightest
      * window first */
     static const int kinds[] = {BK_MK_BCAST, BK_MK_SLD, BK_MK_VLD};
     for (int ki = 0; ki < 3; ki++) {
@@ -138,10 +141,11 @@ static int try_ii(const Facts *f, BkMkLoop *L, int ii, int order, int pace, int 
                 for (int h = 0; h < H; h++)
                     first_use = imin(first_use, tb[h][o->q]), last_use = imax(last_use, tb[h][o->q]);
                 lat = f->lat_sload;
-            } else {
-                for (int q = 0; q < pb; q++)
-                    if (bk_mk_wgroup(L, q) == o->q)
-                        first_use = imin(first_use, tf[o->h][o->j][q]), last_use = imax(last_use, tf[o->h][o->j][q]);
+            } else { /* read by the FMAs of its pixel group (of every channel, when shared) */
+                for (int h = 0; h < H; h++)
+                    for (int q = 0; q < pb; q++)
+                        if (bk_mk_vec_h(L, h) == o->h && bk_mk_wgroup(L, q) == o->q)
+                            first_use = imin(first_use, tf[h][o->j][q]), last_use = imax(last_use, tf[h][o->j][q]);
                 lat = f->lat_vload;
             }
             idx[n] = i, lo[n] = last_use - ii, hi[n] = first_use - lat, n++;
@@ -180,9 +184,9 @@ static int op_cmp(const void *a, const void *b) {
 
 /* The ops of a step, weights loaded wg times each (once per pixel group). */
 static void build_ops(BkMkLoop *L, int wg) {
-    int H = 1 + L->two, vb = L->vb, pb = L->pb;
+    int H = 1 + L->two, vb = L->vb, pb = bk_mk_nq(L);
     L->n = 0, L->wg = wg;
-    for (int h = 0; h < H; h++)
+    for (int h = 0; h < (L->gw ? 1 : H); h++)
         for (int j = 0; j < vb; j++)
             for (int g = 0; g < wg; g++)
                 L->op[L->n++] = (BkMkOp){BK_MK_VLD, (uint8_t)h, (uint8_t)j, (uint8_t)g, 0, 0};
@@ -199,35 +203,36 @@ static void build_ops(BkMkLoop *L, int wg) {
 
 static int vregs_of(const BkMkLoop *L) { /* + the zero of ReLU or of an unbiased start */
     int H = 1 + L->two;
-    return L->vb * L->pb + H * L->vb * L->wg + H * L->pb + 1;
+    return L->vb * bk_mk_cols(L) + (L->gw ? 1 : H) * L->vb * L->wg + H * bk_mk_nq(L) + 1;
 }
 
 /* A weight vector read by many pixels would live longer than a step: it
  * is then loaded once per pixel group (the VLS units have room), wg
- * groups.  The smallest ii wins, then the fewest loads. */
-static void schedule(const Facts *f, const M7Machine *m, int vb, int pb, int two, BkMkLoop *L) {
+ * groups (dW: a multiple of px, each pixel its own vectors).  The smallest
+ * ii wins, then the fewest loads. */
+static void schedule(const Facts *f, const M7Machine *m, int gw, int vb, int pb, int two, int px, BkMkLoop *L) {
     memset(L, 0, sizeof *L);
-    L->vb = vb, L->pb = pb, L->two = two;
-    int H = 1 + two;
-    int nf = H * vb * pb, nb = H * pb;
-    int mii = imax(imax(cdiv(nf, f->cap[MU_VMAC]), cdiv(H * vb, f->cap[MU_VLS])),
-                   imax(cdiv(pb, f->cap[MU_SLD]), cdiv(nb, f->cap[MU_BCAST])));
-    mii = imax(imax(mii, cdiv(H * vb + pb + nb + nf, f->width)), H * f->lat_fma);
+    L->gw = gw, L->vb = vb, L->pb = pb, L->two = two, L->px = px;
+    int H = 1 + two, nq = bk_mk_nq(L), nv = gw ? px * vb : H * vb;
+    int nf = H * vb * nq, nb = H * nq;
+    int mii = imax(imax(cdiv(nf, f->cap[MU_VMAC]), cdiv(nv, f->cap[MU_VLS])),
+                   imax(cdiv(nq, f->cap[MU_SLD]), cdiv(nb, f->cap[MU_BCAST])));
+    mii = imax(imax(mii, cdiv(nv + nq + nb + nf, f->width)), (gw ? px : H) * f->lat_fma);
     int t[BK_MK_MAXOPS] = {0}, ii;
-    int ok = 0;
+    int ok = 0, wstep = gw ? px : 1;
     for (ii = imax(mii, 1); ii < MAXII && !ok; ii++)
-        for (int wg = 1; wg <= BK_MK_MAXWG && wg <= pb && !ok; wg++) {
+        for (int wg = wstep; wg <= BK_MK_MAXWG && wg <= nq && !ok; wg += wstep) {
             build_ops(L, wg);
             if (vregs_of(L) > m->vregs - 2 || cdiv(L->n, f->width) > ii)
                 continue;
             for (int pace = 0; pace < 2 && !ok; pace++)
-                for (int order = 0; order < ORDER_N && !ok; order++)
+                for (int order = 0; order < (gw ? ORDER_N : ORDER_CONV_N) && !ok; order++)
                     ok = try_ii(f, L, ii, order, pace, t);
         }
     if (ok) {
         ii--;
     } else { /* unreachable on any machine with a unit of each class: one op a cycle */
-        build_ops(L, 1);
+        build_ops(L, wstep);
         ii = L->n;
         for (int i = 0; i < L->n; i++)
             t[i] = i;
@@ -247,23 +252,30 @@ static void schedule(const Facts *f, const M7Machine *m, int vb, int pb, int two
 
 /* Schedules are kept per machine: a compile uses one, tests several. */
 static Facts loop_facts;
-static int loop_known[2][M7K_MAXV + 1][M7K_MAXP + 1];
-static BkMkLoop loops[2][M7K_MAXV + 1][M7K_MAXP + 1];
+static int loop_known[4][M7K_MAXV + 1][M7K_MAXP + 1];
+static BkMkLoop loops[4][M7K_MAXV + 1][M7K_MAXP + 1];
 
-const BkMkLoop *bk_mk_loop(const M7Machine *m, int vb, int pb, int two) {
+/* form: 0 conv by channel, 1 conv by channel pair, 2 dW a pixel a step, 3 dW two */
+static const BkMkLoop *loop_of(const M7Machine *m, int form, int vb, int pb) {
     Facts f = facts_of(m);
     if (memcmp(&f, &loop_facts, sizeof f)) {
         memset(loop_known, 0, sizeof loop_known);
         loop_facts = f;
     }
-    two = two ? 1 : 0;
-    if (vb < 1 || vb > M7K_MAXV || pb < 1 || pb > M7K_MAXP)
+    if (vb < 1 || vb > M7K_MAXV || pb < 1 || pb > M7K_MAXP || (form >= 2 && 2 * vb * pb > BK_MK_MAXACC))
         return NULL;
-    if (!loop_known[two][vb][pb]) {
-        schedule(&f, m, vb, pb, two, &loops[two][vb][pb]);
-        loop_known[two][vb][pb] = 1;
+    if (!loop_known[form][vb][pb]) {
+        schedule(&f, m, form >= 2, vb, pb, form != 0, form == 3 ? 2 : 1, &loops[form][vb][pb]);
+        loop_known[form][vb][pb] = 1;
     }
-    return &loops[two][vb][pb];
+    if (form >= 2 && loops[form][vb][pb].vregs > m->vregs - 2) /* a dW block too big for the registers */
+        return NULL;
+    return &loops[form][vb][pb];
+}
+
+const BkMkLoop *bk_mk_loop(const M7Machine *m, int vb, int pb, int two) { return loop_of(m, two ? 1 : 0, vb, pb); }
+const BkMkLoop *bk_gw_loop(const M7Machine *m, int vb, int pp, int px) {
+    return px == 1 || px == 2 ? loop_of(m, 1 + px, vb, pp) : NULL;
 }
 
 BkMkAct bk_mk_act(int a) {
@@ -308,7 +320,7 @@ static uint64_t now(const Issue *is) { return is->win[(is->widx + is->f->window 
 
 /* Ready cycles of the call's C variables. */
 typedef struct {
-    uint64_t a[M7K_MAXV][M7K_MAXP], w[2][M7K_MAXV][BK_MK_MAXWG], x[2][M7K_MAXP], s[2][M7K_MAXP], z;
+    uint64_t a[BK_MK_MAXACC], w[2][M7K_MAXV][BK_MK_MAXWG], x[2][BK_MK_MAXQ], s[2][BK_MK_MAXQ], z;
 } Vals;
 
 static void run_op(Issue *is, Vals *v, const BkMkLoop *L, const BkMkOp *o) {
@@ -319,10 +331,12 @@ static void run_op(Issue *is, Vals *v, const BkMkLoop *L, const BkMkOp *o) {
         v->s[0][o->q] = v->s[1][o->q] = issue(is, MU_SLD, 0, f->lat_sload);
         break;
     case BK_MK_BCAST: v->x[o->h][o->q] = issue(is, MU_BCAST, v->s[o->h][o->q], f->lat_bcast); break;
-    default:
-        v->a[o->j][o->q] = issue(is, MU_VMAC, u64max(u64max(v->w[o->h][o->j][bk_mk_wgroup(L, o->q)], v->x[o->h][o->q]), v->a[o->j][o->q]),
-                                 f->lat_fma);
+    default: {
+        uint64_t *a = &v->a[bk_mk_acc(L, o->h, o->j, o->q)];
+        uint64_t w = v->w[bk_mk_vec_h(L, o->h)][o->j][bk_mk_wgroup(L, o->q)];
+        *a = issue(is, MU_VMAC, u64max(u64max(w, v->x[o->h][o->q]), *a), f->lat_fma);
         break;
+    }
     }
 }
 
@@ -341,7 +355,7 @@ static void shift(Issue *is, Vals *v, uint64_t d) {
         }
         free(copy);
     }
-    uint64_t *all = &v->a[0][0];
+    uint64_t *all = &v->a[0];
     for (size_t i = 0; i < sizeof *v / sizeof(uint64_t); i++)
         all[i] += d;
 }
@@ -378,38 +392,37 @@ static void run_loop(Issue *is, Vals *v, const BkMkLoop *L, int n) {
 }
 
 /* One call as codegen prints it: start, the pair (or channel) loop, the
- * odd channel's loop, the activation, the stores. */
+ * odd channel's loop, the activation, the stores.  A dW call (L->gw) loads
+ * its accumulators, runs its nci pixels two a step, an odd last one alone
+ * (L1), and stores them. */
 static void run_call(Issue *is, Vals *v, const BkMkLoop *L, const BkMkLoop *L1, int nci, int kk, BkMkInit init,
                      BkMkAct act) {
     const Facts *f = is->f;
-    int vb = L->vb, pb = L->pb;
+    int nacc = L->vb * bk_mk_cols(L);
     if (init == BK_MK_INIT_ZERO) {
         v->z = issue(is, MU_VIEU, 0, f->lat_vint);
-        for (int j = 0; j < vb; j++)
-            for (int q = 0; q < pb; q++)
-                v->a[j][q] = v->z;
+        for (int a = 0; a < nacc; a++)
+            v->a[a] = v->z;
     } else {
-        for (int j = 0; j < vb; j++)
-            for (int q = 0; q < pb; q++)
-                v->a[j][q] = issue(is, MU_VLS, 0, f->lat_vload);
+        for (int a = 0; a < nacc; a++)
+            v->a[a] = issue(is, MU_VLS, 0, f->lat_vload);
     }
-    int n = kk * (L->two ? nci / 2 : nci);
+    int two = L->gw ? L->px == 2 : L->two, n = kk * (two ? nci / 2 : nci);
     if (n > 0)
         run_loop(is, v, L, n);
-    if (L->two && nci % 2)
+    if (two && nci % 2)
         run_loop(is, v, L1, kk);
     if (act == BK_MK_ACT_RELU)
         v->z = issue(is, MU_VIEU, 0, f->lat_vint);
-    for (int j = 0; j < vb; j++)
-        for (int q = 0; q < pb; q++) {
-            uint64_t r = v->a[j][q];
-            if (act == BK_MK_ACT_RELU)
-                r = issue(is, MU_VIEU, u64max(r, v->z), f->lat_vint);
-            else if (act == BK_MK_ACT_OTHER) /* m7k_act: about three dependent vector ops */
-                for (int k = 0; k < 3; k++)
-                    r = issue(is, MU_VMAC, r, f->lat_fma);
-            v->a[j][q] = issue(is, MU_VLS, r, f->lat_vstore);
-        }
+    for (int a = 0; a < nacc; a++) {
+        uint64_t r = v->a[a];
+        if (act == BK_MK_ACT_RELU)
+            r = issue(is, MU_VIEU, u64max(r, v->z), f->lat_vint);
+        else if (act == BK_MK_ACT_OTHER) /* m7k_act: about three dependent vector ops */
+            for (int k = 0; k < 3; k++)
+                r = issue(is, MU_VMAC, r, f->lat_fma);
+        v->a[a] = issue(is, MU_VLS, r, f->lat_vstore);
+    }
 }
 
 /* Prices seen, per machine: the tile search asks for the same few shapes
@@ -421,9 +434,8 @@ static struct {
 } prices[PRICE_SLOTS];
 static Facts price_facts;
 
-static double price(const Facts *f, const M7Machine *m, int vb, int pb, int two, int nci, int kk, BkMkInit init,
+static double price(const Facts *f, const BkMkLoop *L, const BkMkLoop *L1, int nci, int kk, BkMkInit init,
                     BkMkAct act) {
-    const BkMkLoop *L = bk_mk_loop(m, vb, pb, two), *L1 = bk_mk_loop(m, vb, pb, 0);
     if (!L || !L1 || nci < 1 || kk < 1)
         return 0;
     Issue is;
@@ -454,17 +466,14 @@ static double price(const Facts *f, const M7Machine *m, int vb, int pb, int two,
     return (double)(t3 - t2);
 }
 
-double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, int kk, BkMkInit init,
-                         BkMkAct act) {
+/* The memoized price of a call; key bit 62 marks dW. */
+static double price_of(const M7Machine *m, uint64_t key, const BkMkLoop *L, const BkMkLoop *L1, int nci, int kk,
+                       BkMkInit init, BkMkAct act) {
     Facts f = facts_of(m);
     if (memcmp(&f, &price_facts, sizeof f)) {
         memset(prices, 0, sizeof prices);
         price_facts = f;
     }
-    if (vb < 1 || vb > M7K_MAXV || pb < 1 || pb > M7K_MAXP || nci < 1 || kk < 1 || nci >= 1 << 24 || kk >= 1 << 16)
-        return 0;
-    uint64_t key = (uint64_t)vb | (uint64_t)pb << 3 | (uint64_t)(two ? 1 : 0) << 7 | (uint64_t)init << 8 |
-                   (uint64_t)act << 9 | (uint64_t)kk << 11 | (uint64_t)nci << 27 | (uint64_t)1 << 63;
     uint64_t h = (key * 0x9e3779b97f4a7c15u) >> 48;
     for (uint64_t probe = 0;; probe++) {
         uint64_t i = (h + probe) & (PRICE_SLOTS - 1);
@@ -472,10 +481,27 @@ double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, i
             return prices[i].cycles;
         if (!prices[i].key || probe == 64) {
             prices[i].key = key;
-            prices[i].cycles = price(&f, m, vb, pb, two, nci, kk, init, act);
+            prices[i].cycles = price(&f, L, L1, nci, kk, init, act);
             return prices[i].cycles;
         }
     }
+}
+
+double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, int kk, BkMkInit init,
+                         BkMkAct act) {
+    if (vb < 1 || vb > M7K_MAXV || pb < 1 || pb > M7K_MAXP || nci < 1 || kk < 1 || nci >= 1 << 24 || kk >= 1 << 16)
+        return 0;
+    uint64_t key = (uint64_t)vb | (uint64_t)pb << 3 | (uint64_t)(two ? 1 : 0) << 7 | (uint64_t)init << 8 |
+                   (uint64_t)act << 9 | (uint64_t)kk << 11 | (uint64_t)nci << 27 | (uint64_t)1 << 63;
+    return price_of(m, key, bk_mk_loop(m, vb, pb, two), bk_mk_loop(m, vb, pb, 0), nci, kk, init, act);
+}
+
+double bk_gw_call_cycles(const M7Machine *m, int vb, int pp, int npix) {
+    const BkMkLoop *L = bk_gw_loop(m, vb, pp, 2);
+    if (!L || npix < 1 || npix >= 1 << 24)
+        return 0;
+    uint64_t key = (uint64_t)vb | (uint64_t)pp << 3 | (uint64_t)npix << 27 | (uint64_t)3 << 62;
+    return price_of(m, key, L, bk_gw_loop(m, vb, pp, 1), npix, 1, BK_MK_INIT_LOAD, BK_MK_ACT_NONE);
 }
 
 /* ------------------------- the shapes a conv uses ------------------------- */

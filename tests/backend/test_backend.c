@@ -144,6 +144,37 @@ static void test_mk_cost(void) {
                 CU_ASSERT(bk_mk_loop(&m, vb, pb, two)->vregs <= m.vregs - 2);
 }
 
+/* The weight-gradient schedules reach their bounds too, two pixels a
+ * step: 2 dY vectors x 6 channel pairs and 4 x 3 are FMA-bound (48 FMAs, 3
+ * a cycle: 16 cycles a step), 1 x 6 by its twelve SLDDWs (one a cycle),
+ * 1 x 1 by the chain of each accumulator (two FMAs of 6 cycles a step).
+ * A call costs ii cycles per two pixels more, and beyond them little more
+ * than its accumulators' loads and stores; an odd pixel count costs one
+ * pixel's step more.  Blocks beyond 28 accumulators or the registers have
+ * no schedule, and every block of two pixels a step has a one-pixel one. */
+static void test_gw_cost(void) {
+    M7Machine m;
+    machine(&m);
+    static const int want[][3] = {{2, 6, 16}, {4, 3, 16}, {1, 6, 12}, {1, 1, 12}};
+    for (int i = 0; i < 4; i++) {
+        const BkMkLoop *L = bk_gw_loop(&m, want[i][0], want[i][1], 2);
+        CU_ASSERT_FATAL(L != NULL);
+        CU_ASSERT_EQUAL(L->ii, want[i][2]);
+        double c64 = bk_gw_call_cycles(&m, L->vb, L->pb, 64), c96 = bk_gw_call_cycles(&m, L->vb, L->pb, 96);
+        double c65 = bk_gw_call_cycles(&m, L->vb, L->pb, 65);
+        CU_ASSERT_DOUBLE_EQUAL(c96 - c64, 16.0 * L->ii, 1e-9);
+        CU_ASSERT(c64 >= 32.0 * L->ii && c64 <= 32.0 * L->ii + 2 * L->vb * L->pb + 40);
+        CU_ASSERT(c65 > c64 && c65 <= c64 + bk_gw_loop(&m, L->vb, L->pb, 1)->ii + 40);
+    }
+    for (int vb = 1; vb <= M7K_MAXV; vb++)
+        for (int pp = 1; pp <= M7K_MAXP; pp++)
+            for (int px = 1; px <= 2; px++) {
+                const BkMkLoop *L = bk_gw_loop(&m, vb, pp, px);
+                CU_ASSERT(!L || (2 * vb * pp <= M7K_MAXACC && L->vregs <= m.vregs - 2));
+                CU_ASSERT(!L || px == 1 || bk_gw_loop(&m, vb, pp, 1)); /* an odd pixel's loop */
+            }
+}
+
 /* A chain of convs: buffers are reused, so the arena peak is two buffers
  * while the total is one per layer. */
 static void test_memplan_reuse(void) {
@@ -331,6 +362,7 @@ int main(void) {
         {"cannot fit", test_cannot_fit},
         {"options off, priced", test_options_cost},
         {"micro-kernel cost", test_mk_cost},
+        {"weight-gradient micro-kernel cost", test_gw_cost},
         {"memory plan reuses buffers", test_memplan_reuse},
         {"unsupported layers named", test_unsupported},
         {"run-time weights: packing DMAs, refusals", test_runtime_weights},
