@@ -381,6 +381,9 @@ double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, i
  * the loop of two pixels a step, an odd last pixel alone, accumulators
  * stored. */
 double bk_gw_call_cycles(const M7Machine *m, int vb, int pp, int npix);
+/* The block shapes (vb, pp) a weight-gradient layer's kernel calls:
+ * shapes[vb] has bit pp set. */
+void bk_gw_mk_shapes(const BkTrain *t, uint32_t shapes[M7K_MAXV + 1]);
 /* The block shapes (vb, pb) a conv's driver calls on any core:
  * shapes[vb] has bit pb set. */
 void bk_conv_mk_shapes(const BkConv *c, int ncores, uint32_t shapes[M7K_MAXV + 1]);

@@ -294,16 +294,6 @@ int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 
-/* One pixel step of the weight-gradient micro-kernel: vb dY loads, pp
- * SLDDW, 2 pp broadcasts, 2 vb pp FMAs; the busiest unit bounds it. */
-static double gw_step(const M7Machine *m, int vb, int pp) {
-    double fma = 2.0 * vb * pp, c = fma / m->n_vmac;
-    c = dmax(c, (double)vb / m->n_vls);
-    c = dmax(c, (double)pp / m->n_sld);
-    c = dmax(c, 2.0 * pp / m->n_bcast);
-    return dmax(c, (fma + vb + 3.0 * pp) / m->issue_width);
-}
-
 /* The DMA of one chunk's dW stores: whole rows (swap), or one transposing
  * DMA per output channel, 4 channels overlapping their setup and rows. */
 static double gw_store_cycles(const BkTrain *t, const M7Machine *m) {
@@ -314,25 +304,47 @@ static double gw_store_cycles(const BkTrain *t, const M7Machine *m) {
     return 32.0 * t->vco * ((bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / bw) / 4 + wb * 4 / bw);
 }
 
+/* The compute cycles of a full chunk (vco vectors x ci_chunk channels
+ * from channel 0) over every tile of dY, as the kernel runs it: per tile,
+ * vector block, tap and pair block one micro-kernel call (priced by
+ * issuing the code codegen prints, mk_sched.c), the dB sums (on the first
+ * ci chunk of ncc: about a pixel a cycle per vector, m7k_gw_bias), and the
+ * zeroing of the chunk's accumulators (two stores a cycle).  -1 when the
+ * block has no schedule. */
+static double gw_chunk_compute(const BkTrain *t, int n, const M7Machine *m) {
+    int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32, ncc = (t->cin + t->ci_chunk - 1) / t->ci_chunk;
+    int nv = t->vco < nvco ? t->vco : nvco, nci = t->ci_chunk < t->cin ? t->ci_chunk : t->cin, npairs = (nci + 1) / 2;
+    if (!bk_gw_loop(m, t->vb, t->pp, 2) || !bk_gw_loop(m, t->vb, t->pp, 1))
+        return -1;
+    /* tiles: full and edge rows x full and edge columns */
+    int tiles_h[2] = {t->ho / t->th, t->ho % t->th > 0}, rows[2] = {t->th, t->ho % t->th};
+    int tiles_w[2] = {t->wo / t->tw, t->wo % t->tw > 0}, cols[2] = {t->tw, t->wo % t->tw};
+    double c = 0;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            int64_t count = (int64_t)n * tiles_h[a] * tiles_w[b];
+            int npix = rows[a] * cols[b];
+            if (!count)
+                continue;
+            double call = 0;
+            for (int v = 0; v < nv; v += t->vb)
+                for (int pr = 0, pp; pr < npairs; pr += pp) {
+                    pp = m7k_gw_pairs(t->pp, npairs, 0, pr);
+                    call += bk_gw_call_cycles(m, nv - v < t->vb ? nv - v : t->vb, pp, npix);
+                }
+            c += count * (kk * call + (t->has_bias && !t->swap ? nv * (npix + 20.0) / ncc : 0));
+        }
+    return c + (double)t->vco * t->ci_chunk * kk / m->n_vls;
+}
+
 /* The per-core cycles of a weight-gradient plan: compute and DMA. */
-static void gw_cost(const BkTrain *t, int n, const M7Machine *m, double *comp, double *dma, int64_t *tr,
-                    int64_t *by) {
+static void gw_cost(const BkTrain *t, int n, double chunk_comp, const M7Machine *m, double *comp, double *dma,
+                    int64_t *tr, int64_t *by) {
     int kk = t->kh * t->kw, nvg = ((t->cout + 31) / 32 + t->vco - 1) / t->vco;
     int ncc = (t->cin + t->ci_chunk - 1) / t->ci_chunk;
     double chunks = ceil((double)nvg * ncc / m->cores);
     int ntiles = n * ((t->ho + t->th - 1) / t->th) * ((t->wo + t->tw - 1) / t->tw);
-    double px = (double)t->ho * t->wo * n; /* pixels of one chunk */
-    int pairs = (t->ci_chunk + 1) / 2 * kk;
-    double per_px = 0;
-    for (int v = 0; v < t->vco; v += t->vb)
-        for (int q = 0; q < pairs; q += t->pp) {
-            int pp = pairs - q < t->pp ? pairs - q : t->pp;
-            per_px += gw_step(m, t->vb, pp);
-        }
-    double blocks = ceil((double)t->vco / t->vb) * ceil((double)pairs / t->pp);
-    double c = px * per_px + ntiles * blocks * (4.0 * t->vb * t->pp / m->n_vls + m->lat_vload + m->lat_fma);
-    c += px * t->vco / (double)m->n_vls / ncc; /* dB sums on the first ci chunk */
-    *comp = chunks * c;
+    *comp = chunks * chunk_comp;
     int nblk = (t->ci_chunk + 31) / 32;
     int64_t xw = (int64_t)t->rows_in * t->cols_in * 128 * nblk, dy = (int64_t)t->vco * t->th * t->tw * 128;
     double d = ntiles * (nblk * bk_dma_cycles(m, t->rows_in, xw / nblk, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
@@ -402,9 +414,6 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
     double best_cost = -1;
     /* a chunk may hold more vectors than a register block (fewer re-reads of X) */
     static const int vcos[] = {16, 8, 4, 2, 1}, cis[] = {256, 128, 64, 32, 16, 8, 4, 2};
-    /* register blocks (vectors x channel pairs): at most 24 accumulators
-     * and 6 pairs (M7K_GW_PP), two pixels' operands in flight */
-    static const int rb[][2] = {{4, 3}, {2, 6}, {1, 6}, {2, 3}, {1, 3}, {1, 1}};
     for (int a = 0; a < 5; a++)
         for (int b = 0; b < 8; b++)
             for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
@@ -414,12 +423,19 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                     if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin) ||
                         (c.fc_hw && c.ci_chunk > 32)) /* fc_hw stores a chunk as one block's run */
                         goto next;
-                    int pairs = (c.ci_chunk + 1) / 2 * kk;
-                    for (int k = 0; k < 6; k++)
-                        if (rb[k][0] <= c.vco && c.vco % rb[k][0] == 0) {
-                            c.vb = rb[k][0], c.pp = rb[k][1] < pairs ? rb[k][1] : pairs;
-                            break;
+                    /* the register block (vectors x channel pairs) the chunk computes fastest */
+                    double chunk_comp = -1;
+                    int pairs = (c.ci_chunk + 1) / 2;
+                    for (int vb = 1; vb <= M7K_MAXV && vb <= c.vco; vb++)
+                        for (int pp = 1; pp <= M7K_MAXP && pp <= pairs && pp <= 16; pp++) {
+                            BkTrain r = c;
+                            r.vb = vb, r.pp = pp;
+                            double cc = gw_chunk_compute(&r, n, m);
+                            if (cc >= 0 && (chunk_comp < 0 || cc < chunk_comp))
+                                chunk_comp = cc, c.vb = vb, c.pp = pp;
                         }
+                    if (chunk_comp < 0)
+                        goto next;
                     c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
                     c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
                     int64_t acc = (int64_t)c.vco * c.ci_chunk * kk * 128, dyt = (int64_t)c.vco * th * tw * 128;
@@ -431,7 +447,7 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                         goto next;
                     double comp, dma;
                     int64_t tr, by;
-                    gw_cost(&c, n, m, &comp, &dma, &tr, &by);
+                    gw_cost(&c, n, chunk_comp, m, &comp, &dma, &tr, &by);
                     double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
                     s->candidates++;
                     if (best_cost < 0 || cost < best_cost) {

@@ -529,3 +529,20 @@ void bk_conv_mk_shapes(const BkConv *c, int ncores, uint32_t shapes[M7K_MAXV + 1
 }
 
 int bk_conv_pairs(const BkConv *c) { return c->sub_ci % 2 == 0 && (c->groups == 1 || c->cin % 2 == 0); }
+
+/* The block shapes (vb, pp) m7k_tr_gw calls: every chunk's vector blocks
+ * times the pair blocks of m7k_gw_pairs. */
+void bk_gw_mk_shapes(const BkTrain *t, uint32_t shapes[M7K_MAXV + 1]) {
+    memset(shapes, 0, sizeof(uint32_t) * (M7K_MAXV + 1));
+    int nvco = (t->cout + 31) / 32, nchunks = (nvco + t->vco - 1) / t->vco * ((t->cin + t->ci_chunk - 1) / t->ci_chunk);
+    for (int ch = 0; ch < nchunks; ch++) {
+        int v0, nv, ci0, nci;
+        m7k_gw_chunk_of(t->cin, nvco, t->vco, t->ci_chunk, ch, &v0, &nv, &ci0, &nci);
+        int npairs = (nci + 1) / 2;
+        uint32_t pps = 0;
+        for (int pr = 0, pp; pr < npairs; pr += pp)
+            pp = m7k_gw_pairs(t->pp, npairs, ci0, pr), pps |= 1u << pp;
+        for (int v = 0; v < nv; v += t->vb)
+            shapes[imin(t->vb, nv - v)] |= pps;
+    }
+}

@@ -215,9 +215,16 @@ static void emit_upsample(Gen *G, const char *id, const IrLayer *l, const BkSche
 
 static void emit_train(Gen *G, const char *id, const IrLayer *l, const BkSched *s) {
     M7kTrain p;
-    char d[160];
+    char d[160], mk[120];
     bk_plan_train(G->g, l, s, &p);
-    pp_train(G->f, decl(d, sizeof d, "M7kTrain", id, "plan"), &p, NULL);
+    if (p.op != M7K_TR_GW) {
+        pp_train(G->f, decl(d, sizeof d, "M7kTrain", id, "plan"), &p, NULL);
+        return;
+    }
+    snprintf(mk, sizeof mk, "%s_gw", id);
+    cg_print_gw_mk_decl(G->f, id);
+    pp_train(G->f, decl(d, sizeof d, "M7kTrain", id, "plan"), &p, mk);
+    cg_print_gw_mk(G->f, id, &s->u.train, G->m);
 }
 
 static const char *kind_fn[] = {

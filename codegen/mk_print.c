@@ -1,9 +1,10 @@
-/* mk_print.c: prints a conv layer's micro-kernels: per block shape the
- * layer's driver calls, one function of straight-line runtime calls in the
- * order of the backend's modulo schedule (backend/mk_sched.c), as a
- * prologue, a kernel loop and an epilogue; then a dispatcher that the plan's
- * `mk` names.  The order printed is the order the machine issues, and the
- * order the cost model priced; nothing here chooses it. */
+/* mk_print.c: prints a layer's micro-kernels (a conv's, or a weight
+ * gradient's): per block shape the layer's kernel calls, one function of
+ * straight-line runtime calls in the order of the backend's modulo schedule
+ * (backend/mk_sched.c), as a prologue, a kernel loop and an epilogue; then
+ * a dispatcher that the plan's `mk` names.  The order printed is the order
+ * the machine issues, and the order the cost model priced; nothing here
+ * chooses it. */
 #include "codegen/mk_print.h"
 
 #include <stdint.h>
@@ -12,7 +13,7 @@ typedef struct {
     FILE *f;
     const BkMkLoop *L;
     int kk;
-    const char *ch0, *per; /* the loop's first channel and channels a step (C expressions) */
+    const char *ch0, *per; /* the loop's first channel (dW: pixel) and channels a step (C expressions) */
 } Loop;
 
 /* The ops of one pass: those for which step(o) >= 0; the step of stage s
@@ -36,8 +37,35 @@ static int op_runs(const BkMkOp *o, PassKind k, int pe) {
     return 1;
 }
 
+/* dW: the ops of one pixel-step of vb dY vectors x pb channel pairs. */
+static void print_gw_op(const Loop *lp, const BkMkOp *o, const char *ind) {
+    FILE *f = lp->f;
+    const BkMkLoop *L = lp->L;
+    switch (o->kind) {
+    case BK_MK_VLD:
+        fprintf(f, "%sw0_%d_%d = m7_vld(da%d_%d + %d * c->dj);\n", ind, o->j, o->q, o->stage,
+                bk_gw_group_pixel(L, o->q), o->j);
+        break;
+    case BK_MK_SLD:
+        fprintf(f, "%sm7_sld2(xa%d_%d + %du, &s0_%d, &s1_%d);\n", ind, o->stage, bk_gw_pixel(L, o->q),
+                o->q % L->pb * 8, o->q, o->q);
+        break;
+    case BK_MK_BCAST: fprintf(f, "%sx%d_%d = m7_vbcast(s%d_%d);\n", ind, o->h, o->q, o->h, o->q); break;
+    default: {
+        int col = bk_mk_col(L, o->h, o->q);
+        fprintf(f, "%sa%d_%d = m7_vfma(w0_%d_%d, x%d_%d, a%d_%d);\n", ind, o->j, col, o->j, bk_mk_wgroup(L, o->q),
+                o->h, o->q, o->j, col);
+        break;
+    }
+    }
+}
+
 static void print_op(const Loop *lp, const BkMkOp *o, const char *ind) {
     FILE *f = lp->f;
+    if (lp->L->gw) {
+        print_gw_op(lp, o, ind);
+        return;
+    }
     switch (o->kind) {
     case BK_MK_VLD:
         fprintf(f, "%sw%d_%d_%d = m7_vld(wa%d + %d * c->wj + %du);\n", ind, o->h, o->j, o->q, o->stage, o->j,
@@ -59,28 +87,45 @@ static void print_op(const Loop *lp, const BkMkOp *o, const char *ind) {
     }
 }
 
-static int stage_loads(const BkMkLoop *L, int s) {
+/* The pixel of the step (dW; 0 for a conv) whose addresses a load uses. */
+static int load_pixel(const BkMkLoop *L, const BkMkOp *o) {
+    if (!L->gw)
+        return 0;
+    return o->kind == BK_MK_VLD ? bk_gw_group_pixel(L, o->q) : bk_gw_pixel(L, o->q);
+}
+
+/* Whether an op of stage s loads with the addresses of pixel p. */
+static int stage_loads(const BkMkLoop *L, int s, int p) {
     for (int i = 0; i < L->n; i++)
-        if (L->op[i].stage == s && L->op[i].kind >= BK_MK_SLD)
+        if (L->op[i].stage == s && L->op[i].kind >= BK_MK_SLD && load_pixel(L, &L->op[i]) == p)
             return 1;
     return 0;
 }
 
-/* One pass: the addresses of each stage that loads, then the ops. */
+/* One pass: the addresses of each stage (and dW pixel) that loads, then
+ * the ops. */
 static void print_pass(const Loop *lp, PassKind k, int pe, const char *ind) {
     const BkMkLoop *L = lp->L;
     FILE *f = lp->f;
-    for (int s = 0; s < L->stages; s++) {
-        int loads = 0;
-        for (int i = 0; i < L->n; i++)
-            if (L->op[i].stage == s && L->op[i].kind >= BK_MK_SLD && op_runs(&L->op[i], k, pe))
-                loads = 1;
-        if (!loads)
-            continue;
-        char st[48];
-        step_expr(st, sizeof st, k, s, pe, L->stages);
-        fprintf(f, "%sm7k_mk_at(c, %s, %s, %s, &xa%d, &wa%d);\n", ind, lp->ch0, lp->per, st, s, s);
-    }
+    for (int s = 0; s < L->stages; s++)
+        for (int px = 0; px < L->px; px++) {
+            int loads = 0;
+            for (int i = 0; i < L->n; i++)
+                if (L->op[i].stage == s && L->op[i].kind >= BK_MK_SLD && load_pixel(L, &L->op[i]) == px &&
+                    op_runs(&L->op[i], k, pe))
+                    loads = 1;
+            if (!loads)
+                continue;
+            char st[48];
+            step_expr(st, sizeof st, k, s, pe, L->stages);
+            if (!L->gw)
+                fprintf(f, "%sm7k_mk_at(c, %s, %s, %s, &xa%d, &wa%d);\n", ind, lp->ch0, lp->per, st, s, s);
+            else if (L->px == 1)
+                fprintf(f, "%sm7k_gw_at(c, %s + %s, &xa%d_0, &da%d_0);\n", ind, lp->ch0, st, s, s);
+            else
+                fprintf(f, "%sm7k_gw_at(c, %s * (%s) + %d, &xa%d_%d, &da%d_%d);\n", ind, lp->per, st, px, s, px, s,
+                        px);
+        }
     int slot = -1;
     for (int i = 0; i < L->n; i++) {
         const BkMkOp *o = &L->op[i];
@@ -153,7 +198,7 @@ static void print_shape(FILE *f, const char *id, const BkConv *c, const M7kConv 
     declare(f, "m7_scalar", "s%d_%d", H, pb);
     fputs("    m7_addr", f); /* a step's addresses, per stage that loads */
     for (int s = 0, k = 0; s < (tail && L1->stages > L->stages ? L1->stages : L->stages); s++)
-        if (stage_loads(L, s) || (tail && stage_loads(L1, s)))
+        if (stage_loads(L, s, 0) || (tail && stage_loads(L1, s, 0)))
             fprintf(f, "%s xa%d, wa%d", k++ ? "," : "", s, s);
     fputs(";\n", f);
     if (p->bias) { /* the bias (a pixel's own for FC), or the partial sums so far */
@@ -224,5 +269,60 @@ void cg_print_conv_mk(FILE *f, const char *id, const BkConv *c, const M7kConv *p
         for (int pb = 1; pb <= M7K_MAXP; pb++)
             if (shapes[vb] >> pb & 1)
                 fprintf(f, "    case %d: %s_mk%dx%d(c); break;\n", vb * 16 + pb, id, vb, pb);
+    fputs("    }\n}\n", f);
+}
+
+/* ---- weight gradients (target/kernels_train.c, m7k_gw_block) ---- */
+
+static void print_gw_shape(FILE *f, const char *id, const M7Machine *m, int vb, int pp) {
+    const BkMkLoop *L = bk_gw_loop(m, vb, pp, 2), *L1 = bk_gw_loop(m, vb, pp, 1);
+    int cols = 2 * pp, nq = bk_mk_nq(L);
+    fprintf(f, "\n/* dW of %d dY vectors x %d channels (%d channel pairs at one tap); a step is\n"
+               " * two pixels: %d FMAs, %d dY loads, %d SLDDWs, %d broadcasts.  Modulo-scheduled:\n"
+               " * a step every %d cycles, %d stage%s; %d vector registers.  An odd last pixel\n"
+               " * alone: a step every %d cycles. */\n",
+            vb, cols, pp, 2 * vb * nq, vb * L->wg, nq, 2 * nq, L->ii, L->stages, L->stages > 1 ? "s" : "", L->vregs,
+            L1->ii);
+    fprintf(f, "static void %s_gw%dx%d(const M7kGwCall *c) {\n", id, vb, pp);
+    declare(f, "m7_vec", "a%d_%d", vb, cols);
+    declare(f, "m7_vec", "w0_%d_%d", vb, L->wg > L1->wg ? L->wg : L1->wg);
+    declare(f, "m7_vec", "x%d_%d", 2, nq);
+    declare(f, "m7_scalar", "s%d_%d", 2, nq);
+    fputs("    m7_addr", f); /* the addresses of each stage and pixel that loads */
+    for (int s = 0, k = 0; s < (L1->stages > L->stages ? L1->stages : L->stages); s++)
+        for (int px = 0; px < 2; px++)
+            if (stage_loads(L, s, px) || (px == 0 && stage_loads(L1, s, 0)))
+                fprintf(f, "%s xa%d_%d, da%d_%d", k++ ? "," : "", s, px, s, px);
+    fputs(";\n", f);
+    for (int j = 0; j < vb; j++)
+        for (int q = 0; q < cols; q++)
+            fprintf(f, "    a%d_%d = m7_vld(c->a0 + %d * c->aj + %d * c->ac);\n", j, q, j, q);
+    Loop lp = {f, L, 1, "0", "2"}, lt = {f, L1, 1, "c->npix - 1", "1"};
+    print_loop(&lp, "if (c->npix >= 2) ", "c->npix / 2");
+    fprintf(f, "    /* an odd pixel count: the last pixel alone */\n");
+    print_loop(&lt, "if (c->npix & 1) ", "1");
+    for (int j = 0; j < vb; j++)
+        for (int q = 0; q < cols; q++)
+            fprintf(f, "    m7_vst(c->a0 + %d * c->aj + %d * c->ac, a%d_%d);\n", j, q, j, q);
+    fputs("}\n", f);
+}
+
+void cg_print_gw_mk_decl(FILE *f, const char *id) {
+    fprintf(f, "static void %s_gw(int vb, int pp, const M7kGwCall *c);\n", id);
+}
+
+void cg_print_gw_mk(FILE *f, const char *id, const BkTrain *t, const M7Machine *m) {
+    uint32_t shapes[M7K_MAXV + 1];
+    bk_gw_mk_shapes(t, shapes);
+    for (int vb = 1; vb <= M7K_MAXV; vb++)
+        for (int pp = 1; pp <= M7K_MAXP; pp++)
+            if (shapes[vb] >> pp & 1)
+                print_gw_shape(f, id, m, vb, pp);
+    fprintf(f, "\n/* The block shapes the kernel calls (backend: bk_gw_mk_shapes). */\n"
+               "static void %s_gw(int vb, int pp, const M7kGwCall *c) {\n    switch (vb * 16 + pp) {\n", id);
+    for (int vb = 1; vb <= M7K_MAXV; vb++)
+        for (int pp = 1; pp <= M7K_MAXP; pp++)
+            if (shapes[vb] >> pp & 1)
+                fprintf(f, "    case %d: %s_gw%dx%d(c); break;\n", vb * 16 + pp, id, vb, pp);
     fputs("    }\n}\n", f);
 }

@@ -1,4 +1,4 @@
-/* mk_print.h: a conv layer's micro-kernels as C (mk_print.c). */
+/* mk_print.h: a layer's micro-kernels as C (mk_print.c). */
 #ifndef M7CC_MK_PRINT_H
 #define M7CC_MK_PRINT_H
 
@@ -12,5 +12,8 @@ void cg_print_conv_mk_decl(FILE *f, const char *id);
  * cores, and the dispatcher ID_mk; after the plan ID_plan (an activation
  * other than ReLU is read from it). */
 void cg_print_conv_mk(FILE *f, const char *id, const BkConv *c, const M7kConv *p, const M7Machine *m, int cores);
+/* The same for a weight-gradient layer: ID_gw and ID_gwVBxPP. */
+void cg_print_gw_mk_decl(FILE *f, const char *id);
+void cg_print_gw_mk(FILE *f, const char *id, const BkTrain *t, const M7Machine *m);
 
 #endif

@@ -110,6 +110,7 @@ static void put_M7kFloatTable(Out *o, const char *name, const M7kFloatTable *v) 
 static void put_M7kMoveTable(Out *o, const char *name, const M7kMoveTable *v) { (void)v, put_table(o, name); }
 static void put_M7kDmaTable(Out *o, const char *name, const M7kDmaTable *v) { (void)v, put_table(o, name); }
 static void put_M7kConvMk(Out *o, const char *name, const M7kConvMk *v) { (void)v, put_table(o, name); }
+static void put_M7kGwMk(Out *o, const char *name, const M7kGwMk *v) { (void)v, put_table(o, name); }
 
 #define PUT_FIELD(type, name) put_##type(o, #name, &p->name);
 

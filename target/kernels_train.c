@@ -195,7 +195,6 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
  * the cores; a finished chunk leaves by one transposing DMA per output
  * channel (rows of 4 bytes: dW is [co][ci][tap] in DDR), spread over four
  * channels per slot (8-11, 12-15) so their per-row costs overlap. */
-#define M7K_GW_ACC 24
 #define M7K_CH_GW 8
 
 typedef struct {
@@ -212,9 +211,7 @@ static M7K_LIB void m7k_gw_item(const M7kTrain *p, int i, M7kGwItem *it) {
 }
 
 static M7K_LIB void m7k_gw_chunk(const M7kTrain *p, int chunk, int *v0, int *nv, int *ci0, int *nci) {
-    int ncc = m7k_cdiv(p->cin, p->ci_chunk), nvco = m7k_cdiv(p->cout, 32);
-    *v0 = chunk / ncc * p->vco, *nv = m7k_min(p->vco, nvco - *v0);
-    *ci0 = chunk % ncc * p->ci_chunk, *nci = m7k_min(p->ci_chunk, p->cin - *ci0);
+    m7k_gw_chunk_of(p->cin, m7k_cdiv(p->cout, 32), p->vco, p->ci_chunk, chunk, v0, nv, ci0, nci);
 }
 
 /* DMAs of one item: dY tile into am_b[slot], X window into sm_x[slot]. */
@@ -263,67 +260,61 @@ static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
     }
 }
 
-/* One register block over every pixel of the tile: vb dY vectors x 2 pp
- * columns (channel pairs at one tap); accumulators from and back to AM.
- * Software-pipelined: the next pixel's dY loads, SLDDWs and broadcasts are
- * issued before this pixel's FMAs, so their latency hides behind them. */
-#define M7K_GW_PP 6
-
-static M7K_LIB void m7k_gw_fetch(const M7kTrain *p, m7_addr dyb, m7_addr sm, int k, int ntw, int vb, int pp,
-                                 m7_vec *dy, m7_vec *bc) {
-    int y = k / ntw, x = k % ntw;
-    uint64_t tile = (uint64_t)p->th * p->tw * 128, px = ((uint64_t)y * p->tw + x) * 128;
-    for (int b = 0; b < vb; b++)
-        dy[b] = m7_vld(dyb + b * tile + px);
-    m7_addr xs = sm + (uint64_t)y * p->sh * p->cols_in * 128 + (uint64_t)x * p->sw * 128;
-    for (int q = 0; q < pp; q++) {
-        m7_scalar s0, s1;
-        m7_sld2(xs + (uint64_t)q * 8, &s0, &s1);
-        bc[2 * q] = m7_vbcast(s0);
-        bc[2 * q + 1] = m7_vbcast(s1);
-    }
+/* Pixel k's addresses in a weight-gradient micro-kernel's call (codegen
+ * emits the micro-kernels, backend/mk_sched.c schedules them): its X
+ * channel pair in the SM window and its dY in the AM tile. */
+static M7K_LIB void m7k_gw_at(const M7kGwCall *c, int k, m7_addr *xa, m7_addr *da) {
+    int y = k / c->ntw, x = k % c->ntw;
+    *xa = c->x0 + (uint64_t)y * c->x_row + (uint64_t)x * c->x_col;
+    *da = c->d0 + (uint64_t)y * c->dy_row + (uint64_t)x * 128;
 }
 
+/* One register block over every pixel of the tile: vb dY vectors x 2 pp
+ * channels (pp channel pairs at one tap), by the layer's micro-kernel. */
 static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slot, int v, int vb, int tap, int pr,
                                  int pp) {
-    m7_vec acc[M7K_GW_ACC], dy[2][M7K_MAXV], bc[2][2 * M7K_GW_PP];
-    int kk = p->kh * p->kw, i = tap / p->kw, j = tap % p->kw, ncol = 2 * pp;
-    m7_addr A = M7_AM(p->am_a[it->chunk & 1]);
+    int kk = p->kh * p->kw, i = tap / p->kw, j = tap % p->kw;
     uint64_t tile = (uint64_t)p->th * p->tw * 128, srow = (uint64_t)p->cols_in * 128;
-    for (int b = 0; b < vb; b++)
-        for (int c = 0; c < ncol; c++)
-            acc[b * ncol + c] = m7_vld(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128);
     int c = (it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk % 32 + 2 * pr; /* in the chunk's blocks */
-    m7_addr sm = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->rows_in * srow + (uint64_t)i * p->dh * srow +
-                 (uint64_t)j * p->dw * 128 + (uint64_t)(c % 32) * 4;
-    m7_addr dyb = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
-    int npix = it->nth * it->ntw;
-    m7k_gw_fetch(p, dyb, sm, 0, it->ntw, vb, pp, dy[0], bc[0]);
-    for (int k = 0; k < npix; k++) {
-        int cur = k & 1;
-        if (k + 1 < npix)
-            m7k_gw_fetch(p, dyb, sm, k + 1, it->ntw, vb, pp, dy[cur ^ 1], bc[cur ^ 1]);
-        for (int c = 0; c < ncol; c++)
-            for (int b = 0; b < vb; b++)
-                acc[b * ncol + c] = m7_vfma(dy[cur][b], bc[cur][c], acc[b * ncol + c]);
-    }
-    for (int b = 0; b < vb; b++)
-        for (int c = 0; c < ncol; c++)
-            m7_vst(A + (((uint64_t)(v + b) * p->ci_chunk + 2 * pr + c) * kk + tap) * 128, acc[b * ncol + c]);
+    M7kGwCall call;
+    call.x0 = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->rows_in * srow + (uint64_t)i * p->dh * srow +
+              (uint64_t)j * p->dw * 128 + (uint64_t)(c % 32) * 4;
+    call.d0 = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
+    call.a0 = M7_AM(p->am_a[it->chunk & 1]) + (((uint64_t)v * p->ci_chunk + 2 * pr) * kk + tap) * 128;
+    call.dj = tile, call.aj = (uint64_t)p->ci_chunk * kk * 128, call.ac = (uint64_t)kk * 128;
+    call.x_row = (uint64_t)p->sh * srow, call.x_col = (uint64_t)p->sw * 128, call.dy_row = (uint64_t)p->tw * 128;
+    call.ntw = it->ntw, call.npix = it->nth * it->ntw;
+    p->mk(vb, pp, &call);
 }
 
-/* dB: the tile's dY vectors summed into am_c (four chains hide the latency). */
+/* dB: the tile's dY vectors summed into am_c.  Issued in order, so each
+ * load runs 12 pixels ahead of its add (a ring of 16 registers, 9-cycle
+ * loads) and 8 chains of adds hide the adds' 6 cycles: about a pixel a
+ * cycle. */
+#define M7K_GW_BIAS_AHEAD 12
+
 static M7K_LIB void m7k_gw_bias(const M7kTrain *p, const M7kGwItem *it, int slot, int nv) {
     uint64_t tile = (uint64_t)p->th * p->tw * 128;
+    int npix = it->nth * it->ntw;
     for (int v = 0; v < nv; v++) {
-        m7_vec s[4];
-        s[0] = m7_vld(M7_AM(p->am_c + (uint64_t)v * 128));
-        s[1] = s[2] = s[3] = m7_vzero();
-        int k = 0;
-        for (int y = 0; y < it->nth; y++)
-            for (int x = 0; x < it->ntw; x++, k++)
-                s[k & 3] = m7_vadd(s[k & 3], m7_vld(M7_AM(p->am_b[slot] + v * tile + ((uint64_t)y * p->tw + x) * 128)));
-        m7_vst(M7_AM(p->am_c + (uint64_t)v * 128), m7_vadd(m7_vadd(s[0], s[1]), m7_vadd(s[2], s[3])));
+        m7_addr d = M7_AM(p->am_b[slot] + v * tile);
+        m7_vec s[8], r[16], z = m7_vzero();
+        for (int k = 0; k < 8; k++)
+            s[k] = z;
+        for (int k = 0; k < npix && k < M7K_GW_BIAS_AHEAD; k++)
+            r[k] = m7_vld(d + ((uint64_t)(k / it->ntw) * p->tw + (uint64_t)(k % it->ntw)) * 128);
+        for (int k = 0; k < npix; k++) {
+            int a = k + M7K_GW_BIAS_AHEAD;
+            if (a < npix)
+                r[a & 15] = m7_vld(d + ((uint64_t)(a / it->ntw) * p->tw + (uint64_t)(a % it->ntw)) * 128);
+            s[k & 7] = m7_vadd(s[k & 7], r[k & 15]);
+        }
+        m7_addr c = M7_AM(p->am_c + (uint64_t)v * 128);
+        m7_vec old = m7_vld(c);
+        for (int w = 4; w >= 1; w /= 2)
+            for (int k = 0; k < w; k++)
+                s[k] = m7_vadd(s[k], s[k + w]);
+        m7_vst(c, m7_vadd(old, s[0]));
     }
 }
 
@@ -427,8 +418,8 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
         for (int v = 0; v < nv; v += p->vb) {
             int vb = m7k_min(p->vb, nv - v);
             for (int tap = 0; tap < kk; tap++)
-                for (int pr = 0, pp; pr < npairs; pr += pp) { /* blocks do not straddle 32 channels */
-                    pp = m7k_min(m7k_min(p->pp, npairs - pr), 16 - (ci0 % 32 / 2 + pr) % 16);
+                for (int pr = 0, pp; pr < npairs; pr += pp) {
+                    pp = m7k_gw_pairs(p->pp, npairs, ci0, pr);
                     m7k_gw_block(p, &it, slot, v, vb, tap, pr, pp);
                 }
         }

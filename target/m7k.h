@@ -70,6 +70,21 @@ typedef struct {
 } M7kMkCall;
 typedef void (*M7kConvMk)(int vb, int pb, const M7kMkCall *c);
 
+/* One call of a weight-gradient micro-kernel: a block of vb dY vectors x
+ * pp channel pairs at one tap, its 2 pp x vb accumulators read from and
+ * written back to AM, summed over the npix pixels of a dY tile (ntw a row).
+ * The kernel (m7k_gw_block) fills it; codegen emits per layer a function
+ * for each block shape, modulo-scheduled by the backend, and a dispatcher
+ * of type M7kGwMk that the plan's `mk` names.  m7k_gw_at gives pixel k's
+ * addresses. */
+typedef struct {
+    uint64_t x0, d0, a0;            /* SM: pixel 0's first channel pair; AM: pixel 0 of dY vector 0; accumulator (0, 0) */
+    uint64_t dj, aj, ac;            /* AM bytes to the next dY vector, accumulator vector, accumulator channel */
+    uint64_t x_row, x_col, dy_row;  /* SM bytes between pixel rows and columns of the window; AM between dY rows */
+    int ntw, npix;
+} M7kGwCall;
+typedef void (*M7kGwMk)(int vb, int pp, const M7kGwCall *c);
+
 #define M7K_DECLARE_FIELD(type, name) type name;
 
 /* A fused activation: y = act(x). */
@@ -244,7 +259,8 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
  * - pooling gradient: geometry; inv_div the average's 1 / divisor
  * - weight gradient: fc_hw (FC of flattened X: H W; ci runs over X's blocked
  *   order, cig = C), swap (FC of 2-D X: a = X (K in lanes), b = dY
- *   (broadcast); dW rows whole), geometry, tiling and X/dY strides */
+ *   (broadcast); dW rows whole), geometry, tiling and X/dY strides; mk:
+ *   the layer's micro-kernels (a function codegen emits) */
 #define M7K_TRAIN_FIELDS(X)                                                                                \
     X(int, op) X(uint64_t, a) X(uint64_t, b) X(uint64_t, out) X(uint64_t, out2)                            \
     X(uint64_t, zero) X(uint64_t, iota)                                                                    \
@@ -257,7 +273,8 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
     X(int, th) X(int, tw) X(int, vb) X(int, pp) X(int, rows_in) X(int, cols_in) X(int, has_bias)           \
     X(uint64_t, x_sn) X(uint64_t, x_sblk) X(uint64_t, x_sh) X(uint64_t, x_sw)                              \
     X(uint64_t, dy_sn) X(uint64_t, dy_sblk) X(uint64_t, dy_sh) X(uint64_t, dy_sw)                          \
-    X(M7kU64x2, am_a) X(M7kU64x2, am_b) X(uint64_t, am_c) X(M7kU64x2, sm_x)
+    X(M7kU64x2, am_a) X(M7kU64x2, am_b) X(uint64_t, am_c) X(M7kU64x2, sm_x)                                \
+    X(M7kGwMk, mk)
 typedef struct { M7K_TRAIN_FIELDS(M7K_DECLARE_FIELD) } M7kTrain;
 
 /* dY spread s apart (a strided conv's dX, then the conv kernel). */

@@ -90,4 +90,21 @@ M7K_SPLIT M7kClip m7k_clip(int ih0, int iw0, int rows, int cols, int h, int w) {
     return c;
 }
 
+/* Weight gradients (m7k_tr_gw): chunk `chunk` of the output-channel
+ * vectors (vco a chunk, of nvco) x input channels (ci_chunk a chunk, of
+ * cin): its first vector and count, first channel and count. */
+M7K_SPLIT void m7k_gw_chunk_of(int cin, int nvco, int vco, int ci_chunk, int chunk, int *v0, int *nv, int *ci0,
+                               int *nci) {
+    int ncc = m7k_cdiv(cin, ci_chunk);
+    *v0 = chunk / ncc * vco, *nv = m7k_min(vco, nvco - *v0);
+    *ci0 = chunk % ncc * ci_chunk, *nci = m7k_min(ci_chunk, cin - *ci0);
+}
+
+/* The channel pairs of the register block at pair pr of a chunk of npairs
+ * pairs from channel ci0: at most pp, and never across a 32-channel block
+ * of X (the blocks lie apart in SM). */
+M7K_SPLIT int m7k_gw_pairs(int pp, int npairs, int ci0, int pr) {
+    return m7k_min(m7k_min(pp, npairs - pr), 16 - (ci0 % 32 / 2 + pr) % 16);
+}
+
 #endif

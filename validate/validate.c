@@ -500,15 +500,16 @@ static void footprint(V *v, CXCursor c, const char *op, int arg, uint64_t bytes)
                 (unsigned long long)cap);
 }
 
-/* A call through a pointer of type M7kConvMk (target/m7k.h): the one
- * indirect call the kernel library makes, to the micro-kernels codegen
- * emitted for a conv plan. */
+/* A call through a pointer of type M7kConvMk or M7kGwMk (target/m7k.h):
+ * the indirect calls the kernel library makes, to the micro-kernels codegen
+ * emitted for a conv or weight-gradient plan. */
 static int mk_pointer_call(CXCursor c) {
     Kids k = kids(c);
     if (k.n < 1)
         return 0;
     CXString s = clang_getTypeSpelling(clang_getCursorType(k.c[0]));
-    int ok = strstr(clang_getCString(s), "M7kConvMk") != NULL;
+    const char *type = clang_getCString(s);
+    int ok = strstr(type, "M7kConvMk") != NULL || strstr(type, "M7kGwMk") != NULL;
     clang_disposeString(s);
     return ok;
 }
@@ -522,7 +523,7 @@ static int call(V *v, CXCursor c) {
                {"m7_vst2", 256}, {"m7_vst_n", 0}, {"m7_sld", 4}, {"m7_sld2", 8}, {"m7_sst", 4}};
     CXCursor fn = clang_getCursorReferenced(c);
     if (clang_getCursorKind(fn) != CXCursor_FunctionDecl && mk_pointer_call(c))
-        return 0; /* a conv plan's micro-kernels: the file's own function, by the plan's mk */
+        return 0; /* a plan's micro-kernels: the file's own functions, by the plan's mk */
     if (clang_getCursorKind(fn) != CXCursor_FunctionDecl) {
         problem(v, clang_getCursorLocation(c), "call",
                 "indirect call through a pointer: kernels call runtime operations and their own functions");
