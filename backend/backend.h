@@ -185,8 +185,9 @@ typedef struct {
     int fc_hw;                  /* fc_grad_w of a flattened [N, C, H, W]: H W (ci is X's blocked order) */
     int swap;                   /* fc_grad_w of 2-D X: X's K in lanes, dY broadcast (dW rows stored whole) */
     int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
+    int tr_stages;              /* exchange stages of a finished chunk's blocks (m7k_gw_elem) */
     int64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
-    int64_t am_a[2], am_b[2], am_c, sm_x[2], zero_need;
+    int64_t am_a[2], am_b[2], am_c, am_t, sm_x[2], zero_need;
 } BkTrain;
 
 /* A step of its own before (pre) or after (post) a layer that moves an
@@ -381,6 +382,9 @@ double bk_mk_call_cycles(const M7Machine *m, int vb, int pb, int two, int nci, i
  * the loop of two pixels a step, an odd last pixel alone, accumulators
  * stored. */
 double bk_gw_call_cycles(const M7Machine *m, int vb, int pp, int npix);
+/* map_train.c: cycles of one 32 x 32 block of a finished dW chunk through
+ * `stages` exchange stages (m7k_tr_block; 0: none). */
+double bk_gw_tr_block_cycles(const M7Machine *m, int stages);
 /* The block shapes (vb, pp) a weight-gradient layer's kernel calls:
  * shapes[vb] has bit pp set. */
 void bk_gw_mk_shapes(const BkTrain *t, uint32_t shapes[M7K_MAXV + 1]);

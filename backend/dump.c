@@ -60,6 +60,14 @@ static void train_dump(const BkSched *s, FILE *f) {
         fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
                    "pixel tile %d x %d, X window %d x %d in SM\n",
                 t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw, t->rows_in, t->cols_in);
+        if (t->swap)
+            fprintf(f, "    dW leaves: rows of a vector, whole\n");
+        else if (t->tr_stages)
+            fprintf(f, "    dW leaves: per output channel, in DMA rows of %d floats (%d exchange stage%s of its "
+                       "32 x 32 blocks in AM first)\n",
+                    1 << t->tr_stages, t->tr_stages, t->tr_stages > 1 ? "s" : "");
+        else
+            fprintf(f, "    dW leaves: per output channel, in DMA rows of 1 float\n");
         break;
     }
 }

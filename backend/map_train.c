@@ -294,14 +294,39 @@ int64_t bk_train_weight_src(const IrGraph *g, const IrLayer *l, const BkSched *s
 
 static double dmax(double a, double b) { return a > b ? a : b; }
 
-/* The DMA of one chunk's dW stores: whole rows (swap), or one transposing
- * DMA per output channel, 4 channels overlapping their setup and rows. */
+/* A finished conv chunk's blocks through tr_stages exchange stages
+ * (m7k_tr_block): 32 loads and 32 stores (two a cycle), and per stage 38
+ * software-pipelined rows (32, and the selects' lag of 6), each a shifted
+ * store (a VIEU op, then its VLS store lat_vint later: the in-order issue
+ * waits), a load and a select on the one VIEU right after: lat_vint + 1
+ * cycles a row; and the drain.  tests/target checks it against the
+ * simulator.  GW_TR_SCRATCH: its 32 scratch slots of two lines. */
+#define GW_TR_SCRATCH (32 * 256)
+
+double bk_gw_tr_block_cycles(const M7Machine *m, int stages) {
+    if (!stages)
+        return 0;
+    return 64.0 / m->n_vls - 2 + stages * (38.0 * (m->lat_vint + 1) + 7);
+}
+
+static double gw_tr_cycles(const BkTrain *t, const M7Machine *m) {
+    int nv = t->vco < (t->cout + 31) / 32 ? t->vco : (t->cout + 31) / 32;
+    int nci = t->ci_chunk < t->cin ? t->ci_chunk : t->cin, blocks = (nci * t->kh * t->kw + 31) / 32;
+    return (double)nv * blocks * bk_gw_tr_block_cycles(m, t->tr_stages);
+}
+
+/* The DMA of one chunk's dW stores: whole rows (swap); or per output
+ * channel its run, in rows of 2^tr_stages floats (4 bytes for the FC form
+ * of flattened X), with a tail row when the run is not whole rows.  Rows
+ * and bytes hold the core's link one after the other; the setups of the 4
+ * channels in use overlap. */
 static double gw_store_cycles(const BkTrain *t, const M7Machine *m) {
-    int64_t wb = (int64_t)t->ci_chunk * t->kh * t->kw;
+    int64_t wb = (int64_t)t->ci_chunk * t->kh * t->kw, P = (int64_t)1 << t->tr_stages;
     double bw = m->ddr_bw / m->cores;
     if (t->swap)
         return t->vco * bk_dma_cycles(m, t->ci_chunk, (int64_t)t->ci_chunk * 128, 0);
-    return 32.0 * t->vco * ((bk_dma_cycles(m, wb, wb * 4, 0) - wb * 4 / bw) / 4 + wb * 4 / bw);
+    int64_t rows = (wb + P - 1) / P + (t->cig != t->cin); /* a grouped run may start inside a row */
+    return 32.0 * t->vco * (m->dma_setup / 4.0 + rows * m->dma_row_overhead + wb * 4 / bw);
 }
 
 /* The compute cycles of a full chunk (vco vectors x ci_chunk channels
@@ -309,8 +334,8 @@ static double gw_store_cycles(const BkTrain *t, const M7Machine *m) {
  * vector block, tap and pair block one micro-kernel call (priced by
  * issuing the code codegen prints, mk_sched.c), the dB sums (on the first
  * ci chunk of ncc: about a pixel a cycle per vector, m7k_gw_bias), and the
- * zeroing of the chunk's accumulators (two stores a cycle).  -1 when the
- * block has no schedule. */
+ * zeroing of the chunk's accumulators (two stores a cycle); not the stages
+ * before its stores (gw_tr_cycles).  -1 when the block has no schedule. */
 static double gw_chunk_compute(const BkTrain *t, int n, const M7Machine *m) {
     int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32, ncc = (t->cin + t->ci_chunk - 1) / t->ci_chunk;
     int nv = t->vco < nvco ? t->vco : nvco, nci = t->ci_chunk < t->cin ? t->ci_chunk : t->cin, npairs = (nci + 1) / 2;
@@ -334,7 +359,7 @@ static double gw_chunk_compute(const BkTrain *t, int n, const M7Machine *m) {
                 }
             c += count * (kk * call + (t->has_bias && !t->swap ? nv * (npix + 20.0) / ncc : 0));
         }
-    return c + (double)t->vco * t->ci_chunk * kk / m->n_vls;
+    return c + (double)t->vco * (double)m7k_gw_vstride(t->ci_chunk, kk) / 128 / m->n_vls;
 }
 
 /* The per-core cycles of a weight-gradient plan: compute and DMA. */
@@ -438,22 +463,30 @@ static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machi
                         goto next;
                     c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
                     c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
-                    int64_t acc = (int64_t)c.vco * c.ci_chunk * kk * 128, dyt = (int64_t)c.vco * th * tw * 128;
+                    /* AM: two slots of accumulators, two of dY, dB, the stages' scratch */
+                    int64_t acc = (int64_t)c.vco * (int64_t)m7k_gw_vstride(c.ci_chunk, kk);
+                    int64_t dyt = (int64_t)c.vco * th * tw * 128;
                     int64_t xw = (int64_t)c.rows_in * c.cols_in * 128 * ((c.ci_chunk + 31) / 32);
                     c.am_a[0] = 0, c.am_a[1] = acc, c.am_b[0] = 2 * acc, c.am_b[1] = 2 * acc + dyt;
-                    c.am_c = 2 * acc + 2 * dyt;
+                    c.am_c = 2 * acc + 2 * dyt, c.am_t = c.am_c + (int64_t)c.vco * 128;
                     c.sm_x[0] = 0, c.sm_x[1] = xw;
-                    if (c.am_c + (int64_t)c.vco * 128 > m->am_bytes || 2 * xw > m->sm_bytes)
-                        goto next;
-                    double comp, dma;
-                    int64_t tr, by;
-                    gw_cost(&c, n, chunk_comp, m, &comp, &dma, &tr, &by);
-                    double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
-                    s->candidates++;
-                    if (best_cost < 0 || cost < best_cost) {
-                        best_cost = cost, best = c;
-                        s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
-                        s->am_bytes = c.am_c + (int64_t)c.vco * 128, s->sm_bytes = 2 * xw;
+                    /* how far a conv chunk's blocks are transposed before they leave: on-chip
+                     * stages against DMA rows (FC forms leave as they are) */
+                    for (int st = 0; st <= (c.swap || c.fc_hw ? 0 : 5); st++) {
+                        c.tr_stages = st;
+                        int64_t am_end = c.am_t + (st ? GW_TR_SCRATCH : 0);
+                        if (am_end > m->am_bytes || 2 * xw > m->sm_bytes)
+                            continue;
+                        double comp, dma;
+                        int64_t tr, by;
+                        gw_cost(&c, n, chunk_comp + gw_tr_cycles(&c, m), m, &comp, &dma, &tr, &by);
+                        double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
+                        s->candidates++;
+                        if (best_cost < 0 || cost < best_cost) {
+                            best_cost = cost, best = c;
+                            s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
+                            s->am_bytes = am_end, s->sm_bytes = 2 * xw;
+                        }
                     }
                 next:
                     if (tw == 1)

@@ -240,7 +240,7 @@ void bk_plan_train(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kTrai
         p->dy_sh = (uint64_t)t->dy_sh, p->dy_sw = (uint64_t)t->dy_sw;
         for (int k = 0; k < 2; k++)
             p->am_a[k] = (uint64_t)t->am_a[k], p->am_b[k] = (uint64_t)t->am_b[k], p->sm_x[k] = (uint64_t)t->sm_x[k];
-        p->am_c = (uint64_t)t->am_c;
+        p->am_c = (uint64_t)t->am_c, p->am_t = (uint64_t)t->am_t, p->tr_stages = t->tr_stages;
         break;
     }
 }

@@ -188,13 +188,15 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
 
 /* ---- weight gradients -------------------------------------------------------------
  * A chunk = vco output-channel vectors x ci_chunk input channels x every
- * tap; its partial sums [v][ci][tap][32] live in AM (slot am_a[chunk & 1])
- * while every tile of dY pixels streams by: dY [v][th][tw][32] into AM
- * (am_b), the X window of those pixels [rows_in][cols_in][32] into SM
- * (sm_x, zeros where the window leaves the image).  Chunks are split over
- * the cores; a finished chunk leaves by one transposing DMA per output
- * channel (rows of 4 bytes: dW is [co][ci][tap] in DDR), spread over four
- * channels per slot (8-11, 12-15) so their per-row costs overlap. */
+ * tap; its partial sums [v][ci][tap][32] (m7k_gw_vstride apart) live in AM
+ * (slot am_a[chunk & 1]) while every tile of dY pixels streams by: dY
+ * [v][th][tw][32] into AM (am_b), the X window of those pixels
+ * [rows_in][cols_in][32] into SM (sm_x, zeros where the window leaves the
+ * image).  Chunks are split over the cores.  dW is [co][ci][tap] in DDR:
+ * a finished conv chunk's 32 x 32 blocks go through tr_stages exchange
+ * stages in place, so that each output channel's run leaves by one DMA of
+ * rows of 2^tr_stages floats (FC: rows of a vector, or of 4 bytes), over
+ * four channels per slot (8-11, 12-15). */
 #define M7K_CH_GW 8
 
 typedef struct {
@@ -213,6 +215,7 @@ static M7K_LIB void m7k_gw_item(const M7kTrain *p, int i, M7kGwItem *it) {
 static M7K_LIB void m7k_gw_chunk(const M7kTrain *p, int chunk, int *v0, int *nv, int *ci0, int *nci) {
     m7k_gw_chunk_of(p->cin, m7k_cdiv(p->cout, 32), p->vco, p->ci_chunk, chunk, v0, nv, ci0, nci);
 }
+
 
 /* DMAs of one item: dY tile into am_b[slot], X window into sm_x[slot]. */
 static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
@@ -280,8 +283,9 @@ static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slo
     call.x0 = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->rows_in * srow + (uint64_t)i * p->dh * srow +
               (uint64_t)j * p->dw * 128 + (uint64_t)(c % 32) * 4;
     call.d0 = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
-    call.a0 = M7_AM(p->am_a[it->chunk & 1]) + (((uint64_t)v * p->ci_chunk + 2 * pr) * kk + tap) * 128;
-    call.dj = tile, call.aj = (uint64_t)p->ci_chunk * kk * 128, call.ac = (uint64_t)kk * 128;
+    call.aj = m7k_gw_vstride(p->ci_chunk, kk), call.ac = (uint64_t)kk * 128;
+    call.a0 = M7_AM(p->am_a[it->chunk & 1]) + v * call.aj + ((uint64_t)2 * pr * kk + tap) * 128;
+    call.dj = tile;
     call.x_row = (uint64_t)p->sh * srow, call.x_col = (uint64_t)p->sw * 128, call.dy_row = (uint64_t)p->tw * 128;
     call.ntw = it->ntw, call.npix = it->nth * it->ntw;
     p->mk(vb, pp, &call);
@@ -318,45 +322,137 @@ static M7K_LIB void m7k_gw_bias(const M7kTrain *p, const M7kGwItem *it, int slot
     }
 }
 
-/* A finished chunk to DDR: per output channel its [ci][tap] run (within
- * its group), a column of the AM partial sums. */
-static M7K_LIB void m7k_gw_store(const M7kTrain *p, int chunk) {
+/* ---- a finished chunk's blocks transposed in part, in AM ----
+ * Lane masks of the exchange stages: masks[j] lane i is set when i mod 2b
+ * < b, b = 2^j (from iota, 0.5 .. 31.5, by halving). */
+static M7K_LIB void m7k_tr_masks(const M7kTrain *p, m7_vec masks[5]) {
+    m7_dma(M7K_CH_CONST, M7_AM(p->am_t), M7_DDR(p->iota), 1, 128, 0, 0);
+    m7_dma_wait(M7K_CH_CONST);
+    m7_vec t = m7_vld(M7_AM(p->am_t));
+    for (int j = 4; j >= 0; j--) {
+        m7_vec b = m7_vsplat((float)(1 << j));
+        masks[j] = m7_vcmpgt(b, t);
+        t = m7_vsel(masks[j], t, m7_vsub(t, b));
+    }
+}
+
+/* Row k of a stage's pair order: the lower row of pair k / 2, or the
+ * upper row b below it. */
+static M7K_LIB int m7k_tr_row(int k, int b) {
+    int m = k / 2, lower = m / b * 2 * b + m % b;
+    return k & 1 ? lower + b : lower;
+}
+
+/* The 32 rows at blk through `stages` exchange stages, in place: stage j
+ * swaps the off-diagonal b x b blocks of every 2b x 2b block (b = 2^j), so
+ * a row takes b lanes of its partner b rows away, shifted by b lanes.  The
+ * shift is a store at a lane offset (the partner into the row's scratch
+ * slot: a spill line, then the line loaded back) and a select merges.
+ * Issued in order, so a stage is software-pipelined: a row's shifted
+ * store, its load back three rows later, its select six rows later (the
+ * store's 4 and the load's 9 cycles), rows in pairs so that both rows of a
+ * pair are stored before either changes. */
+static M7K_LIB void m7k_tr_block(const M7kTrain *p, m7_addr blk, int stages, const m7_vec masks[5]) {
+    enum { LOAD_LAG = 3, SEL_LAG = 6 };
+    m7_vec r[32], sh[8];
+    m7_addr S = M7_AM(p->am_t);
+    for (int k = 0; k < 32; k++)
+        r[k] = m7_vld(blk + (uint64_t)k * 128);
+    for (int j = 0; j < stages; j++) {
+        int b = 1 << j;
+        for (int k = 0; k < 32 + SEL_LAG; k++) {
+            if (k < 32) { /* a lower row takes its upper's first lanes, b up; an upper its lower's last, b down */
+                int row = m7k_tr_row(k, b);
+                m7_addr line = S + (uint64_t)k * 256 + 128;
+                if (k % 2 == 0)
+                    m7_vst_n(line + 4u * b, r[row + b], 32 - b);
+                else
+                    m7_vst_n(line - 4u * b, r[row - b], 32);
+            }
+            if (k >= LOAD_LAG && k - LOAD_LAG < 32)
+                sh[(k - LOAD_LAG) & 7] = m7_vld(S + (uint64_t)(k - LOAD_LAG) * 256 + 128);
+            if (k >= SEL_LAG) {
+                int q = k - SEL_LAG, row = m7k_tr_row(q, b);
+                r[row] = q % 2 == 0 ? m7_vsel(masks[j], r[row], sh[q & 7]) : m7_vsel(masks[j], sh[q & 7], r[row]);
+            }
+        }
+    }
+    for (int k = 0; k < 32; k++)
+        m7_vst(blk + (uint64_t)k * 128, r[k]);
+}
+
+/* Elements [e0, e1) of one lane of a vector's blocks at V (after `stages`
+ * stages) to DDR at dst: a head up to a whole group of 2^stages, the whole
+ * groups in one DMA, a tail. */
+static M7K_LIB void m7k_gw_run_dma(int ch, uint64_t dst, m7_addr V, int lane, int e0, int e1, int stages) {
+    int P = 1 << stages, g0 = m7k_min(e1, m7k_cdiv(e0, P) * P), g1 = m7k_max(g0, e1 / P * P);
+    if (g0 > e0)
+        m7_dma(ch, M7_DDR(dst), V + m7k_gw_elem(e0, lane, stages), 1, (uint32_t)(g0 - e0) * 4, 0, 0);
+    if (g1 > g0)
+        m7_dma(ch, M7_DDR(dst + (uint64_t)(g0 - e0) * 4), V + m7k_gw_elem(g0, lane, stages), (uint32_t)((g1 - g0) / P),
+               (uint32_t)P * 4, (uint64_t)P * 4, (uint64_t)P * 128);
+    if (e1 > g1)
+        m7_dma(ch, M7_DDR(dst + (uint64_t)(g1 - e0) * 4), V + m7k_gw_elem(g1, lane, stages), 1,
+               (uint32_t)(e1 - g1) * 4, 0, 0);
+}
+
+/* A finished chunk's blocks through their stages (conv), before they leave. */
+static M7K_LIB void m7k_gw_finish(const M7kTrain *p, int chunk, const m7_vec masks[5]) {
     int v0, nv, ci0, nci, kk = p->kh * p->kw;
     m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
-    uint64_t A = p->am_a[chunk & 1];
-    for (int v = 0; v < nv && p->swap; v++) { /* rows dW[m][k0 .. k0 + 31] whole */
-        int k0 = (v0 + v) * 32;
-        m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (v & 3), M7_DDR(p->out + ((uint64_t)ci0 * p->cout + k0) * 4),
-               M7_AM(A + (uint64_t)v * p->ci_chunk * 128), (uint32_t)nci, (uint32_t)m7k_min(32, p->cout - k0) * 4,
-               (uint64_t)p->cout * 4, 128);
-    }
-    for (int v = 0; v < nv && !p->swap; v++) {
-        for (int lane = 0; lane < 32; lane++) {
-            int co = (v0 + v) * 32 + lane, g = co / p->cog;
-            if (co >= p->cout)
-                break;
-            if (p->fc_hw) { /* ci0 .. in X's blocked order: channels c0 .. of pixel pix */
-                int blk = ci0 / 32, c0 = blk / p->fc_hw * 32 + ci0 % 32, pix = blk % p->fc_hw;
-                int nc = m7k_min(nci, p->cig - c0);
-                if (nc > 0)
-                    m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (lane & 3),
-                           M7_DDR(p->out + (((uint64_t)co * p->cig + c0) * p->fc_hw + pix) * 4),
-                           M7_AM(A + ((uint64_t)v * p->ci_chunk) * 128 + lane * 4), (uint32_t)nc, 4,
-                           (uint64_t)p->fc_hw * 4, 128);
-                continue;
-            }
-            int lo = m7k_max(ci0, g * p->cig), hi = m7k_min(ci0 + nci, (g + 1) * p->cig);
-            if (hi <= lo)
-                continue;
-            m7_dma(M7K_CH_GW + 4 * (chunk & 1) + (lane & 3),
-                   M7_DDR(p->out + (((uint64_t)co * p->cig + (lo - g * p->cig)) * kk) * 4),
-                   M7_AM(A + (((uint64_t)v * p->ci_chunk + (lo - ci0)) * kk) * 128 + lane * 4),
-                   (uint32_t)((hi - lo) * kk), 4, 4, 128);
+    uint64_t vs = m7k_gw_vstride(p->ci_chunk, kk);
+    for (int v = 0; v < nv && p->tr_stages; v++)
+        for (int b = 0; b * 32 < nci * kk; b++)
+            m7k_tr_block(p, M7_AM(p->am_a[chunk & 1] + v * vs + (uint64_t)b * 4096), p->tr_stages, masks);
+}
+
+/* Part `part` of `parts` of a finished chunk's DMAs to DDR (the parts
+ * leave one per item of the next chunk, so that they share the link with
+ * its loads evenly): whole rows of a vector (swap); or per output channel
+ * its [ci][tap] run (within its group; FC of flattened X: a run of
+ * channels of one pixel). */
+static M7K_LIB void m7k_gw_send(const M7kTrain *p, int chunk, int part, int parts) {
+    int v0, nv, ci0, nci, kk = p->kh * p->kw, ch0 = M7K_CH_GW + 4 * (chunk & 1), lo, hi;
+    m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
+    uint64_t vs = m7k_gw_vstride(p->ci_chunk, kk);
+    m7_addr A = M7_AM(p->am_a[chunk & 1]);
+    if (p->swap) { /* rows dW[m][k0 .. k0 + 31] whole */
+        m7k_range(nv, part, parts, &lo, &hi);
+        for (int v = lo; v < hi; v++) {
+            int k0 = (v0 + v) * 32;
+            m7_dma(ch0 + (v & 3), M7_DDR(p->out + ((uint64_t)ci0 * p->cout + k0) * 4), A + v * vs, (uint32_t)nci,
+                   (uint32_t)m7k_min(32, p->cout - k0) * 4, (uint64_t)p->cout * 4, 128);
         }
-        if (p->has_bias && !p->swap && ci0 == 0)
-            m7_dma(M7K_CH_OUT + (chunk & 1), M7_DDR(p->out2 + (uint64_t)(v0 + v) * 128),
-                   M7_AM(p->am_c + (uint64_t)v * 128), 1, (uint32_t)m7k_min(32, p->cout - (v0 + v) * 32) * 4, 0, 0);
+        return;
     }
+    m7k_range(nv * 32, part, parts, &lo, &hi);
+    for (int k = lo; k < hi; k++) {
+        int v = k / 32, lane = k % 32, co = (v0 + v) * 32 + lane, g = co / p->cog;
+        m7_addr V = A + v * vs;
+        if (co >= p->cout)
+            continue;
+        if (p->fc_hw) { /* ci0 .. in X's blocked order: channels c0 .. of pixel pix */
+            int blk = ci0 / 32, c0 = blk / p->fc_hw * 32 + ci0 % 32, pix = blk % p->fc_hw;
+            int nc = m7k_min(nci, p->cig - c0);
+            if (nc > 0)
+                m7_dma(ch0 + (lane & 3), M7_DDR(p->out + (((uint64_t)co * p->cig + c0) * p->fc_hw + pix) * 4),
+                       V + lane * 4, (uint32_t)nc, 4, (uint64_t)p->fc_hw * 4, 128);
+            continue;
+        }
+        int c_lo = m7k_max(ci0, g * p->cig), c_hi = m7k_min(ci0 + nci, (g + 1) * p->cig);
+        if (c_hi > c_lo)
+            m7k_gw_run_dma(ch0 + (lane & 3), p->out + (((uint64_t)co * p->cig + (c_lo - g * p->cig)) * kk) * 4, V, lane,
+                           (c_lo - ci0) * kk, (c_hi - ci0) * kk, p->tr_stages);
+    }
+}
+
+/* dB of a chunk's vectors (summed on its first ci chunk) to DDR. */
+static M7K_LIB void m7k_gw_store_bias(const M7kTrain *p, int chunk) {
+    int v0, nv, ci0, nci;
+    m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
+    for (int v = 0; v < nv; v++)
+        m7_dma(M7K_CH_OUT + (chunk & 1), M7_DDR(p->out2 + (uint64_t)(v0 + v) * 128),
+               M7_AM(p->am_c + (uint64_t)v * 128), 1, (uint32_t)m7k_min(32, p->cout - (v0 + v) * 32) * 4, 0, 0);
 }
 
 /* swap: dB = dY summed over the batch, each core its 32-channel blocks of
@@ -391,8 +487,11 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
     if (clo >= chi)
         return;
     int kk = p->kh * p->kw, first = clo * tiles, last = chi * tiles;
-    m7_vec zero = m7_vzero();
+    m7_vec zero = m7_vzero(), masks[5];
+    if (p->tr_stages)
+        m7k_tr_masks(p, masks);
     m7k_gw_load(p, first, 0);
+    int sending = -1; /* the finished chunk whose DMAs leave during this one */
     for (int i = first; i < last; i++) {
         int slot = (i - first) & 1, v0, nv, ci0, nci;
         M7kGwItem it;
@@ -406,7 +505,7 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
                 m7_dma_wait(M7K_CH_GW + 4 * (it.chunk & 1) + k);
             if (p->has_bias && !p->swap && ci0 == 0)
                 m7_dma_wait(M7K_CH_OUT + ((it.chunk + 1) & 1));
-            uint64_t n = (uint64_t)p->vco * p->ci_chunk * kk;
+            uint64_t n = (uint64_t)p->vco * m7k_gw_vstride(p->ci_chunk, kk) / 128;
             for (uint64_t k = 0; k < n; k++)
                 m7_vst(M7_AM(p->am_a[it.chunk & 1] + k * 128), zero);
             if (p->has_bias && !p->swap && ci0 == 0)
@@ -425,9 +524,16 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
         }
         if (p->has_bias && !p->swap && ci0 == 0)
             m7k_gw_bias(p, &it, slot, nv);
-        if (i % tiles == tiles - 1)
-            m7k_gw_store(p, it.chunk);
+        if (sending >= 0)
+            m7k_gw_send(p, sending, i % tiles, tiles);
+        if (i % tiles == tiles - 1) {
+            m7k_gw_finish(p, it.chunk, masks);
+            if (p->has_bias && !p->swap && ci0 == 0)
+                m7k_gw_store_bias(p, it.chunk);
+            sending = it.chunk;
+        }
     }
+    m7k_gw_send(p, sending, 0, 1);
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
     for (int k = 0; k < 8; k++)

@@ -259,8 +259,10 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
  * - pooling gradient: geometry; inv_div the average's 1 / divisor
  * - weight gradient: fc_hw (FC of flattened X: H W; ci runs over X's blocked
  *   order, cig = C), swap (FC of 2-D X: a = X (K in lanes), b = dY
- *   (broadcast); dW rows whole), geometry, tiling and X/dY strides; mk:
- *   the layer's micro-kernels (a function codegen emits) */
+ *   (broadcast); dW rows whole), geometry, tiling and X/dY strides;
+ *   tr_stages: the exchange stages a finished conv chunk's blocks go
+ *   through before they leave (m7k_gw_elem), am_t: their 8 KB of scratch;
+ *   mk: the layer's micro-kernels (a function codegen emits) */
 #define M7K_TRAIN_FIELDS(X)                                                                                \
     X(int, op) X(uint64_t, a) X(uint64_t, b) X(uint64_t, out) X(uint64_t, out2)                            \
     X(uint64_t, zero) X(uint64_t, iota)                                                                    \
@@ -273,7 +275,8 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
     X(int, th) X(int, tw) X(int, vb) X(int, pp) X(int, rows_in) X(int, cols_in) X(int, has_bias)           \
     X(uint64_t, x_sn) X(uint64_t, x_sblk) X(uint64_t, x_sh) X(uint64_t, x_sw)                              \
     X(uint64_t, dy_sn) X(uint64_t, dy_sblk) X(uint64_t, dy_sh) X(uint64_t, dy_sw)                          \
-    X(M7kU64x2, am_a) X(M7kU64x2, am_b) X(uint64_t, am_c) X(M7kU64x2, sm_x)                                \
+    X(M7kU64x2, am_a) X(M7kU64x2, am_b) X(uint64_t, am_c) X(uint64_t, am_t) X(M7kU64x2, sm_x)              \
+    X(int, tr_stages)                                                                                      \
     X(M7kGwMk, mk)
 typedef struct { M7K_TRAIN_FIELDS(M7K_DECLARE_FIELD) } M7kTrain;
 

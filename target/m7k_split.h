@@ -107,4 +107,18 @@ M7K_SPLIT int m7k_gw_pairs(int pp, int npairs, int ci0, int pr) {
     return m7k_min(m7k_min(pp, npairs - pr), 16 - (ci0 % 32 / 2 + pr) % 16);
 }
 
+/* A weight-gradient chunk's accumulators: per output-channel vector, its
+ * [ci][tap] rows of 32 lanes, padded to whole blocks of 32 rows.  Before a
+ * conv's chunk leaves, each block is transposed in place by `stages`
+ * exchange stages (P = 2^stages): then element e (of the vector's run) of
+ * lane c lies at m7k_gw_elem, and each P-aligned group of P elements of a
+ * lane is contiguous (4P bytes), the groups 128 P bytes apart.  stages = 0
+ * is the accumulators as they are (a 4-byte row per element), 5 a row of
+ * 32 per block and lane. */
+M7K_SPLIT uint64_t m7k_gw_vstride(int ci_chunk, int kk) { return (uint64_t)m7k_cdiv(ci_chunk * kk, 32) * 32 * 128; }
+M7K_SPLIT uint64_t m7k_gw_elem(int e, int c, int stages) {
+    int P = 1 << stages, k = (e % 32 & ~(P - 1)) | (c & (P - 1)), i = (c & ~(P - 1)) | (e & (P - 1));
+    return (uint64_t)(e / 32) * 4096 + (uint64_t)k * 128 + (uint64_t)i * 4;
+}
+
 #endif
