@@ -524,7 +524,7 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
             if (!t->act)
                 return refuse(d, l, "unknown activation");
         }
-        s->am_bytes = 3 * t->chunk_bytes;
+        s->am_bytes = 6 * t->chunk_bytes; /* two slots of a, b and the result */
         double v = (double)bytes / 128 / cores;
         comp = v * 3.0 / m->n_vls;
         by = (int64_t)(v * 128 * 3);

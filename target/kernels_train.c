@@ -88,26 +88,54 @@ static M7K_LIB m7_vec m7k_tr_slope(const M7kAct *a, m7_vec dy, m7_vec y) {
 }
 
 /* Each core its share of chunk-sized pieces: a and b in, one result out
- * (act_grad: a = dY, b = Y; SGD: a = dW, b = W's master copy). */
+ * (act_grad: a = dY, b = Y; SGD: a = dW, b = W's master copy), two slots
+ * so the next piece's loads and the last one's store run behind the
+ * compute.  The vector loop is software-pipelined for the in-order issue:
+ * loads run EW_AHEAD vectors ahead of their op (9 cycles), stores
+ * EW_BEHIND behind it (an FMA's 6), in rings of 8 registers. */
+enum { M7K_EW_AHEAD = 6, M7K_EW_BEHIND = 4 };
+
+static M7K_LIB void m7k_tr_ew_piece(const M7kTrain *p, m7_addr A, m7_addr B, m7_addr O, uint64_t n, m7_vec nlr) {
+    m7_vec ra[8], rb[8], rr[8];
+    for (uint64_t k = 0; k < n + M7K_EW_AHEAD + M7K_EW_BEHIND; k++) {
+        if (k < n)
+            ra[k & 7] = m7_vld(A + k * 128), rb[k & 7] = m7_vld(B + k * 128);
+        uint64_t c = k - M7K_EW_AHEAD, st = c - M7K_EW_BEHIND;
+        if (k >= M7K_EW_AHEAD && c < n)
+            rr[c & 7] = p->ew_op == M7K_TR_EW_SGD ? m7_vfma(ra[c & 7], nlr, rb[c & 7])
+                                                  : m7k_tr_slope(&p->act, ra[c & 7], rb[c & 7]);
+        if (k >= M7K_EW_AHEAD + M7K_EW_BEHIND && st < n)
+            m7_vst(O + st * 128, rr[st & 7]);
+    }
+}
+
+/* Piece i's operands into slot s (a on channel IN + s, b on W + s). */
+static M7K_LIB void m7k_tr_ew_load(const M7kTrain *p, int i, int s) {
+    uint64_t off = (uint64_t)i * p->chunk, bytes = p->nbytes - off < p->chunk ? p->nbytes - off : p->chunk;
+    m7_dma(M7K_CH_IN + s, M7_AM((uint64_t)s * 3 * p->chunk), M7_DDR(p->a + off), 1, (uint32_t)bytes, 0, 0);
+    m7_dma(M7K_CH_W + s, M7_AM(((uint64_t)s * 3 + 1) * p->chunk), M7_DDR(p->b + off), 1, (uint32_t)bytes, 0, 0);
+}
+
 static M7K_LIB void m7k_tr_ew(const M7kTrain *p) {
     int pieces = (int)((p->nbytes + p->chunk - 1) / p->chunk), lo, hi;
     m7k_range(pieces, m7_core_id(), m7_core_count(), &lo, &hi);
-    m7_addr A = M7_AM(0), B = M7_AM(p->chunk), O = M7_AM(2 * p->chunk);
     m7_vec nlr = m7_vsplat(p->neg_lr);
+    if (lo < hi)
+        m7k_tr_ew_load(p, lo, 0);
     for (int i = lo; i < hi; i++) {
+        int s = (i - lo) & 1;
         uint64_t off = (uint64_t)i * p->chunk, bytes = p->nbytes - off < p->chunk ? p->nbytes - off : p->chunk;
-        m7_dma(M7K_CH_IN, A, M7_DDR(p->a + off), 1, (uint32_t)bytes, 0, 0);
-        m7_dma(M7K_CH_IN + 1, B, M7_DDR(p->b + off), 1, (uint32_t)bytes, 0, 0);
-        m7_dma_wait(M7K_CH_IN);
-        m7_dma_wait(M7K_CH_IN + 1);
-        m7_dma_wait(M7K_CH_OUT); /* the last piece has left O */
-        for (uint64_t v = 0; v < (bytes + 127) / 128; v++) {
-            m7_vec a = m7_vld(A + v * 128), b = m7_vld(B + v * 128);
-            m7_vst(O + v * 128, p->ew_op == M7K_TR_EW_SGD ? m7_vfma(a, nlr, b) : m7k_tr_slope(&p->act, a, b));
-        }
-        m7_dma(M7K_CH_OUT, M7_DDR(p->out + off), O, 1, (uint32_t)bytes, 0, 0);
+        m7_addr A = M7_AM((uint64_t)s * 3 * p->chunk), B = A + p->chunk, O = B + p->chunk;
+        if (i + 1 < hi)
+            m7k_tr_ew_load(p, i + 1, s ^ 1);
+        m7_dma_wait(M7K_CH_IN + s);
+        m7_dma_wait(M7K_CH_W + s);
+        m7_dma_wait(M7K_CH_OUT + s); /* the slot's last piece has left O */
+        m7k_tr_ew_piece(p, A, B, O, (bytes + 127) / 128, nlr);
+        m7_dma(M7K_CH_OUT + s, M7_DDR(p->out + off), O, 1, (uint32_t)bytes, 0, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
 }
 
 /* ---- pooling gradients ---------------------------------------------------------
