@@ -180,6 +180,7 @@ typedef struct {
     int64_t w_off;              /* SGD: the master copy (ONNX layout) in the blob */
     /* POOL (grad): non-overlapping windows; span rows/cols of X per output */
     int ncb, h, w, ho, wo, kh, kw, sh, sw, pt, pl, is_max, span_h;
+    int slots;                  /* POOL: AM slots (2: the next row loads behind the compute) */
     float inv_div;              /* average: 1 / the divisor of every window */
     /* GW: dW (and dB) of conv/FC = sum over pixels of dY x X windows */
     int fc_hw;                  /* fc_grad_w of a flattened [N, C, H, W]: H W (ci is X's blocked order) */

@@ -517,7 +517,9 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     case M7K_TR_EW: {
         int64_t bytes = t->ew_op == M7K_TR_EW_SGD ? ir_numel(&g->t[l->out[0]]) * 4 : bk_act_bytes(&s->out);
         t->nbytes = bytes;
-        t->chunk_bytes = r128(bytes / cores + 1) < 32768 ? r128(bytes / cores + 1) : 32768;
+        /* pieces of at most 32 KB, the same count on every core */
+        int64_t per_core = (bytes + cores - 1) / cores, k = (per_core + 32767) / 32768;
+        t->chunk_bytes = r128((per_core + k - 1) / k);
         if (t->ew_op == M7K_TR_EW_ACT) {
             t->act = act_code(l->act.kind);
             t->alpha = l->act.alpha, t->lo = l->act.lo, t->hi = l->act.hi;
@@ -525,24 +527,30 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
                 return refuse(d, l, "unknown activation");
         }
         s->am_bytes = 6 * t->chunk_bytes; /* two slots of a, b and the result */
-        double v = (double)bytes / 128 / cores;
+        double v = (double)k * t->chunk_bytes / 128; /* the busiest core's vectors */
         comp = v * 3.0 / m->n_vls;
         by = (int64_t)(v * 128 * 3);
         tr = (int64_t)(3 * (v * 128 / t->chunk_bytes + 1));
-        dma = 3 * (v * 128 / t->chunk_bytes + 1) * m->dma_setup + (double)by / (m->ddr_bw / cores);
+        /* two slots: the setups overlap the other channels' bytes, but the first */
+        dma = m->dma_setup + tr * m->dma_row_overhead + (double)by / (m->ddr_bw / cores);
         break;
     }
     case M7K_TR_POOL: {
-        int64_t row = (int64_t)t->w * 128;
-        s->am_bytes = 2 * t->span_h * row + (int64_t)t->wo * 128;
-        if (s->am_bytes > m->am_bytes)
+        int64_t row = (int64_t)t->w * 128, slot = 2 * t->span_h * row + (int64_t)t->wo * 128;
+        if (slot > m->am_bytes)
             return refuse(d, l, "a row of pooling windows does not fit AM");
+        t->slots = 2 * slot <= m->am_bytes ? 2 : 1; /* two: the next row's loads behind this one's compute */
+        s->am_bytes = t->slots * slot;
         t->zero_need = row;
-        double items = (double)s->out.n * t->ncb * (t->ho + 1) / cores;
+        /* an item per output row, and one for the rows below the last window if any */
+        int tail = (t->ho - 1) * t->sh - t->pt + t->span_h < t->h;
+        double items = (double)s->out.n * t->ncb * (t->ho + tail) / cores;
         comp = items * ((double)t->span_h * t->w * (t->is_max ? 4.0 : 2.0) / m->n_vls + 20);
-        by = (int64_t)(items * (2 * t->span_h * row + t->wo * 128));
-        tr = (int64_t)(items * 3);
-        dma = items * 3 * m->dma_setup + (double)by / (m->ddr_bw / cores);
+        by = (int64_t)(items * ((1 + t->is_max) * t->span_h * row + t->wo * 128));
+        tr = (int64_t)(items * (2 + t->is_max));
+        /* with two slots the setups overlap the other channels' bytes, but the first */
+        dma = (t->slots > 1 ? m->dma_setup : tr * m->dma_setup) + tr * m->dma_row_overhead +
+              (double)by / (m->ddr_bw / cores);
         break;
     }
     case M7K_TR_GW:
@@ -552,6 +560,8 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
     }
     s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
     s->cyc_exposed = t->op == M7K_TR_LOSS ? dma : 0;
+    if (t->op == M7K_TR_EW) /* the last piece's compute, between its loads and its store */
+        s->cyc_exposed = comp / ceil((double)t->nbytes / t->chunk_bytes / cores);
     return 0;
 }
 

@@ -225,7 +225,7 @@ void bk_plan_train(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kTrai
     case M7K_TR_POOL:
         p->n = s->out.n, p->ncb = t->ncb, p->h = t->h, p->w = t->w, p->ho = t->ho, p->wo = t->wo;
         p->kh = t->kh, p->kw = t->kw, p->sh = t->sh, p->sw = t->sw, p->pt = t->pt, p->pl = t->pl;
-        p->is_max = t->is_max, p->span_h = t->span_h, p->inv_div = t->inv_div;
+        p->is_max = t->is_max, p->span_h = t->span_h, p->inv_div = t->inv_div, p->slots = t->slots;
         p->act = (M7kAct){t->act, t->alpha, t->lo, t->hi}; /* a fused act_grad: its slope */
         break;
     case M7K_TR_GW:

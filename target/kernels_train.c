@@ -145,34 +145,65 @@ static M7K_LIB void m7k_tr_ew(const M7kTrain *p) {
  * whole; one more item per plane zeroes the rows below the last window.
  * A max pool's gradient may also apply the slope of the activation before
  * it (act set: the act_grad of X fused, map_train.c). */
+/* Item i: its plane, output row and input rows [r0, r1) (empty: none). */
+static M7K_LIB int m7k_tr_pool_item(const M7kTrain *p, int i, int *plane, int *oy, int *r0, int *r1) {
+    int per = p->ho + 1;
+    *plane = i / per, *oy = i % per;
+    *r0 = *oy * p->sh - p->pt, *r1 = *r0 + p->span_h;
+    if (*oy == p->ho) /* the rows no window reaches */
+        *r0 = (p->ho - 1) * p->sh - p->pt + p->span_h, *r1 = p->h;
+    *r0 = m7k_max(*r0, 0), *r1 = m7k_min(*r1, p->h);
+    return *r1 > *r0;
+}
+
+/* A slot's X rows, gradient rows and dY row in AM. */
+static M7K_LIB void m7k_tr_pool_slot(const M7kTrain *p, int s, m7_addr *X, m7_addr *G, m7_addr *Y) {
+    uint64_t span = (uint64_t)p->span_h * p->w * 128, slot = 2 * span + (uint64_t)p->wo * 128;
+    *X = M7_AM(s * slot), *G = *X + span, *Y = *G + span;
+}
+
+/* Item i's X rows (max) and dY row into slot s. */
+static M7K_LIB void m7k_tr_pool_load(const M7kTrain *p, int i, int s) {
+    int plane, oy, r0, r1;
+    if (!m7k_tr_pool_item(p, i, &plane, &oy, &r0, &r1) || oy == p->ho)
+        return;
+    m7_addr X, G, Y;
+    m7k_tr_pool_slot(p, s, &X, &G, &Y);
+    uint64_t row = (uint64_t)p->w * 128, xplane = (uint64_t)plane * p->h * row;
+    if (p->is_max)
+        m7_dma(M7K_CH_IN + s, X, M7_DDR(p->b + xplane + r0 * row), 1, (uint32_t)((r1 - r0) * row), 0, 0);
+    m7_dma(M7K_CH_W + s, Y, M7_DDR(p->a + (uint64_t)plane * p->ho * p->wo * 128 + (uint64_t)oy * p->wo * 128), 1,
+           (uint32_t)p->wo * 128, 0, 0);
+}
+
 static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
     int per = p->ho + 1, lo, hi, nplanes = p->n * p->ncb;
     m7k_range(nplanes * per, m7_core_id(), m7_core_count(), &lo, &hi);
-    uint64_t row = (uint64_t)p->w * 128, span = (uint64_t)p->span_h * row;
-    m7_addr X = M7_AM(0), G = M7_AM(span), Y = M7_AM(2 * span);
+    uint64_t row = (uint64_t)p->w * 128;
     m7_vec zero = m7_vzero(), inv = m7_vsplat(p->inv_div);
+    if (lo < hi)
+        m7k_tr_pool_load(p, lo, 0);
     for (int i = lo; i < hi; i++) {
-        int plane = i / per, oy = i % per;
-        int r0 = oy * p->sh - p->pt, r1 = r0 + p->span_h;
-        if (oy == p->ho) /* the rows no window reaches */
-            r0 = (p->ho - 1) * p->sh - p->pt + p->span_h, r1 = p->h;
-        r0 = m7k_max(r0, 0), r1 = m7k_min(r1, p->h);
-        if (r1 <= r0)
+        int s = p->slots > 1 ? (i - lo) & 1 : 0, plane, oy, r0, r1;
+        m7_addr X, G, Y;
+        m7k_tr_pool_slot(p, s, &X, &G, &Y);
+        if (p->slots > 1 && i + 1 < hi) /* the next item's rows, behind this one's compute */
+            m7k_tr_pool_load(p, i + 1, s ^ 1);
+        if (!m7k_tr_pool_item(p, i, &plane, &oy, &r0, &r1))
             continue;
-        uint64_t xplane = (uint64_t)plane * p->h * row, yplane = (uint64_t)plane * p->ho * p->wo * 128;
-        m7_dma_wait(M7K_CH_OUT);
+        uint64_t xplane = (uint64_t)plane * p->h * row;
+        m7_dma_wait(M7K_CH_OUT + s); /* the slot's last rows have left G */
         if (oy == p->ho) {
-            m7_dma(M7K_CH_OUT, M7_DDR(p->out + xplane + r0 * row), M7_DDR(p->zero), (uint32_t)(r1 - r0),
+            m7_dma(M7K_CH_OUT + s, M7_DDR(p->out + xplane + r0 * row), M7_DDR(p->zero), (uint32_t)(r1 - r0),
                    (uint32_t)row, row, 0);
             continue;
         }
-        if (p->is_max)
-            m7_dma(M7K_CH_IN, X, M7_DDR(p->b + xplane + r0 * row), 1, (uint32_t)((r1 - r0) * row), 0, 0);
-        m7_dma(M7K_CH_IN + 1, Y, M7_DDR(p->a + yplane + (uint64_t)oy * p->wo * 128), 1, (uint32_t)p->wo * 128, 0, 0);
+        if (p->slots == 1)
+            m7k_tr_pool_load(p, i, s);
         for (uint64_t v = 0; v < (uint64_t)(r1 - r0) * p->w; v++)
             m7_vst(G + v * 128, zero);
-        m7_dma_wait(M7K_CH_IN);
-        m7_dma_wait(M7K_CH_IN + 1);
+        m7_dma_wait(M7K_CH_IN + s);
+        m7_dma_wait(M7K_CH_W + s);
         int wr0 = oy * p->sh - p->pt; /* the window's first row (may be < r0) */
         for (int ox = 0; ox < p->wo; ox++) {
             m7_vec dy = m7_vld(Y + (uint64_t)ox * 128);
@@ -209,9 +240,10 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
         if (p->act.act) /* a fused act_grad of X (the activation before the pool) */
             for (uint64_t v = 0; v < (uint64_t)(r1 - r0) * p->w; v++)
                 m7_vst(G + v * 128, m7k_tr_slope(&p->act, m7_vld(G + v * 128), m7_vld(X + v * 128)));
-        m7_dma(M7K_CH_OUT, M7_DDR(p->out + xplane + r0 * row), G, 1, (uint32_t)((r1 - r0) * row), 0, 0);
+        m7_dma(M7K_CH_OUT + s, M7_DDR(p->out + xplane + r0 * row), G, 1, (uint32_t)((r1 - r0) * row), 0, 0);
     }
     m7_dma_wait(M7K_CH_OUT);
+    m7_dma_wait(M7K_CH_OUT + 1);
 }
 
 /* ---- weight gradients -------------------------------------------------------------

@@ -256,7 +256,8 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
  * - a, b, out, out2: DDR inputs and outputs; zero, iota: blob rows
  * - loss: [n][kb vectors] logits; scale of the summed loss, dscale of dY
  * - element-wise: ew_op, act; SGD: neg_lr = -lr; nbytes, chunk
- * - pooling gradient: geometry; inv_div the average's 1 / divisor
+ * - pooling gradient: geometry; inv_div the average's 1 / divisor; slots
+ *   (1 or 2) of X rows, gradient rows and dY row in AM
  * - weight gradient: fc_hw (FC of flattened X: H W; ci runs over X's blocked
  *   order, cig = C), swap (FC of 2-D X: a = X (K in lanes), b = dY
  *   (broadcast); dW rows whole), geometry, tiling and X/dY strides;
@@ -269,7 +270,7 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
     X(int, loss_ce) X(int, n) X(int, k) X(int, kb) X(float, scale) X(float, dscale)                        \
     X(int, ew_op) X(M7kAct, act) X(float, neg_lr) X(uint64_t, nbytes) X(uint64_t, chunk)                   \
     X(int, ncb) X(int, h) X(int, w) X(int, ho) X(int, wo) X(int, kh) X(int, kw) X(int, sh) X(int, sw)      \
-    X(int, pt) X(int, pl) X(int, is_max) X(int, span_h) X(float, inv_div)                                  \
+    X(int, pt) X(int, pl) X(int, is_max) X(int, span_h) X(float, inv_div) X(int, slots)                    \
     X(int, fc_hw) X(int, swap)                                                                             \
     X(int, cin) X(int, cout) X(int, cig) X(int, cog) X(int, dh) X(int, dw) X(int, vco) X(int, ci_chunk)    \
     X(int, th) X(int, tw) X(int, vb) X(int, pp) X(int, rows_in) X(int, cols_in) X(int, has_bias)           \
