@@ -186,6 +186,7 @@ typedef struct {
     int fc_hw;                  /* fc_grad_w of a flattened [N, C, H, W]: H W (ci is X's blocked order) */
     int swap;                   /* fc_grad_w of 2-D X: X's K in lanes, dY broadcast (dW rows stored whole) */
     int cin, cout, cig, cog, dh, dw, vco, ci_chunk, th, tw, vb, pp, rows_in, cols_in, has_bias;
+    int tn;                     /* images a dY tile (of whole images) takes */
     int tr_stages;              /* exchange stages of a finished chunk's blocks (m7k_gw_elem) */
     int64_t x_sn, x_sblk, x_sh, x_sw, dy_sn, dy_sblk, dy_sh, dy_sw;
     int64_t am_a[2], am_b[2], am_c, am_t, sm_x[2], zero_need;

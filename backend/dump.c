@@ -41,6 +41,7 @@ static void moves_dump(FILE *f, const char *what, const BkMoves *mv, int cores) 
 
 static void train_dump(const BkSched *s, FILE *f) {
     const BkTrain *t = &s->u.train;
+    char tn_text[32];
     switch (t->op) {
     case M7K_TR_LOSS:
         fprintf(f, "    plan: %s loss of %d x %d logits, one row at a time on core 0\n",
@@ -57,9 +58,11 @@ static void train_dump(const BkSched *s, FILE *f) {
                 t->act ? "; then the activation gradient after it (fused)" : "");
         break;
     case M7K_TR_GW:
+        snprintf(tn_text, sizeof tn_text, " x %d images", t->tn);
         fprintf(f, "    tiles: chunks of %d vec x %d ch x %d taps (split over the cores), block %d vec x %d ch, "
-                   "pixel tile %d x %d, X window %d x %d in SM\n",
-                t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw, t->rows_in, t->cols_in);
+                   "pixel tile %d x %d%s, X window %d x %d in SM\n",
+                t->vco, t->ci_chunk, t->kh * t->kw, t->vb, 2 * t->pp, t->th, t->tw,
+                t->tn > 1 ? tn_text : "", t->rows_in, t->cols_in);
         if (t->swap)
             fprintf(f, "    dW leaves: rows of a vector, whole\n");
         else if (t->tr_stages)

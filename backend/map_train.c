@@ -341,24 +341,25 @@ static double gw_chunk_compute(const BkTrain *t, int n, const M7Machine *m) {
     int nv = t->vco < nvco ? t->vco : nvco, nci = t->ci_chunk < t->cin ? t->ci_chunk : t->cin, npairs = (nci + 1) / 2;
     if (!bk_gw_loop(m, t->vb, t->pp, 2) || !bk_gw_loop(m, t->vb, t->pp, 1))
         return -1;
-    /* tiles: full and edge rows x full and edge columns */
+    /* tiles: full and edge image groups x rows x columns */
+    int tiles_n[2] = {n / t->tn, n % t->tn > 0}, imgs[2] = {t->tn, n % t->tn};
     int tiles_h[2] = {t->ho / t->th, t->ho % t->th > 0}, rows[2] = {t->th, t->ho % t->th};
     int tiles_w[2] = {t->wo / t->tw, t->wo % t->tw > 0}, cols[2] = {t->tw, t->wo % t->tw};
     double c = 0;
-    for (int a = 0; a < 2; a++)
-        for (int b = 0; b < 2; b++) {
-            int64_t count = (int64_t)n * tiles_h[a] * tiles_w[b];
-            int npix = rows[a] * cols[b];
-            if (!count)
-                continue;
-            double call = 0;
-            for (int v = 0; v < nv; v += t->vb)
-                for (int pr = 0, pp; pr < npairs; pr += pp) {
-                    pp = m7k_gw_pairs(t->pp, npairs, 0, pr);
-                    call += bk_gw_call_cycles(m, nv - v < t->vb ? nv - v : t->vb, pp, npix);
-                }
-            c += count * (kk * call + (t->has_bias && !t->swap ? nv * (npix + 20.0) / ncc : 0));
-        }
+    for (int e = 0; e < 8; e++) {
+        int i = e >> 2, a = e >> 1 & 1, b = e & 1;
+        int64_t count = (int64_t)tiles_n[i] * tiles_h[a] * tiles_w[b];
+        int npix = imgs[i] * rows[a] * cols[b];
+        if (!count)
+            continue;
+        double call = 0;
+        for (int v = 0; v < nv; v += t->vb)
+            for (int pr = 0, pp; pr < npairs; pr += pp) {
+                pp = m7k_gw_pairs(t->pp, npairs, 0, pr);
+                call += bk_gw_call_cycles(m, nv - v < t->vb ? nv - v : t->vb, pp, npix);
+            }
+        c += count * (kk * call + (t->has_bias && !t->swap ? nv * (npix + 20.0) / ncc : 0));
+    }
     return c + (double)t->vco * (double)m7k_gw_vstride(t->ci_chunk, kk) / 128 / m->n_vls;
 }
 
@@ -368,15 +369,17 @@ static void gw_cost(const BkTrain *t, int n, double chunk_comp, const M7Machine 
     int kk = t->kh * t->kw, nvg = ((t->cout + 31) / 32 + t->vco - 1) / t->vco;
     int ncc = (t->cin + t->ci_chunk - 1) / t->ci_chunk;
     double chunks = ceil((double)nvg * ncc / m->cores);
-    int ntiles = n * ((t->ho + t->th - 1) / t->th) * ((t->wo + t->tw - 1) / t->tw);
+    int ntiles = (n + t->tn - 1) / t->tn * ((t->ho + t->th - 1) / t->th) * ((t->wo + t->tw - 1) / t->tw);
     *comp = chunks * chunk_comp;
     int nblk = (t->ci_chunk + 31) / 32;
+    /* per item and image: a window per 32-channel block, a dY tile per vector */
     int64_t xw = (int64_t)t->rows_in * t->cols_in * 128 * nblk, dy = (int64_t)t->vco * t->th * t->tw * 128;
-    double d = ntiles * (nblk * bk_dma_cycles(m, t->rows_in, xw / nblk, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
+    double d = (double)ntiles * t->tn *
+               (nblk * bk_dma_cycles(m, t->rows_in, xw / nblk, 0) + t->vco * bk_dma_cycles(m, t->th, dy / t->vco, 0));
     d += gw_store_cycles(t, m);
     *dma = chunks * d;
-    *tr = (int64_t)(chunks * (ntiles * (1 + t->vco) + 32 * t->vco));
-    *by = (int64_t)(chunks * (ntiles * (xw + dy) + (int64_t)32 * t->vco * t->ci_chunk * kk * 4));
+    *tr = (int64_t)(chunks * ((double)ntiles * t->tn * (nblk + t->vco) + 32 * t->vco));
+    *by = (int64_t)(chunks * ((double)ntiles * t->tn * (xw + dy) + (int64_t)32 * t->vco * t->ci_chunk * kk * 4));
 }
 
 /* conv_grad_w / fc_grad_w geometry: X, dY and the kernel. */
@@ -429,69 +432,76 @@ static int gw_setup(const IrGraph *g, const IrLayer *l, BkSched *s, int *n, IrDi
     return 0;
 }
 
+/* The best of one chunk and tile shape (vco vectors x ci_chunk channels,
+ * tn images of th x tw pixels) over its register blocks and exchange
+ * stages, kept in *best when it beats *best_cost. */
+static void gw_try(const BkTrain *t, int n, int vco, int ci_chunk, int th, int tw, int tn, const M7Machine *m,
+                   BkSched *s, BkTrain *best, double *best_cost) {
+    int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
+    BkTrain c = *t;
+    c.vco = vco, c.ci_chunk = ci_chunk, c.th = th, c.tw = tw, c.tn = tn;
+    if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin) ||
+        (c.fc_hw && c.ci_chunk > 32)) /* fc_hw stores a chunk as one block's run */
+        return;
+    /* the register block (vectors x channel pairs) the chunk computes fastest */
+    double chunk_comp = -1;
+    int pairs = (c.ci_chunk + 1) / 2;
+    for (int vb = 1; vb <= M7K_MAXV && vb <= c.vco; vb++)
+        for (int pp = 1; pp <= M7K_MAXP && pp <= pairs && pp <= 16; pp++) {
+            BkTrain r = c;
+            r.vb = vb, r.pp = pp;
+            double cc = gw_chunk_compute(&r, n, m);
+            if (cc >= 0 && (chunk_comp < 0 || cc < chunk_comp))
+                chunk_comp = cc, c.vb = vb, c.pp = pp;
+        }
+    if (chunk_comp < 0)
+        return;
+    c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
+    c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+    /* AM: two slots of accumulators, two of dY, dB, the stages' scratch */
+    int64_t acc = (int64_t)c.vco * (int64_t)m7k_gw_vstride(c.ci_chunk, kk);
+    int64_t dyt = (int64_t)c.vco * tn * th * tw * 128;
+    int64_t xw = (int64_t)tn * c.rows_in * c.cols_in * 128 * ((c.ci_chunk + 31) / 32);
+    c.am_a[0] = 0, c.am_a[1] = acc, c.am_b[0] = 2 * acc, c.am_b[1] = 2 * acc + dyt;
+    c.am_c = 2 * acc + 2 * dyt, c.am_t = c.am_c + (int64_t)c.vco * 128;
+    c.sm_x[0] = 0, c.sm_x[1] = xw;
+    /* how far a conv chunk's blocks are transposed before they leave: on-chip
+     * stages against DMA rows (FC forms leave as they are) */
+    for (int st = 0; st <= (c.swap || c.fc_hw ? 0 : 5); st++) {
+        c.tr_stages = st;
+        int64_t am_end = c.am_t + (st ? GW_TR_SCRATCH : 0);
+        if (am_end > m->am_bytes || 2 * xw > m->sm_bytes)
+            continue;
+        double comp, dma;
+        int64_t tr, by;
+        gw_cost(&c, n, chunk_comp + gw_tr_cycles(&c, m), m, &comp, &dma, &tr, &by);
+        /* overlap is not perfect: a share of the smaller side shows */
+        double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
+        s->candidates++;
+        if (*best_cost < 0 || cost < *best_cost) {
+            *best_cost = cost, *best = c;
+            s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
+            s->am_bytes = am_end, s->sm_bytes = 2 * xw;
+        }
+    }
+}
+
 /* The cheapest weight-gradient tiling that fits AM and SM. */
 static int gw_tile(const IrGraph *g, const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) {
     BkTrain *t = &s->u.train, best;
     int n;
     if (gw_setup(g, l, s, &n, d))
         return -1;
-    int kk = t->kh * t->kw, nvco = (t->cout + 31) / 32;
     double best_cost = -1;
     /* a chunk may hold more vectors than a register block (fewer re-reads of X) */
     static const int vcos[] = {16, 8, 4, 2, 1}, cis[] = {256, 128, 64, 32, 16, 8, 4, 2};
     for (int a = 0; a < 5; a++)
         for (int b = 0; b < 8; b++)
             for (int th = 1; th <= t->ho; th = th < t->ho && th * 2 > t->ho ? t->ho : th * 2)
-                for (int tw = t->wo < 64 ? t->wo : 32; tw >= 1; tw /= 4) {
-                    BkTrain c = *t;
-                    c.vco = vcos[a], c.ci_chunk = cis[b], c.th = th, c.tw = tw;
-                    if (c.vco > nvco || (c.ci_chunk > 2 && c.ci_chunk / 2 >= t->cin) ||
-                        (c.fc_hw && c.ci_chunk > 32)) /* fc_hw stores a chunk as one block's run */
-                        goto next;
-                    /* the register block (vectors x channel pairs) the chunk computes fastest */
-                    double chunk_comp = -1;
-                    int pairs = (c.ci_chunk + 1) / 2;
-                    for (int vb = 1; vb <= M7K_MAXV && vb <= c.vco; vb++)
-                        for (int pp = 1; pp <= M7K_MAXP && pp <= pairs && pp <= 16; pp++) {
-                            BkTrain r = c;
-                            r.vb = vb, r.pp = pp;
-                            double cc = gw_chunk_compute(&r, n, m);
-                            if (cc >= 0 && (chunk_comp < 0 || cc < chunk_comp))
-                                chunk_comp = cc, c.vb = vb, c.pp = pp;
-                        }
-                    if (chunk_comp < 0)
-                        goto next;
-                    c.rows_in = (th - 1) * c.sh + (c.kh - 1) * c.dh + 1;
-                    c.cols_in = (tw - 1) * c.sw + (c.kw - 1) * c.dw + 1;
-                    /* AM: two slots of accumulators, two of dY, dB, the stages' scratch */
-                    int64_t acc = (int64_t)c.vco * (int64_t)m7k_gw_vstride(c.ci_chunk, kk);
-                    int64_t dyt = (int64_t)c.vco * th * tw * 128;
-                    int64_t xw = (int64_t)c.rows_in * c.cols_in * 128 * ((c.ci_chunk + 31) / 32);
-                    c.am_a[0] = 0, c.am_a[1] = acc, c.am_b[0] = 2 * acc, c.am_b[1] = 2 * acc + dyt;
-                    c.am_c = 2 * acc + 2 * dyt, c.am_t = c.am_c + (int64_t)c.vco * 128;
-                    c.sm_x[0] = 0, c.sm_x[1] = xw;
-                    /* how far a conv chunk's blocks are transposed before they leave: on-chip
-                     * stages against DMA rows (FC forms leave as they are) */
-                    for (int st = 0; st <= (c.swap || c.fc_hw ? 0 : 5); st++) {
-                        c.tr_stages = st;
-                        int64_t am_end = c.am_t + (st ? GW_TR_SCRATCH : 0);
-                        if (am_end > m->am_bytes || 2 * xw > m->sm_bytes)
-                            continue;
-                        double comp, dma;
-                        int64_t tr, by;
-                        gw_cost(&c, n, chunk_comp + gw_tr_cycles(&c, m), m, &comp, &dma, &tr, &by);
-                        double cost = dmax(comp, dma) + 0.15 * (comp < dma ? comp : dma) + gw_store_cycles(&c, m);
-                        s->candidates++;
-                        if (best_cost < 0 || cost < best_cost) {
-                            best_cost = cost, best = c;
-                            s->cyc_compute = comp, s->cyc_dma = dma, s->dma_transfers = tr, s->dma_bytes = by;
-                            s->am_bytes = am_end, s->sm_bytes = 2 * xw;
-                        }
-                    }
-                next:
-                    if (tw == 1)
-                        break;
-                }
+                for (int tw = t->wo < 64 ? t->wo : 32; tw >= 1; tw /= 4)
+                    /* a tile of whole images may take several (longer micro-kernel calls) */
+                    for (int tn = 1; tn <= (th == t->ho && tw == t->wo ? n : 1); tn *= 2)
+                        gw_try(t, n, vcos[a], cis[b], th, tw, tn, m, s, &best, &best_cost);
     if (best_cost < 0)
         return refuse(d, l, "no weight-gradient tiling fits AM and SM");
     *t = best;

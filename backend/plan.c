@@ -232,7 +232,8 @@ void bk_plan_train(const IrGraph *g, const IrLayer *l, const BkSched *s, M7kTrai
         p->n = t->n, p->h = t->h, p->w = t->w, p->ho = t->ho, p->wo = t->wo, p->kh = t->kh, p->kw = t->kw;
         p->sh = t->sh, p->sw = t->sw, p->pt = t->pt, p->pl = t->pl;
         p->cin = t->cin, p->cout = t->cout, p->cig = t->cig, p->cog = t->cog, p->dh = t->dh, p->dw = t->dw;
-        p->vco = t->vco, p->ci_chunk = t->ci_chunk, p->th = t->th, p->tw = t->tw, p->vb = t->vb, p->pp = t->pp;
+        p->vco = t->vco, p->ci_chunk = t->ci_chunk, p->th = t->th, p->tw = t->tw, p->tn = t->tn;
+        p->vb = t->vb, p->pp = t->pp;
         p->rows_in = t->rows_in, p->cols_in = t->cols_in, p->has_bias = t->has_bias;
         p->fc_hw = t->fc_hw, p->swap = t->swap;
         p->x_sn = (uint64_t)t->x_sn, p->x_sblk = (uint64_t)t->x_sblk, p->x_sh = (uint64_t)t->x_sh;

@@ -260,16 +260,23 @@ static M7K_LIB void m7k_tr_pool(const M7kTrain *p) {
 #define M7K_CH_GW 8
 
 typedef struct {
-    int chunk, n, y0, x0, nth, ntw;
+    int chunk, n, nn, y0, x0, nth, ntw; /* images [n, n + nn), rows from y0, columns from x0 */
 } M7kGwItem;
 
+/* Item i: a tile of dY (tn images x th rows x tw columns) of one chunk. */
 static M7K_LIB void m7k_gw_item(const M7kTrain *p, int i, M7kGwItem *it) {
-    int nht = m7k_cdiv(p->ho, p->th), nwt = m7k_cdiv(p->wo, p->tw), tiles = p->n * nht * nwt;
+    int nht = m7k_cdiv(p->ho, p->th), nwt = m7k_cdiv(p->wo, p->tw), tiles = m7k_cdiv(p->n, p->tn) * nht * nwt;
     int t = i % tiles;
     it->chunk = i / tiles;
-    it->n = t / (nht * nwt);
+    it->n = t / (nht * nwt) * p->tn, it->nn = m7k_min(p->tn, p->n - it->n);
     it->y0 = t / nwt % nht * p->th, it->x0 = t % nwt * p->tw;
     it->nth = m7k_min(p->th, p->ho - it->y0), it->ntw = m7k_min(p->tw, p->wo - it->x0);
+}
+
+/* AM offset of pixel k of an item's dY tile (images th x tw pixels apart). */
+static M7K_LIB uint64_t m7k_gw_px(const M7kTrain *p, const M7kGwItem *it, int k) {
+    int per = it->nth * it->ntw, r = k % per;
+    return ((uint64_t)(k / per) * p->th * p->tw + (uint64_t)(r / it->ntw) * p->tw + (uint64_t)(r % it->ntw)) * 128;
 }
 
 static M7K_LIB void m7k_gw_chunk(const M7kTrain *p, int chunk, int *v0, int *nv, int *ci0, int *nci) {
@@ -283,53 +290,57 @@ static M7K_LIB void m7k_gw_load(const M7kTrain *p, int i, int slot) {
     int v0, nv, ci0, nci, ch = M7K_CH_IN + slot;
     m7k_gw_item(p, i, &it);
     m7k_gw_chunk(p, it.chunk, &v0, &nv, &ci0, &nci);
-    uint64_t tile = (uint64_t)p->th * p->tw * 128;
-    for (int v = 0; v < nv; v++) {
-        uint64_t src = p->a + it.n * p->dy_sn + (uint64_t)(v0 + v) * p->dy_sblk + it.y0 * p->dy_sh + it.x0 * p->dy_sw;
-        m7_addr dst = M7_AM(p->am_b[slot] + v * tile);
-        if (p->dy_sw == 128)
-            m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.nth, (uint32_t)it.ntw * 128, (uint64_t)p->tw * 128, p->dy_sh);
-        else /* one row: pixels p->dy_sw apart */
-            m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.ntw, 128, 128, p->dy_sw);
-    }
+    uint64_t itile = (uint64_t)p->th * p->tw * 128, vtile = p->tn * itile;
+    for (int j = 0; j < it.nn; j++)
+        for (int v = 0; v < nv; v++) {
+            uint64_t src = p->a + (uint64_t)(it.n + j) * p->dy_sn + (uint64_t)(v0 + v) * p->dy_sblk + it.y0 * p->dy_sh +
+                           it.x0 * p->dy_sw;
+            m7_addr dst = M7_AM(p->am_b[slot] + v * vtile + j * itile);
+            if (p->dy_sw == 128)
+                m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.nth, (uint32_t)it.ntw * 128, (uint64_t)p->tw * 128,
+                       p->dy_sh);
+            else /* one row: pixels p->dy_sw apart */
+                m7_dma(ch, dst, M7_DDR(src), (uint32_t)it.ntw, 128, 128, p->dy_sw);
+        }
     /* the window: rows [ry0, ry0 + rows), cols [cx0, cx0 + cols) of X */
     int rows = (it.nth - 1) * p->sh + (p->kh - 1) * p->dh + 1, cols = (it.ntw - 1) * p->sw + (p->kw - 1) * p->dw + 1;
     int ry0 = it.y0 * p->sh - p->pt, cx0 = it.x0 * p->sw - p->pl;
     int a0 = m7k_max(0, -ry0), a1 = m7k_min(rows, p->h - ry0), b0 = m7k_max(0, -cx0), b1 = m7k_min(cols, p->w - cx0);
     uint64_t srow = (uint64_t)p->cols_in * 128, blk = (uint64_t)p->rows_in * srow;
-    for (int bk = 0; bk < m7k_cdiv(nci, 32); bk++) { /* each 32-channel block of the chunk */
-    m7_addr sm = M7_SM(p->sm_x[slot] + bk * blk);
-    if (a0 > 0)
-        m7_dma(ch, sm, M7_DDR(p->zero), (uint32_t)a0, (uint32_t)cols * 128, srow, 0);
-    if (a1 < rows)
-        m7_dma(ch, sm + m7k_max(a1, 0) * srow, M7_DDR(p->zero), (uint32_t)(rows - m7k_max(a1, 0)),
-               (uint32_t)cols * 128, srow, 0);
-    if (a1 <= a0)
-        continue;
-    if (b0 > 0)
-        m7_dma(ch, sm + a0 * srow, M7_DDR(p->zero), (uint32_t)(a1 - a0), (uint32_t)b0 * 128, srow, 0);
-    if (b1 < cols)
-        m7_dma(ch, sm + a0 * srow + m7k_max(b1, 0) * 128, M7_DDR(p->zero), (uint32_t)(a1 - a0),
-               (uint32_t)(cols - m7k_max(b1, 0)) * 128, srow, 0);
-    if (b1 <= b0)
-        continue;
-    uint64_t src = p->b + it.n * p->x_sn + (uint64_t)(ci0 / 32 + bk) * p->x_sblk + (uint64_t)(ry0 + a0) * p->x_sh +
-                   (uint64_t)(cx0 + b0) * p->x_sw;
-    if (p->x_sw == 128)
-        m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(a1 - a0), (uint32_t)(b1 - b0) * 128, srow,
-               p->x_sh);
-    else /* one row: pixels p->x_sw apart */
-        m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(b1 - b0), 128, 128, p->x_sw);
-    }
+    for (int j = 0; j < it.nn; j++)
+        for (int bk = 0; bk < m7k_cdiv(nci, 32); bk++) { /* each image and 32-channel block of the chunk */
+            m7_addr sm = M7_SM(p->sm_x[slot] + ((uint64_t)bk * p->tn + j) * blk);
+            if (a0 > 0)
+                m7_dma(ch, sm, M7_DDR(p->zero), (uint32_t)a0, (uint32_t)cols * 128, srow, 0);
+            if (a1 < rows)
+                m7_dma(ch, sm + m7k_max(a1, 0) * srow, M7_DDR(p->zero), (uint32_t)(rows - m7k_max(a1, 0)),
+                       (uint32_t)cols * 128, srow, 0);
+            if (a1 <= a0)
+                continue;
+            if (b0 > 0)
+                m7_dma(ch, sm + a0 * srow, M7_DDR(p->zero), (uint32_t)(a1 - a0), (uint32_t)b0 * 128, srow, 0);
+            if (b1 < cols)
+                m7_dma(ch, sm + a0 * srow + m7k_max(b1, 0) * 128, M7_DDR(p->zero), (uint32_t)(a1 - a0),
+                       (uint32_t)(cols - m7k_max(b1, 0)) * 128, srow, 0);
+            if (b1 <= b0)
+                continue;
+            uint64_t src = p->b + (uint64_t)(it.n + j) * p->x_sn + (uint64_t)(ci0 / 32 + bk) * p->x_sblk +
+                           (uint64_t)(ry0 + a0) * p->x_sh + (uint64_t)(cx0 + b0) * p->x_sw;
+            if (p->x_sw == 128)
+                m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(a1 - a0), (uint32_t)(b1 - b0) * 128, srow,
+                       p->x_sh);
+            else /* one row: pixels p->x_sw apart */
+                m7_dma(ch, sm + a0 * srow + b0 * 128, M7_DDR(src), (uint32_t)(b1 - b0), 128, 128, p->x_sw);
+        }
 }
 
 /* Pixel k's addresses in a weight-gradient micro-kernel's call (codegen
  * emits the micro-kernels, backend/mk_sched.c schedules them): its X
  * channel pair in the SM window and its dY in the AM tile. */
 static M7K_LIB void m7k_gw_at(const M7kGwCall *c, int k, m7_addr *xa, m7_addr *da) {
-    int y = k / c->ntw, x = k % c->ntw;
-    *xa = c->x0 + (uint64_t)y * c->x_row + (uint64_t)x * c->x_col;
-    *da = c->d0 + (uint64_t)y * c->dy_row + (uint64_t)x * 128;
+    int per = c->nth * c->ntw, img = k / per, y = k % per / c->ntw, x = k % c->ntw;
+    *xa = c->x0 + (uint64_t)img * c->x_img + (uint64_t)y * c->x_row + (uint64_t)x * c->x_col;
+    *da = c->d0 + (uint64_t)img * c->dy_img + (uint64_t)y * c->dy_row + (uint64_t)x * 128;
 }
 
 /* One register block over every pixel of the tile: vb dY vectors x 2 pp
@@ -337,17 +348,18 @@ static M7K_LIB void m7k_gw_at(const M7kGwCall *c, int k, m7_addr *xa, m7_addr *d
 static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slot, int v, int vb, int tap, int pr,
                                  int pp) {
     int kk = p->kh * p->kw, i = tap / p->kw, j = tap % p->kw;
-    uint64_t tile = (uint64_t)p->th * p->tw * 128, srow = (uint64_t)p->cols_in * 128;
+    uint64_t itile = (uint64_t)p->th * p->tw * 128, srow = (uint64_t)p->cols_in * 128, blk = p->rows_in * srow;
     int c = (it->chunk % m7k_cdiv(p->cin, p->ci_chunk)) * p->ci_chunk % 32 + 2 * pr; /* in the chunk's blocks */
     M7kGwCall call;
-    call.x0 = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->rows_in * srow + (uint64_t)i * p->dh * srow +
+    call.x0 = M7_SM(p->sm_x[slot]) + (uint64_t)(c / 32) * p->tn * blk + (uint64_t)i * p->dh * srow +
               (uint64_t)j * p->dw * 128 + (uint64_t)(c % 32) * 4;
-    call.d0 = M7_AM(p->am_b[slot]) + (uint64_t)v * tile;
+    call.d0 = M7_AM(p->am_b[slot]) + (uint64_t)v * p->tn * itile;
+    call.x_img = blk, call.dy_img = itile;
     call.aj = m7k_gw_vstride(p->ci_chunk, kk), call.ac = (uint64_t)kk * 128;
     call.a0 = M7_AM(p->am_a[it->chunk & 1]) + v * call.aj + ((uint64_t)2 * pr * kk + tap) * 128;
-    call.dj = tile;
+    call.dj = p->tn * itile;
     call.x_row = (uint64_t)p->sh * srow, call.x_col = (uint64_t)p->sw * 128, call.dy_row = (uint64_t)p->tw * 128;
-    call.ntw = it->ntw, call.npix = it->nth * it->ntw;
+    call.nth = it->nth, call.ntw = it->ntw, call.npix = it->nn * it->nth * it->ntw;
     p->mk(vb, pp, &call);
 }
 
@@ -358,19 +370,18 @@ static M7K_LIB void m7k_gw_block(const M7kTrain *p, const M7kGwItem *it, int slo
 #define M7K_GW_BIAS_AHEAD 12
 
 static M7K_LIB void m7k_gw_bias(const M7kTrain *p, const M7kGwItem *it, int slot, int nv) {
-    uint64_t tile = (uint64_t)p->th * p->tw * 128;
-    int npix = it->nth * it->ntw;
+    int npix = it->nn * it->nth * it->ntw;
     for (int v = 0; v < nv; v++) {
-        m7_addr d = M7_AM(p->am_b[slot] + v * tile);
+        m7_addr d = M7_AM(p->am_b[slot] + v * p->tn * (uint64_t)p->th * p->tw * 128);
         m7_vec s[8], r[16], z = m7_vzero();
         for (int k = 0; k < 8; k++)
             s[k] = z;
         for (int k = 0; k < npix && k < M7K_GW_BIAS_AHEAD; k++)
-            r[k] = m7_vld(d + ((uint64_t)(k / it->ntw) * p->tw + (uint64_t)(k % it->ntw)) * 128);
+            r[k] = m7_vld(d + m7k_gw_px(p, it, k));
         for (int k = 0; k < npix; k++) {
             int a = k + M7K_GW_BIAS_AHEAD;
             if (a < npix)
-                r[a & 15] = m7_vld(d + ((uint64_t)(a / it->ntw) * p->tw + (uint64_t)(a % it->ntw)) * 128);
+                r[a & 15] = m7_vld(d + m7k_gw_px(p, it, a));
             s[k & 7] = m7_vadd(s[k & 7], r[k & 15]);
         }
         m7_addr c = M7_AM(p->am_c + (uint64_t)v * 128);
@@ -542,7 +553,7 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
     if (p->swap && p->has_bias)
         m7k_gw_bias_swap(p);
     int ncc = m7k_cdiv(p->cin, p->ci_chunk), nchunks = m7k_cdiv(m7k_cdiv(p->cout, 32), p->vco) * ncc;
-    int tiles = p->n * m7k_cdiv(p->ho, p->th) * m7k_cdiv(p->wo, p->tw), clo, chi;
+    int tiles = m7k_cdiv(p->n, p->tn) * m7k_cdiv(p->ho, p->th) * m7k_cdiv(p->wo, p->tw), clo, chi;
     m7k_range(nchunks, m7_core_id(), m7_core_count(), &clo, &chi);
     if (clo >= chi)
         return;

@@ -72,16 +72,18 @@ typedef void (*M7kConvMk)(int vb, int pb, const M7kMkCall *c);
 
 /* One call of a weight-gradient micro-kernel: a block of vb dY vectors x
  * pp channel pairs at one tap, its 2 pp x vb accumulators read from and
- * written back to AM, summed over the npix pixels of a dY tile (ntw a row).
+ * written back to AM, summed over the npix pixels of a dY tile (images of
+ * nth rows of ntw).
  * The kernel (m7k_gw_block) fills it; codegen emits per layer a function
  * for each block shape, modulo-scheduled by the backend, and a dispatcher
  * of type M7kGwMk that the plan's `mk` names.  m7k_gw_at gives pixel k's
  * addresses. */
 typedef struct {
-    uint64_t x0, d0, a0;            /* SM: pixel 0's first channel pair; AM: pixel 0 of dY vector 0; accumulator (0, 0) */
+    uint64_t x0, d0, a0;            /* SM: pixel 0's first pair; AM: pixel 0 of dY vector 0; accumulator (0, 0) */
     uint64_t dj, aj, ac;            /* AM bytes to the next dY vector, accumulator vector, accumulator channel */
     uint64_t x_row, x_col, dy_row;  /* SM bytes between pixel rows and columns of the window; AM between dY rows */
-    int ntw, npix;
+    uint64_t x_img, dy_img;         /* SM bytes between the images' windows, AM between their dY */
+    int nth, ntw, npix;
 } M7kGwCall;
 typedef void (*M7kGwMk)(int vb, int pp, const M7kGwCall *c);
 
@@ -260,7 +262,8 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
  *   (1 or 2) of X rows, gradient rows and dY row in AM
  * - weight gradient: fc_hw (FC of flattened X: H W; ci runs over X's blocked
  *   order, cig = C), swap (FC of 2-D X: a = X (K in lanes), b = dY
- *   (broadcast); dW rows whole), geometry, tiling and X/dY strides;
+ *   (broadcast); dW rows whole), geometry, tiling (a dY tile: tn images of th
+ *   x tw) and X/dY strides;
  *   tr_stages: the exchange stages a finished conv chunk's blocks go
  *   through before they leave (m7k_gw_elem), am_t: their 8 KB of scratch;
  *   mk: the layer's micro-kernels (a function codegen emits) */
@@ -273,7 +276,7 @@ typedef struct { M7K_PACK_SCALE_FIELDS(M7K_DECLARE_FIELD) } M7kPackScale;
     X(int, pt) X(int, pl) X(int, is_max) X(int, span_h) X(float, inv_div) X(int, slots)                    \
     X(int, fc_hw) X(int, swap)                                                                             \
     X(int, cin) X(int, cout) X(int, cig) X(int, cog) X(int, dh) X(int, dw) X(int, vco) X(int, ci_chunk)    \
-    X(int, th) X(int, tw) X(int, vb) X(int, pp) X(int, rows_in) X(int, cols_in) X(int, has_bias)           \
+    X(int, th) X(int, tw) X(int, tn) X(int, vb) X(int, pp) X(int, rows_in) X(int, cols_in) X(int, has_bias) \
     X(uint64_t, x_sn) X(uint64_t, x_sblk) X(uint64_t, x_sh) X(uint64_t, x_sw)                              \
     X(uint64_t, dy_sn) X(uint64_t, dy_sblk) X(uint64_t, dy_sh) X(uint64_t, dy_sw)                          \
     X(M7kU64x2, am_a) X(M7kU64x2, am_b) X(uint64_t, am_c) X(uint64_t, am_t) X(M7kU64x2, sm_x)              \
