@@ -134,9 +134,13 @@ static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, u
     double bw = ddr ? (bcast ? s->m.ddr_bw : s->m.ddr_bw / s->ncores) : s->m.gsm_bw;
     uint64_t link_bytes = dm == M7_MEM_DDR && sm == M7_MEM_DDR ? 2 * bytes : bytes;
     uint64_t start = max2(max2(c->last_complete, c->floor), c->ch_free[ch]);
-    uint64_t ready = start + (uint64_t)s->m.dma_setup;
-    uint64_t end = max2(ready, c->link_free[!ddr]) + (uint64_t)rows * (uint64_t)s->m.dma_row_overhead +
-                   (uint64_t)ceil((double)link_bytes / bw);
+    uint64_t ready = start + (uint64_t)s->m.dma_setup, go = max2(ready, c->link_free[!ddr]);
+    /* A broadcast from DDR is one read for every core: it goes when the last
+     * core has issued it and every core's link is free, and it holds them
+     * all (the chip's bandwidth) while it runs. */
+    if (bcast && ddr)
+        go = m7sim_collective(c, go, NULL);
+    uint64_t end = go + (uint64_t)rows * (uint64_t)s->m.dma_row_overhead + (uint64_t)ceil((double)link_bytes / bw);
     c->link_free[!ddr] = end;
     c->ch_free[ch] = end;
     if (end > c->dma_end_region)

@@ -2,10 +2,10 @@
  * regions and errors.
  *
  * Each core is a host thread; at most `threads` of them run at once (a
- * semaphore of tokens, given back while a core waits at a barrier).  Cores
- * interact only at barriers, whose result (max of the cores' cycles) does
- * not depend on arrival order, so results and cycles are the same for any
- * thread count.  A failing core stops at once; the others stop at their
+ * semaphore of tokens, given back while a core waits at a collective).
+ * Cores interact only at collectives (barriers and broadcasts from DDR),
+ * whose result (max of the cores' cycles) does not depend on arrival
+ * order, so results and cycles are the same for any thread count.  A failing core stops at once; the others stop at their
  * next barrier, so the set of errors (and the one reported: lowest core)
  * is deterministic too. */
 #include <stdarg.h>
@@ -215,10 +215,12 @@ uint8_t *m7sim_host_ptr(M7Sim *s, m7_addr a, int core, uint64_t len) {
     return base + off;
 }
 
-/* ---- barriers -------------------------------------------------------------- */
+/* ---- collectives: barriers and broadcasts ------------------------------------- */
 
 /* With the lock held: when every core has arrived or finished, release the
- * barrier; if some finished (or failed) meanwhile, the waiters abort. */
+ * collective; if some finished (or failed) meanwhile, or the cores' calls
+ * differ (a barrier against a broadcast, or other arguments), the waiters
+ * abort. */
 static void release_check(M7Sim *s) {
     if (s->arrived == 0 || s->arrived + s->done < s->ncores)
         return;
@@ -228,19 +230,20 @@ static void release_check(M7Sim *s) {
         if (s->core[i].bcast_hash != s->core[0].bcast_hash)
             s->abort_all = s->bcast_mismatch = 1;
     s->bar_floor = s->bar_max + (uint64_t)s->m.barrier_cycles;
+    s->coll_max = s->bar_max;
     s->arrived = 0;
     s->bar_max = 0;
     s->gen++;
     pthread_cond_broadcast(&s->cv);
 }
 
-void m7_barrier(void) {
-    Core *c = m7sim_core("m7_barrier");
+/* Every core arrives with cycle t; all leave with the latest (and the
+ * barrier's floor, 100 cycles past it, in *floor). */
+uint64_t m7sim_collective(Core *c, uint64_t t, uint64_t *floor) {
     M7Sim *s = c->sim;
-    uint64_t now = core_now(c);
     pthread_mutex_lock(&s->mu);
-    if (now > s->bar_max)
-        s->bar_max = now;
+    if (t > s->bar_max)
+        s->bar_max = t;
     s->arrived++;
     int gen = s->gen;
     release_check(s);
@@ -252,11 +255,22 @@ void m7_barrier(void) {
         sem_wait(&s->tokens);
         pthread_mutex_lock(&s->mu);
     }
-    uint64_t f = s->bar_floor;
+    uint64_t mx = s->coll_max;
+    if (floor)
+        *floor = s->bar_floor;
     int abort = s->abort_all;
     pthread_mutex_unlock(&s->mu);
     if (abort)
         longjmp(c->jb, 2);
+    return mx;
+}
+
+void m7_barrier(void) {
+    Core *c = m7sim_core("m7_barrier");
+    M7Sim *s = c->sim;
+    uint64_t now = core_now(c), f;
+    c->bcast_hash = (c->bcast_hash ^ 0xba77) * 0x100000001b3ull; /* a barrier meets barriers only */
+    m7sim_collective(c, now, &f);
     c->k.barrier += f - now;
     if (s->trace)
         m7sim_trace(c, (Event){EV_BARRIER, 0, "barrier", now, f, 0});

@@ -98,6 +98,18 @@ void mk_dma_bcast(void) {
     m7_dma_wait(1);
 }
 
+void mk_bcast_private(void) {
+    int id = m7_core_id();
+    if (id == 1) /* a private transfer first, holding core 1's link */
+        m7_dma(0, M7_AM(65536), M7_DDR(65536), 1, 65536, 0, 0);
+    m7_dma_bcast(1, M7_AM(0), M7_DDR(0), 1, 32768, 0, 0);
+    if (id == 2) /* a private transfer after: it waits for the broadcast's bytes */
+        m7_dma(2, M7_AM(32768), M7_DDR(32768), 1, 32768, 0, 0);
+    m7_dma_wait(0);
+    m7_dma_wait(1);
+    m7_dma_wait(2);
+}
+
 void mk_two_channels(void) {
     m7_dma(0, M7_AM(0), M7_DDR(0), 1, 32768, 0, 0);
     m7_dma(1, M7_AM(32768), M7_DDR(32768), 1, 32768, 0, 0);

@@ -23,6 +23,7 @@ void mk_loads(void);        /* mk_n steps of 4 loads + 2 FMAs */
 void mk_bcast(void);        /* mk_n steps of 1 SM pair load, 2 broadcasts, 2 FMAs */
 void mk_dma(void);          /* core 0: mk_param bytes in mk_n rows, mk_src -> mk_dst */
 void mk_dma_bcast(void);    /* every core: the same as a broadcast */
+void mk_bcast_private(void); /* core 1 a private 64 KiB DMA, then all a 32 KiB broadcast, then core 2 a private one */
 void mk_two_channels(void); /* two 32 KiB DDR->AM transfers at once */
 void mk_small_rows(void);   /* core 0: 16 transfers of 1024 x 16-B rows DDR->AM over mk_param channels */
 void mk_tiles(void);        /* MK_TILES tiles: DMA then compute, single or double buffered */

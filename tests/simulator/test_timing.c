@@ -144,6 +144,24 @@ static void test_dma_small_rows(void) {
     m7sim_free(s);
 }
 
+/* A broadcast from DDR goes when the last core has issued it and every
+ * core's link is free, and holds every link (the chip's bandwidth) while it
+ * runs: issued at 0 by all four cores, it waits for core 1's private 64 KiB
+ * (200 + 4 + 65536 / share), then takes 4 + 32768 / (4 share); core 2's
+ * private 32 KiB issued after it moves its bytes after it. */
+
+static void test_dma_bcast_collective(void) {
+    M7Sim *s = make("", 1 << 20);
+    double share = 32e9 / 1.8e9 / 4;
+    uint64_t go = 200 + 4 + (uint64_t)ceil(65536 / share), end = go + 4 + (uint64_t)ceil(32768 / (4 * share));
+    CU_ASSERT_EQUAL(run(s, mk_bcast_private), end + 4 + (uint64_t)ceil(32768 / share));
+    CU_ASSERT_EQUAL(m7sim_core_cycles(s, 0), end);
+    CU_ASSERT_EQUAL(m7sim_core_cycles(s, 1), end);
+    CU_ASSERT_EQUAL(m7sim_core_cycles(s, 2), end + 4 + (uint64_t)ceil(32768 / share));
+    CU_ASSERT_EQUAL(m7sim_core_cycles(s, 3), end);
+    m7sim_free(s);
+}
+
 /* A DDR->DDR copy reads and writes DDR: its bytes cross the core's share
  * twice. */
 
@@ -254,6 +272,7 @@ int main(void) {
         {"DMA channels share the core's bandwidth", test_dma_share},
         {"small DMA rows cost the same on 1 or 8 channels but for setup", test_dma_small_rows},
         {"a DDR->DDR copy counts both directions", test_dma_ddr_to_ddr},
+        {"a DDR broadcast waits for the last core and holds every link", test_dma_bcast_collective},
         {"double vs single buffering", test_double_buffering},
         {"barrier aligns cores", test_barrier},
         {"scheduling window", test_window},
