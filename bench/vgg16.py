@@ -87,7 +87,7 @@ def print_table(v):
     print(f"\n## VGG-16 batch 1, {v['label']} ({' '.join(v['flags']) or 'default machine and options'})")
     print(f"{'layer':<28} {'op':<8} {'output':<14} {'GFLOP':>7} {'cycles':>10} {'eff%':>6} "
           f"{'bound%':>6} {'DDR MB':>8} {'predicted':>10} {'pred/meas':>9}")
-    conv_eff, fc_of_bound = [], []
+    conv_eff, fc_of_bound, bound_cycles = [], [], 0.0
     for r in rep["regions"]:
         info = layers.get(r["name"], {"op": "?", "shape": "?", "pred": None})
         pred = info["pred"]
@@ -96,6 +96,7 @@ def print_table(v):
         print(f"{r['name'][-28:]:<28} {info['op']:<8} {info['shape']:<14} {r['useful_flops'] / 1e9:7.3f} "
               f"{r['cycles']:10d} {eff:6.2f} {bound:6.2f} {r['dma_bytes']['ddr'] / 1e6:8.2f} "
               f"{pred if pred else '-':>10} {ratio:>9}")
+        bound_cycles += max(r["compute_cycles"], r["dma_cycles"])  # the region at its roofline
         if info["op"] == "conv":
             conv_eff.append(eff)
         elif info["op"] == "fc":
@@ -106,13 +107,16 @@ def print_table(v):
           f"{100 * total_flops / (rep['cycles'] * peak):6.2f}")
     avg = lambda xs: sum(xs) / len(xs) if xs else 0.0
     print(f"conv layers: average efficiency {avg(conv_eff):.2f}% over {len(conv_eff)} layers "
-          f"(published hand-written bar: 86.62%)")
-    print(f"FC layers: average {avg(fc_of_bound):.1f}% of their roofline bound over {len(fc_of_bound)} layers "
-          f"(target >= 90%)")
+          f"(published hand-written bar: 86.62%); after the first, the lowest "
+          f"{min(conv_eff[1:]) if len(conv_eff) > 1 else 0:.2f}% (target >= 93%)")
+    print(f"FC layers: average {avg(fc_of_bound):.1f}% of their roofline bound over {len(fc_of_bound)} layers, "
+          f"the lowest {min(fc_of_bound) if fc_of_bound else 0:.1f}% (target >= 97%)")
     print(f"whole network: {rep['cycles']} cycles = {rep['seconds'] * 1e3:.2f} ms at {rep['clock_ghz']} GHz, "
-          f"efficiency {100 * total_flops / (rep['cycles'] * peak):.2f}%")
+          f"efficiency {100 * total_flops / (rep['cycles'] * peak):.2f}%; "
+          f"{100 * bound_cycles / rep['cycles']:.1f}% of its bound, every layer at its roofline "
+          f"(the convs at peak, the FC layers streaming their weights once; target >= 95%)")
     print(f"host: m7cc compile {v['compile_s']:.2f} s, peak {v['compile_mb']:.0f} MB (target <= 15 s, "
-          f"<= 2.5 GB); simulation {v['run_s']:.2f} s (target <= 60 s); output matches PyTorch (rtol 1e-4)")
+          f"<= 2.5 GB); simulation {v['run_s']:.2f} s (target <= 5 s); output matches PyTorch (rtol 1e-4)")
     return avg(conv_eff), avg(fc_of_bound), rep["cycles"]
 
 
