@@ -78,6 +78,23 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     return e;
 }
 
+/* Resident outputs (several ci chunks) leave during the last ci chunk only:
+ * the early chunks overlap their compute with their weight and input
+ * DMAs, the last one with those and every output tile's store.  What that
+ * adds to max(compute, DMA) (ntiles: a core's tiles). */
+static double resident_extra(const BkConv *c, const M7Machine *m, int ntiles, double comp, double dma) {
+    int nkc = (c->cin + c->ci_chunk - 1) / c->ci_chunk;
+    if (!c->resident || c->single_buf || nkc < 2)
+        return 0;
+    double out = (double)ntiles * bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
+    double rest = dma > out ? dma - out : 0, last = 1.0 / nkc;
+    double comp_e = comp * (1 - last), dma_e = rest * (1 - last), comp_l = comp * last, dma_l = rest * last + out;
+    double t = (comp_e > dma_e ? comp_e : dma_e) + (comp_l > dma_l ? comp_l : dma_l);
+    /* the last tile's store is exposed anyway (exposed_cycles) */
+    double base = (comp > dma ? comp : dma) + bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
+    return t > base ? t - base : 0;
+}
+
 /* Parts a broadcast weight chunk comes in: the fewest tiles any core has
  * (every core must issue the same collective calls). */
 static int conv_w_parts(const BkConv *c, const M7Machine *m) {
@@ -179,14 +196,15 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                              * not perfectly: tiles vary and each DMA waits for the
                              * instructions before it (MACHINE.md 5.4) */
                             double cost = t.single_buf ? comp + dma : comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
-                            cost += exposed_cycles(&t, m);
+                            double exposed = exposed_cycles(&t, m) + resident_extra(&t, m, ntiles, comp, dma);
+                            cost += exposed;
                             if (best_cost < 0 || cost < best_cost) {
                                 best_cost = cost;
                                 best = t;
                                 s->cyc_compute = comp, s->cyc_dma = dma;
                                 s->dma_transfers = tr, s->dma_bytes = by;
                                 s->am_bytes = am, s->sm_bytes = sm;
-                                s->cyc_exposed = exposed_cycles(&t, m);
+                                s->cyc_exposed = exposed;
                             }
                         }
         }
