@@ -88,6 +88,7 @@ void bk_cost_dw(BkSched *s, const M7Machine *m) {
 /* Layers without a tiling search: a throughput estimate of their loop. */
 void bk_cost_simple(BkSched *s, const M7Machine *m) {
     double comp = 0, dma = 0;
+    int overlapped = 0; /* double-buffered: the setups overlap */
     int64_t tr = 0, by = 0;
     int cores = m->cores;
     switch (s->kind) {
@@ -109,6 +110,7 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         comp = items * dmax((double)p->hw / m->n_vls, m->lat_fma * 4.0);
         by = (int64_t)(items * (p->hw + 1) * 128);
         tr = (int64_t)(items * (2 + p->hw / p->chunk));
+        overlapped = 1;
         break;
     }
     case BK_KIND_EW: {
@@ -120,6 +122,7 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
         if (p->op >= M7K_EW_ADD_REP) /* b once, not streamed */
             by = (int64_t)(v * 128 * 2) + p->b_bytes;
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
+        overlapped = 1;
         break;
     }
     case BK_KIND_SOFTMAX:
@@ -172,7 +175,10 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     default:
         break;
     }
-    dma += tr * (double)(m->dma_setup) + by / (m->ddr_bw / cores);
+    /* two slots (overlapped): a transfer's setup runs while others hold the
+     * link, but the first (docs/machine.md 5.5); otherwise each shows */
+    dma += (overlapped ? m->dma_setup + tr * (double)m->dma_row_overhead : tr * (double)m->dma_setup) +
+           by / (m->ddr_bw / cores);
     s->cyc_compute = comp;
     s->cyc_dma = dma;
     s->dma_transfers = tr;
