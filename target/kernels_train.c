@@ -467,12 +467,13 @@ static M7K_LIB void m7k_gw_run_dma(int ch, uint64_t dst, m7_addr V, int lane, in
                (uint32_t)(e1 - g1) * 4, 0, 0);
 }
 
-/* A finished chunk's blocks through their stages (conv), before they leave. */
-static M7K_LIB void m7k_gw_finish(const M7kTrain *p, int chunk, const m7_vec masks[5]) {
+/* A finished chunk's blocks of vectors [v_lo, v_hi) through their stages
+ * (conv), before they leave. */
+static M7K_LIB void m7k_gw_finish(const M7kTrain *p, int chunk, int v_lo, int v_hi, const m7_vec masks[5]) {
     int v0, nv, ci0, nci, kk = p->kh * p->kw;
     m7k_gw_chunk(p, chunk, &v0, &nv, &ci0, &nci);
     uint64_t vs = m7k_gw_vstride(p->ci_chunk, kk);
-    for (int v = 0; v < nv && p->tr_stages; v++)
+    for (int v = v_lo; v < m7k_min(v_hi, nv) && p->tr_stages; v++)
         for (int b = 0; b * 32 < nci * kk; b++)
             m7k_tr_block(p, M7_AM(p->am_a[chunk & 1] + v * vs + (uint64_t)b * 4096), p->tr_stages, masks);
 }
@@ -598,13 +599,22 @@ static M7K_LIB void m7k_tr_gw(const M7kTrain *p) {
         if (sending >= 0)
             m7k_gw_send(p, sending, i % tiles, tiles);
         if (i % tiles == tiles - 1) {
-            m7k_gw_finish(p, it.chunk, masks);
             if (p->has_bias && !p->swap && ci0 == 0)
                 m7k_gw_store_bias(p, it.chunk);
-            sending = it.chunk;
+            if (i + 1 < last) {
+                m7k_gw_finish(p, it.chunk, 0, nv, masks);
+                sending = it.chunk;
+            } else { /* the core's last chunk: each vector leaves as soon as its stages are done */
+                for (int v = 0; v < nv; v++) {
+                    m7k_gw_finish(p, it.chunk, v, v + 1, masks);
+                    m7k_gw_send(p, it.chunk, v, nv);
+                }
+                sending = -1;
+            }
         }
     }
-    m7k_gw_send(p, sending, 0, 1);
+    if (sending >= 0)
+        m7k_gw_send(p, sending, 0, 1);
     m7_dma_wait(M7K_CH_OUT);
     m7_dma_wait(M7K_CH_OUT + 1);
     for (int k = 0; k < 8; k++)
