@@ -252,6 +252,19 @@ static void print_shape(FILE *f, const char *id, const BkConv *c, const M7kConv 
     fputs("}\n", f);
 }
 
+/* The dispatcher ID_KIND(int vb, int N, const CALL *c) over the shapes
+ * (shapes[vb] has bit N set) whose functions ID_KIND<vb>x<N> were printed. */
+static void print_dispatch(FILE *f, const char *id, const char *kind, const char *n, const char *call,
+                           const char *who, const uint32_t shapes[M7K_MAXV + 1]) {
+    fprintf(f, "\n/* The block shapes %s. */\nstatic void %s_%s(int vb, int %s, const %s *c) {\n"
+               "    switch (vb * 16 + %s) {\n", who, id, kind, n, call, n);
+    for (int vb = 1; vb <= M7K_MAXV; vb++)
+        for (int k = 1; k <= M7K_MAXP; k++)
+            if (shapes[vb] >> k & 1)
+                fprintf(f, "    case %d: %s_%s%dx%d(c); break;\n", vb * 16 + k, id, kind, vb, k);
+    fputs("    }\n}\n", f);
+}
+
 void cg_print_conv_mk_decl(FILE *f, const char *id) {
     fprintf(f, "static void %s_mk(int vb, int pb, const M7kMkCall *c);\n", id);
 }
@@ -263,13 +276,7 @@ void cg_print_conv_mk(FILE *f, const char *id, const BkConv *c, const M7kConv *p
         for (int pb = 1; pb <= M7K_MAXP; pb++)
             if (shapes[vb] >> pb & 1)
                 print_shape(f, id, c, p, m, vb, pb);
-    fprintf(f, "\n/* The block shapes the driver calls (backend: bk_conv_mk_shapes). */\n"
-               "static void %s_mk(int vb, int pb, const M7kMkCall *c) {\n    switch (vb * 16 + pb) {\n", id);
-    for (int vb = 1; vb <= M7K_MAXV; vb++)
-        for (int pb = 1; pb <= M7K_MAXP; pb++)
-            if (shapes[vb] >> pb & 1)
-                fprintf(f, "    case %d: %s_mk%dx%d(c); break;\n", vb * 16 + pb, id, vb, pb);
-    fputs("    }\n}\n", f);
+    print_dispatch(f, id, "mk", "pb", "M7kMkCall", "the driver calls (backend: bk_conv_mk_shapes)", shapes);
 }
 
 /* ---- weight gradients (target/kernels_train.c, m7k_gw_block) ---- */
@@ -318,11 +325,5 @@ void cg_print_gw_mk(FILE *f, const char *id, const BkTrain *t, const M7Machine *
         for (int pp = 1; pp <= M7K_MAXP; pp++)
             if (shapes[vb] >> pp & 1)
                 print_gw_shape(f, id, m, vb, pp);
-    fprintf(f, "\n/* The block shapes the kernel calls (backend: bk_gw_mk_shapes). */\n"
-               "static void %s_gw(int vb, int pp, const M7kGwCall *c) {\n    switch (vb * 16 + pp) {\n", id);
-    for (int vb = 1; vb <= M7K_MAXV; vb++)
-        for (int pp = 1; pp <= M7K_MAXP; pp++)
-            if (shapes[vb] >> pp & 1)
-                fprintf(f, "    case %d: %s_gw%dx%d(c); break;\n", vb * 16 + pp, id, vb, pp);
-    fputs("    }\n}\n", f);
+    print_dispatch(f, id, "gw", "pp", "M7kGwCall", "the kernel calls (backend: bk_gw_mk_shapes)", shapes);
 }
