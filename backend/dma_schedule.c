@@ -76,6 +76,11 @@ static void group_dma(const BkConv *c, const M7Machine *m, int core, int ncores,
                         : bcast ? (c->w_parts > 1 ? c->w_parts : 1) : c->n * nht * nwt;
             for (int part = 0; part < parts; part++) /* private weights: a part per tile */
                 add(st, m, 1, nv * nci * kk * 128 / parts, bcast);
+            /* A whole chunk fetched a chunk ahead on the other weight channel
+             * (the kernel's double buffer) has its setup done long before its
+             * bytes take the link: only the first chunk's shows. */
+            if (parts == 1 && !c->single_buf && !(v0 == v_lo && ci0 == 0))
+                st->cycles -= m->dma_setup;
             int a = cb + ci0, nsub = (a + nci + c->sub_ci - 1) / c->sub_ci - a / c->sub_ci;
             for (int n = 0; n < c->n; n++)
                 for (int ht = 0; ht < nht; ht++)

@@ -95,6 +95,22 @@ static double resident_extra(const BkConv *c, const M7Machine *m, int ntiles, do
     return t > base ? t - base : 0;
 }
 
+static double dmax2(double a, double b) { return a > b ? a : b; }
+
+/* What a conv candidate adds to max(compute, DMA) (ntiles, nv_core: a
+ * core's tiles and vectors).  Exposed DMA (the first loads, the last store)
+ * adds to the compute; when DMA bounds the layer, its stream already holds
+ * those loads and what shows is one item's compute after the last of them.
+ * Resident outputs add what their last-chunk stores cost beyond that. */
+static double conv_exposed(const BkConv *c, const M7Machine *m, int ntiles, int nv_core, double comp, double dma) {
+    double e0 = exposed_cycles(c, m), rx = resident_extra(c, m, ntiles, comp, dma);
+    if (c->single_buf)
+        return e0 + rx;
+    int items = ntiles * ((c->cin + c->ci_chunk - 1) / c->ci_chunk) * ((nv_core + c->co_chunk - 1) / c->co_chunk);
+    double over = dma + comp / (items > 0 ? items : 1);
+    return dmax2(comp + e0, over) - dmax2(comp, dma) + rx;
+}
+
 /* Parts a broadcast weight chunk comes in: the fewest tiles any core has
  * (every core must issue the same collective calls). */
 static int conv_w_parts(const BkConv *c, const M7Machine *m) {
@@ -192,12 +208,12 @@ int bk_tile_conv(const char *name, BkSched *s, const M7Machine *m, IrDiag *d) {
                             double comp, dma;
                             int64_t tr, by;
                             bk_cost_conv(&tmp, m, &comp, &dma, &tr, &by);
-                            /* double buffering hides the smaller of the two, but
-                             * not perfectly: tiles vary and each DMA waits for the
+                            double exposed = conv_exposed(&t, m, ntiles, nv_core, comp, dma);
+                            /* double buffering hides the smaller of the two, but not
+                             * perfectly: tiles vary and each DMA waits for the
                              * instructions before it (MACHINE.md 5.4) */
-                            double cost = t.single_buf ? comp + dma : comp > dma ? comp + 0.15 * dma : dma + 0.15 * comp;
-                            double exposed = exposed_cycles(&t, m) + resident_extra(&t, m, ntiles, comp, dma);
-                            cost += exposed;
+                            double cost = t.single_buf ? comp + dma + exposed
+                                                       : dmax2(comp, dma) + exposed + 0.15 * (comp < dma ? comp : dma);
                             if (best_cost < 0 || cost < best_cost) {
                                 best_cost = cost;
                                 best = t;
