@@ -78,20 +78,23 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     return e;
 }
 
-/* Resident outputs (several ci chunks) leave during the last ci chunk only:
- * the early chunks overlap their compute with their weight and input
- * DMAs, the last one with those and every output tile's store.  What that
- * adds to max(compute, DMA) (ntiles: a core's tiles). */
-static double resident_extra(const BkConv *c, const M7Machine *m, int ntiles, double comp, double dma) {
-    int nkc = (c->cin + c->ci_chunk - 1) / c->ci_chunk;
-    if (!c->resident || c->single_buf || nkc < 2)
+/* Resident outputs (several ci chunks) leave during the last ci chunk of
+ * their co chunk only, and the next co chunk starts when they have left
+ * (m7k_conv waits at its first ci chunk): per co chunk, the early ci chunks
+ * overlap their compute with their weight and input DMAs, the last one
+ * with those and every output tile's store.  What that adds to max(compute,
+ * DMA) (ntiles, nv_core: a core's tiles and vectors). */
+static double resident_extra(const BkConv *c, const M7Machine *m, int ntiles, int nv_core, double comp, double dma) {
+    int nkc = (c->cin + c->ci_chunk - 1) / c->ci_chunk, ncc = (nv_core + c->co_chunk - 1) / c->co_chunk;
+    if (!c->resident || c->single_buf || nkc < 2 || ncc < 1)
         return 0;
-    double out = (double)ntiles * bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
-    double rest = dma > out ? dma - out : 0, last = 1.0 / nkc;
-    double comp_e = comp * (1 - last), dma_e = rest * (1 - last), comp_l = comp * last, dma_l = rest * last + out;
-    double t = (comp_e > dma_e ? comp_e : dma_e) + (comp_l > dma_l ? comp_l : dma_l);
+    double tile_out = bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
+    double out = (double)ncc * ntiles * tile_out, rest = dma > out ? dma - out : 0, last = 1.0 / nkc;
+    double cc = comp / ncc, dc = rest / ncc, oc = out / ncc;
+    double early = cc * (1 - last) > dc * (1 - last) ? cc * (1 - last) : dc * (1 - last);
+    double late = cc * last > dc * last + oc ? cc * last : dc * last + oc;
     /* the last tile's store is exposed anyway (exposed_cycles) */
-    double base = (comp > dma ? comp : dma) + bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
+    double t = ncc * (early + late), base = (comp > dma ? comp : dma) + tile_out;
     return t > base ? t - base : 0;
 }
 
@@ -103,7 +106,7 @@ static double dmax2(double a, double b) { return a > b ? a : b; }
  * those loads and what shows is one item's compute after the last of them.
  * Resident outputs add what their last-chunk stores cost beyond that. */
 static double conv_exposed(const BkConv *c, const M7Machine *m, int ntiles, int nv_core, double comp, double dma) {
-    double e0 = exposed_cycles(c, m), rx = resident_extra(c, m, ntiles, comp, dma);
+    double e0 = exposed_cycles(c, m), rx = resident_extra(c, m, ntiles, nv_core, comp, dma);
     if (c->single_buf)
         return e0 + rx;
     int items = ntiles * ((c->cin + c->ci_chunk - 1) / c->ci_chunk) * ((nv_core + c->co_chunk - 1) / c->co_chunk);
