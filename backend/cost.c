@@ -1,6 +1,8 @@
 /* cost.c: the cost model.  Compute cycles come from the unit throughputs
  * and latencies of the machine description (MACHINE.md 1 and 5), DMA cycles
  * from setup + per-row overhead + bytes / bandwidth (MACHINE.md 3). */
+#include <math.h>
+
 #include "backend/backend.h"
 
 static double dmax(double a, double b) { return a > b ? a : b; }
@@ -123,6 +125,8 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
             by = (int64_t)(v * 128 * 2) + p->b_bytes;
         tr = (int64_t)((v / p->chunk + 1) * (loads + 1));
         overlapped = 1;
+        /* the last piece's compute, between its loads and its store */
+        s->cyc_exposed = comp / ceil(v / p->chunk);
         break;
     }
     case BK_KIND_SOFTMAX:

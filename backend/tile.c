@@ -508,7 +508,10 @@ static int ew_tile(const IrLayer *l, BkSched *s, const M7Machine *m, IrDiag *d) 
     int64_t per = (p->nvec + m->cores - 1) / m->cores, cap = (m->am_bytes - st) / 4 / 128;
     if (cap > 1024)
         cap = 1024;
-    p->chunk = (int)(per < cap ? (per > 0 ? per : 1) : cap);
+    /* at least four pieces a core, so that the two slots overlap loads,
+     * compute and stores (one piece would do them one after the other) */
+    int64_t quarter = (per + 3) / 4;
+    p->chunk = (int)(quarter < cap ? (quarter > 0 ? quarter : 1) : cap);
     int64_t slot = (int64_t)p->chunk * 128;
     int two = p->op == M7K_EW_ADD || p->op == M7K_EW_MUL;
     p->am_a0 = 0, p->am_a1 = slot, p->am_b0 = 2 * slot, p->am_b1 = 3 * slot;
