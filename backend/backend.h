@@ -312,6 +312,10 @@ M7kShare bk_conv_share(const BkConv *c, int core, int ncores);
 /* dma_cost.c: cycles of one DDR (bcast: a broadcast) or GSM transfer. */
 double bk_dma_cycles(const M7Machine *m, int64_t rows, int64_t bytes, int bcast);
 double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes);
+/* A core's stream of one-row DDR transfers through two AM slots: every
+ * setup but the first runs while other transfers hold the link, whose rows
+ * and bytes follow each other (docs/machine.md 5.5). */
+double bk_dma_stream_cycles(const M7Machine *m, double transfers, double bytes);
 /* mk_sched.c: the micro-kernels' inner loops, modulo-scheduled.
  * A conv step (gw = 0) is one tap of one input channel (two = 0) or of a
  * channel pair (two = 1: one SLDDW gives both): H = 1 + two weight vectors

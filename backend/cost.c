@@ -179,10 +179,9 @@ void bk_cost_simple(BkSched *s, const M7Machine *m) {
     default:
         break;
     }
-    /* two slots (overlapped): a transfer's setup runs while others hold the
-     * link, but the first (docs/machine.md 5.5); otherwise each shows */
-    dma += (overlapped ? m->dma_setup + tr * (double)m->dma_row_overhead : tr * (double)m->dma_setup) +
-           by / (m->ddr_bw / cores);
+    /* two slots (overlapped): the setups hide but the first; otherwise each shows */
+    dma += overlapped ? bk_dma_stream_cycles(m, (double)tr, (double)by)
+                      : tr * (double)m->dma_setup + by / (m->ddr_bw / cores);
     s->cyc_compute = comp;
     s->cyc_dma = dma;
     s->dma_transfers = tr;

@@ -13,3 +13,6 @@ double bk_gsm_cycles(const M7Machine *m, int64_t rows, int64_t bytes) {
     return m->dma_setup + (double)rows * m->dma_row_overhead + (double)bytes / m->gsm_bw;
 }
 
+double bk_dma_stream_cycles(const M7Machine *m, double transfers, double bytes) {
+    return m->dma_setup + transfers * m->dma_row_overhead + bytes / (m->ddr_bw / m->cores);
+}

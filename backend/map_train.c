@@ -541,8 +541,7 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
         comp = v * 3.0 / m->n_vls;
         by = (int64_t)(v * 128 * 3);
         tr = (int64_t)(3 * (v * 128 / t->chunk_bytes + 1));
-        /* two slots: the setups overlap the other channels' bytes, but the first */
-        dma = m->dma_setup + tr * m->dma_row_overhead + (double)by / (m->ddr_bw / cores);
+        dma = bk_dma_stream_cycles(m, (double)tr, (double)by); /* two slots */
         break;
     }
     case M7K_TR_POOL: {
@@ -558,9 +557,8 @@ int bk_tile_train(IrGraph *g, IrLayer *l, BkSched *s, const M7Machine *m, IrDiag
         comp = items * ((double)t->span_h * t->w * (t->is_max ? 4.0 : 2.0) / m->n_vls + 20);
         by = (int64_t)(items * ((1 + t->is_max) * t->span_h * row + t->wo * 128));
         tr = (int64_t)(items * (2 + t->is_max));
-        /* with two slots the setups overlap the other channels' bytes, but the first */
-        dma = (t->slots > 1 ? m->dma_setup : tr * m->dma_setup) + tr * m->dma_row_overhead +
-              (double)by / (m->ddr_bw / cores);
+        dma = t->slots > 1 ? bk_dma_stream_cycles(m, (double)tr, (double)by)
+                           : tr * (m->dma_setup + m->dma_row_overhead) + (double)by / (m->ddr_bw / cores);
         break;
     }
     case M7K_TR_GW:

@@ -78,6 +78,8 @@ static double exposed_cycles(const BkConv *c, const M7Machine *m) {
     return e;
 }
 
+static double dmax2(double a, double b) { return a > b ? a : b; }
+
 /* Resident outputs (several ci chunks) leave during the last ci chunk of
  * their co chunk only, and the next co chunk starts when they have left
  * (m7k_conv waits at its first ci chunk): per co chunk, the early ci chunks
@@ -91,14 +93,11 @@ static double resident_extra(const BkConv *c, const M7Machine *m, int ntiles, in
     double tile_out = bk_dma_cycles(m, c->th, c->out_tile_bytes, 0) * c->groups;
     double out = (double)ncc * ntiles * tile_out, rest = dma > out ? dma - out : 0, last = 1.0 / nkc;
     double cc = comp / ncc, dc = rest / ncc, oc = out / ncc;
-    double early = cc * (1 - last) > dc * (1 - last) ? cc * (1 - last) : dc * (1 - last);
-    double late = cc * last > dc * last + oc ? cc * last : dc * last + oc;
+    double early = dmax2(cc, dc) * (1 - last), late = dmax2(cc * last, dc * last + oc);
     /* the last tile's store is exposed anyway (exposed_cycles) */
-    double t = ncc * (early + late), base = (comp > dma ? comp : dma) + tile_out;
+    double t = ncc * (early + late), base = dmax2(comp, dma) + tile_out;
     return t > base ? t - base : 0;
 }
-
-static double dmax2(double a, double b) { return a > b ? a : b; }
 
 /* What a conv candidate adds to max(compute, DMA) (ntiles, nv_core: a
  * core's tiles and vectors).  Exposed DMA (the first loads, the last store)

@@ -139,7 +139,7 @@ static void transfer(Core *c, int ch, m7_addr dst, m7_addr src, uint32_t rows, u
      * core has issued it and every core's link is free, and it holds them
      * all (the chip's bandwidth) while it runs. */
     if (bcast && ddr)
-        go = m7sim_collective(c, go, NULL);
+        go = m7sim_collective(c, go);
     uint64_t end = go + (uint64_t)rows * (uint64_t)s->m.dma_row_overhead + (uint64_t)ceil((double)link_bytes / bw);
     c->link_free[!ddr] = end;
     c->ch_free[ch] = end;

@@ -5,9 +5,10 @@
  * semaphore of tokens, given back while a core waits at a collective).
  * Cores interact only at collectives (barriers and broadcasts from DDR),
  * whose result (max of the cores' cycles) does not depend on arrival
- * order, so results and cycles are the same for any thread count.  A failing core stops at once; the others stop at their
- * next barrier, so the set of errors (and the one reported: lowest core)
- * is deterministic too. */
+ * order, so results and cycles are the same for any thread count.  A
+ * failing core stops at once; the others stop at their next collective,
+ * so the set of errors (and the one reported: lowest core) is
+ * deterministic too. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,7 +230,6 @@ static void release_check(M7Sim *s) {
     for (int i = 1; i < s->ncores && !s->done; i++)
         if (s->core[i].bcast_hash != s->core[0].bcast_hash)
             s->abort_all = s->bcast_mismatch = 1;
-    s->bar_floor = s->bar_max + (uint64_t)s->m.barrier_cycles;
     s->coll_max = s->bar_max;
     s->arrived = 0;
     s->bar_max = 0;
@@ -237,9 +237,8 @@ static void release_check(M7Sim *s) {
     pthread_cond_broadcast(&s->cv);
 }
 
-/* Every core arrives with cycle t; all leave with the latest (and the
- * barrier's floor, 100 cycles past it, in *floor). */
-uint64_t m7sim_collective(Core *c, uint64_t t, uint64_t *floor) {
+/* Every core arrives with cycle t; all leave with the latest. */
+uint64_t m7sim_collective(Core *c, uint64_t t) {
     M7Sim *s = c->sim;
     pthread_mutex_lock(&s->mu);
     if (t > s->bar_max)
@@ -256,8 +255,6 @@ uint64_t m7sim_collective(Core *c, uint64_t t, uint64_t *floor) {
         pthread_mutex_lock(&s->mu);
     }
     uint64_t mx = s->coll_max;
-    if (floor)
-        *floor = s->bar_floor;
     int abort = s->abort_all;
     pthread_mutex_unlock(&s->mu);
     if (abort)
@@ -268,9 +265,9 @@ uint64_t m7sim_collective(Core *c, uint64_t t, uint64_t *floor) {
 void m7_barrier(void) {
     Core *c = m7sim_core("m7_barrier");
     M7Sim *s = c->sim;
-    uint64_t now = core_now(c), f;
+    uint64_t now = core_now(c);
     c->bcast_hash = (c->bcast_hash ^ 0xba77) * 0x100000001b3ull; /* a barrier meets barriers only */
-    m7sim_collective(c, now, &f);
+    uint64_t f = m7sim_collective(c, now) + (uint64_t)s->m.barrier_cycles;
     c->k.barrier += f - now;
     if (s->trace)
         m7sim_trace(c, (Event){EV_BARRIER, 0, "barrier", now, f, 0});

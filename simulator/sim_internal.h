@@ -104,7 +104,7 @@ struct M7Sim {
     pthread_cond_t cv;
     sem_t tokens;
     int arrived, done, any_failed, gen, abort_all, bcast_mismatch;
-    uint64_t bar_max, bar_floor, coll_max; /* the collective: latest arrival, barrier floor, result */
+    uint64_t bar_max, coll_max; /* a collective: the latest arrival so far, and its result */
     /* results */
     M7SimError err;
     M7SimRegion *regions;
@@ -140,8 +140,8 @@ void *m7sim_grow(Core *c, void *p, size_t n, size_t *cap, size_t sz);
 /* Records a trace event (up to a limit per core; the trace says so). */
 void m7sim_trace(Core *c, Event e);
 /* sim.c: a collective (barrier, DDR broadcast): every core arrives with a
- * cycle, all return the latest; *floor (if not NULL): the barrier's. */
-uint64_t m7sim_collective(Core *c, uint64_t t, uint64_t *floor);
+ * cycle, all return the latest. */
+uint64_t m7sim_collective(Core *c, uint64_t t);
 
 /* dma.c: stops the run when [a, a+len) is written (write=1) or read by an
  * instruction while an unwaited DMA of this core moves it. */
